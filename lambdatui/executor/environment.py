@@ -1,0 +1,467 @@
+"""One execution environment: an OS process running a runtime, and the Runtime API it talks to.
+
+Each environment owns a listening socket on 127.0.0.1 whose address it gets as
+`AWS_LAMBDA_RUNTIME_API`, exactly as a Lambda sandbox has its own Runtime API endpoint. There is no
+server thread: the thread that invokes an environment drives its sockets itself (answering the
+pending `GET /next` with the event, reading the `POST .../response`), so a warm invoke costs two
+loopback round trips and no thread hand-offs. The same loop reads the function's stdout/stderr into
+the log, watches the process through a pidfd, enforces the deadline and polls memory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import selectors
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .http1 import Connection, ProtocolError, Request
+from .memory import ProcessMemory
+from .spec import MAX_RESPONSE_BYTES, FunctionSpec
+
+API_PREFIX = "/2018-06-01/runtime"
+_ERROR_TYPE = re.compile(r"^(Runtime|Function)\.[A-Z][a-zA-Z]+$")
+_JSON = {"Content-Type": "application/json"}
+_ACCEPTED = b'{"status":"OK"}'
+MEMORY_POLL_S = 0.01
+
+# How Go's os.ProcessState names signals: Lambda's "Runtime exited with error: signal: killed" comes from it.
+_SIGNAL_NAMES = {
+    signal.SIGKILL: "killed",
+    signal.SIGSEGV: "segmentation fault",
+    signal.SIGABRT: "aborted",
+    signal.SIGTERM: "terminated",
+    signal.SIGBUS: "bus error",
+    signal.SIGILL: "illegal instruction",
+    signal.SIGFPE: "floating point exception",
+    signal.SIGINT: "interrupt",
+    signal.SIGHUP: "hangup",
+    signal.SIGPIPE: "broken pipe",
+}
+
+
+def exit_description(returncode: int) -> str:
+    if returncode < 0:
+        sig = -returncode
+        try:
+            name = _SIGNAL_NAMES.get(signal.Signals(sig)) or signal.Signals(sig).name.lower()
+        except ValueError:
+            name = f"signal {sig}"
+        return f"signal: {name}"
+    return f"exit status {returncode}"
+
+
+@dataclass
+class Outcome:
+    """How one phase (init or invoke) of an environment ended."""
+
+    kind: str  # ready | response | error | init_error | timeout | exit | oom | too_large
+    body: bytes = b""
+    error_type: str | None = None
+    returncode: int | None = None
+    size: int = 0
+    duration_ms: float = 0.0
+    peak_kb: int = 0
+
+
+@dataclass
+class _Invocation:
+    request_id: str
+    deadline_mono: float
+
+
+class Environment:
+    """An execution environment process. Not thread-safe: one invoker drives it at a time."""
+
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        argv: list[str],
+        env: dict[str, str],
+        *,
+        init_type: str = "on-demand",
+        emit: Callable[[str, str], None],
+    ) -> None:
+        self.spec = spec
+        self.id = uuid.uuid4().hex
+        self.log_stream_name = time.strftime("%Y/%m/%d", time.gmtime()) + "/[$LATEST]" + self.id
+        self.init_type = init_type
+        self.emit = emit  # emit(log_stream_name, message)
+        self.capture: list[str] | None = None  # lines of the invocation in progress, for its log tail
+        self.invocations = 0
+        self.last_used = time.monotonic()
+        self.init_duration_ms: float | None = None
+        self.dead = False
+        self.killed_for: str | None = None
+        self.warnings: list[str] = []
+
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self._listener.setblocking(False)
+        self.runtime_api = "127.0.0.1:%d" % self._listener.getsockname()[1]
+        self._argv = argv
+        self._env = dict(env, AWS_LAMBDA_RUNTIME_API=self.runtime_api, AWS_LAMBDA_LOG_STREAM_NAME=self.log_stream_name)
+        self._sel = selectors.DefaultSelector()
+        self._events: deque = deque()
+        self._next_conn: Connection | None = None
+        self._current: _Invocation | None = None
+        self._partial: dict[str, bytes] = {"out": b"", "err": b""}
+        self.proc: subprocess.Popen | None = None
+        self.memory: ProcessMemory | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def spawn(self) -> None:
+        self._spawned = time.perf_counter()
+        self.proc = subprocess.Popen(
+            self._argv,
+            env=self._env,
+            cwd=str(self.spec.code_dir),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group, so a kill takes its children too
+            close_fds=True,
+        )
+        self.memory = ProcessMemory(self.proc.pid)
+        for name, pipe in (("out", self.proc.stdout), ("err", self.proc.stderr)):
+            os.set_blocking(pipe.fileno(), False)
+            self._sel.register(pipe, selectors.EVENT_READ, name)
+        self._pidfd = os.pidfd_open(self.proc.pid)
+        self._sel.register(self._pidfd, selectors.EVENT_READ, "exit")
+        self._sel.register(self._listener, selectors.EVENT_READ, "listen")
+
+    def wait_ready(self, limit_s: float) -> Outcome:
+        """Run the init phase: from spawn until the runtime's first GET /next (Init Duration)."""
+        deadline = time.monotonic() + limit_s
+        while True:
+            event = self._wait(deadline)
+            kind = event[0]
+            if kind == "next":
+                self.init_duration_ms = (time.perf_counter() - self._spawned) * 1000.0
+                return Outcome("ready", duration_ms=self.init_duration_ms)
+            elapsed = (time.perf_counter() - self._spawned) * 1000.0
+            if kind == "init_error":
+                # The runtime exits after reporting; give it a moment so its last log lines are read.
+                self._wait(time.monotonic() + 1.0, until_exit=True)
+                self.kill("init_error")
+                return Outcome("init_error", body=event[1], error_type=event[2], duration_ms=elapsed)
+            if kind == "exit":
+                self.close()
+                return Outcome("exit", returncode=event[1], duration_ms=elapsed)
+            if kind == "deadline":
+                self.kill("timeout")
+                return Outcome("timeout", duration_ms=elapsed)
+
+    def invoke(
+        self,
+        request_id: str,
+        payload: bytes,
+        deadline_epoch_ms: int,
+        timeout_s: float,
+        headers: dict[str, str],
+    ) -> Outcome:
+        """Hand one event to the runtime and wait for its answer, the deadline, or its death."""
+        deadline = time.monotonic() + timeout_s
+        while self._next_conn is None:
+            event = self._wait(deadline)
+            if event[0] == "next":
+                break
+            if event[0] == "exit":
+                self.close()
+                return Outcome("exit", returncode=event[1])
+            if event[0] == "deadline":
+                self.kill("timeout")
+                return Outcome("timeout", duration_ms=timeout_s * 1000.0)
+        conn, self._next_conn = self._next_conn, None
+        self.invocations += 1
+        self._current = _Invocation(request_id, deadline)
+        self.memory.reset_peak()
+        tree_peak = 0
+        limit_kb = self.spec.memory_size * 1024
+        response_headers = {
+            "Content-Type": "application/json",
+            "Lambda-Runtime-Aws-Request-Id": request_id,
+            "Lambda-Runtime-Deadline-Ms": str(deadline_epoch_ms),
+            **headers,
+        }
+        started = time.perf_counter()
+        conn.respond(200, "OK", payload, response_headers)
+        try:
+            while True:
+                event = self._wait(deadline, tick=MEMORY_POLL_S)
+                kind = event[0]
+                if kind == "tick":
+                    used = self.memory.tree_rss_kb()
+                    tree_peak = max(tree_peak, used)
+                    if used > limit_kb:
+                        self.kill("oom")
+                        return self._ended("oom", started, tree_peak)
+                    continue
+                if kind in ("response", "error", "too_large"):
+                    duration = (time.perf_counter() - started) * 1000.0
+                    self.drain_output()
+                    peak = max(tree_peak, self.memory.peak_kb())
+                    if peak > limit_kb:
+                        # The kernel would have killed it at the moment it crossed the limit.
+                        self.kill("oom")
+                        return Outcome("oom", duration_ms=duration, peak_kb=peak)
+                    self.last_used = time.monotonic()
+                    if kind == "too_large":
+                        return Outcome("too_large", size=event[1], duration_ms=duration, peak_kb=peak)
+                    return Outcome(kind, body=event[1], error_type=event[2], duration_ms=duration, peak_kb=peak)
+                if kind == "exit":
+                    if self.killed_for == "oom":
+                        return self._ended("oom", started, tree_peak)
+                    self.close()
+                    return Outcome("exit", returncode=event[1], duration_ms=(time.perf_counter() - started) * 1000.0, peak_kb=tree_peak)
+                if kind == "deadline":
+                    peak = max(tree_peak, self.memory.peak_kb())
+                    self.kill("timeout")
+                    return Outcome("timeout", duration_ms=(time.perf_counter() - started) * 1000.0, peak_kb=peak)
+        finally:
+            self._current = None
+
+    def _ended(self, kind: str, started: float, peak_kb: int) -> Outcome:
+        return Outcome(kind, duration_ms=(time.perf_counter() - started) * 1000.0, peak_kb=max(peak_kb, self.spec.memory_size * 1024))
+
+    def kill(self, reason: str) -> None:
+        """SIGKILL the environment's whole process group and release its resources."""
+        if self.killed_for is None:
+            self.killed_for = reason
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        self.drain_output()
+        self.close()
+
+    def close(self) -> None:
+        if self.dead:
+            return
+        self.dead = True
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.proc.wait()
+        elif self.proc is not None:
+            # Children the runtime left behind in its group go with it, as a sandbox's would.
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        self.drain_output()
+        self._flush_partial()
+        for key in list(self._sel.get_map().values()):
+            obj = key.fileobj
+            try:
+                self._sel.unregister(obj)
+            except (KeyError, ValueError):
+                pass
+            if isinstance(key.data, tuple):
+                key.data[1].close()
+        self._sel.close()
+        self._listener.close()
+        if self.proc is not None:
+            for pipe in (self.proc.stdout, self.proc.stderr):
+                try:
+                    pipe.close()
+                except OSError:
+                    pass
+            try:
+                os.close(self._pidfd)
+            except OSError:
+                pass
+        if self.memory is not None:
+            self.memory.close()
+
+    # -- the event loop ----------------------------------------------------------------------
+
+    def _wait(self, deadline: float, tick: float | None = None, until_exit: bool = False) -> tuple:
+        while True:
+            if self._events and not until_exit:
+                return self._events.popleft()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return ("deadline",)
+            timeout = min(remaining, tick) if tick else remaining
+            ready = self._sel.select(timeout)
+            if not ready:
+                if tick and deadline - time.monotonic() > 0:
+                    return ("tick",)
+                continue
+            exited = None
+            for key, _mask in ready:
+                data = key.data
+                if data == "listen":
+                    self._accept()
+                elif data == "out" or data == "err":
+                    self._read_pipe(data, key.fileobj)
+                elif data == "exit":
+                    exited = self.proc.wait()
+                else:
+                    self._read_conn(data[1])
+            if exited is not None:
+                self.drain_output()
+                if until_exit:
+                    return ("exit", exited)
+                self._events.append(("exit", exited))
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                sock, _ = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.settimeout(30.0)  # bounds sendall; reads happen only once the selector says readable
+            conn = Connection(sock, MAX_RESPONSE_BYTES)
+            self._sel.register(sock, selectors.EVENT_READ, ("conn", conn))
+
+    def _read_conn(self, conn: Connection) -> None:
+        alive = conn.receive()
+        try:
+            while True:
+                request = conn.next_request()
+                if request is None:
+                    break
+                self._dispatch(conn, request)
+        except ProtocolError:
+            conn.respond(400, "Bad Request", b'{"errorType":"InvalidRequest"}', _JSON)
+            alive = False
+        if not alive or conn.closed:
+            self._drop(conn)
+
+    def _drop(self, conn: Connection) -> None:
+        try:
+            self._sel.unregister(conn.sock)
+        except (KeyError, ValueError):
+            pass
+        if self._next_conn is conn:
+            self._next_conn = None
+        conn.close()
+
+    def _dispatch(self, conn: Connection, req: Request) -> None:
+        path = req.path.split("?", 1)[0]
+        if not path.startswith(API_PREFIX):
+            conn.respond(404, "Not Found", b'{"errorMessage":"Not found","errorType":"NotFound"}', _JSON)
+            return
+        route = path[len(API_PREFIX):]
+        if route == "/invocation/next" and req.method == "GET":
+            self._next_conn = conn
+            self._events.append(("next",))
+            return
+        if route == "/init/error" and req.method == "POST":
+            if self.init_duration_ms is not None:
+                conn.respond(403, "Forbidden", b'{"errorMessage":"Init already completed","errorType":"InvalidStateTransition"}', _JSON)
+                return
+            conn.respond(202, "Accepted", _ACCEPTED, _JSON)
+            self._events.append(("init_error", req.body, self._error_type(req)))
+            return
+        if route.startswith("/invocation/") and req.method == "POST":
+            request_id, _, action = route[len("/invocation/"):].rpartition("/")
+            if action not in ("response", "error"):
+                conn.respond(404, "Not Found", b'{"errorMessage":"Not found","errorType":"NotFound"}', _JSON)
+                return
+            if self._current is None or request_id != self._current.request_id:
+                conn.respond(400, "Bad Request", b'{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}', _JSON)
+                return
+            if action == "response" and req.truncated:
+                message = (
+                    f"Response payload size ({req.body_size} bytes) exceeded maximum allowed payload size "
+                    f"({MAX_RESPONSE_BYTES} bytes)."
+                )
+                conn.respond(413, "Request Entity Too Large", json.dumps({"errorMessage": message, "errorType": "RequestEntityTooLarge"}).encode(), _JSON)
+                self._events.append(("too_large", req.body_size))
+                return
+            conn.respond(202, "Accepted", _ACCEPTED, _JSON)
+            if action == "response":
+                self._events.append(("response", req.body, None))
+            else:
+                self._events.append(("error", req.body, self._error_type(req)))
+            return
+        conn.respond(404, "Not Found", b'{"errorMessage":"Not found","errorType":"NotFound"}', _JSON)
+
+    @staticmethod
+    def _error_type(req: Request) -> str:
+        # The Runtime API keeps a declared type only if it has Lambda's shape, else Runtime.Unknown.
+        declared = req.headers.get("lambda-runtime-function-error-type", "")
+        return declared if _ERROR_TYPE.match(declared) else "Runtime.Unknown"
+
+    # -- the function's output ---------------------------------------------------------------
+
+    def _read_pipe(self, name: str, pipe) -> None:
+        try:
+            data = os.read(pipe.fileno(), 262144)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            try:
+                self._sel.unregister(pipe)
+            except (KeyError, ValueError):
+                pass
+            return
+        self._lines(name, data)
+
+    def drain_output(self) -> None:
+        """Read everything already written to stdout/stderr.
+
+        The runtime writes its output before it posts a response, so once the response is read the
+        output is in the pipe: reading it now keeps the handler's lines before END in the log.
+        """
+        if self.proc is None:
+            return
+        for name, pipe in (("out", self.proc.stdout), ("err", self.proc.stderr)):
+            if pipe.closed:
+                continue
+            while True:
+                try:
+                    data = os.read(pipe.fileno(), 262144)
+                except (BlockingIOError, InterruptedError, OSError, ValueError):
+                    break
+                if not data:
+                    break
+                self._lines(name, data)
+
+    def _lines(self, name: str, data: bytes) -> None:
+        data = self._partial[name] + data
+        *complete, rest = data.split(b"\n")
+        self._partial[name] = rest
+        for raw in complete:
+            self._log(raw.decode("utf-8", "replace"))
+
+    def _flush_partial(self) -> None:
+        for name, rest in self._partial.items():
+            if rest:
+                self._partial[name] = b""
+                self._log(rest.decode("utf-8", "replace"))
+
+    def flush_partial(self) -> None:
+        self._flush_partial()
+
+    def _log(self, message: str) -> None:
+        self.emit(self.log_stream_name, message)
+        if self.capture is not None:
+            self.capture.append(message)
+
+    def log(self, message: str) -> None:
+        """A platform line (START, END, REPORT …) in this environment's log stream."""
+        self._log(message)

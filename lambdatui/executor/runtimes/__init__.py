@@ -1,0 +1,123 @@
+"""How each Lambda runtime starts an execution environment on this machine.
+
+`launch_for(spec)` returns the command line and the runtime-specific environment variables for a
+new environment process. Every runtime talks to the executor through the Runtime API, so adding a
+runtime means adding a launcher here and nothing else.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from ..spec import FunctionSpec
+
+RUNTIME_DIR = Path(__file__).resolve().parent
+PYTHON_BOOTSTRAP = RUNTIME_DIR / "python_bootstrap.py"
+
+# Lambda's Python runtimes ship the AWS SDK; these are the packages boto3 needs to import.
+SDK_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+
+KNOWN_RUNTIMES = (
+    "python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14",
+    "nodejs18.x", "nodejs20.x", "nodejs22.x",
+    "provided.al2", "provided.al2023",
+    "java11", "java17", "java21", "dotnet8", "ruby3.2", "ruby3.3", "ruby3.4",
+)
+
+
+class UnsupportedRuntime(Exception):
+    pass
+
+
+@dataclass
+class Launch:
+    argv: list[str]
+    env: dict[str, str]
+    warnings: list[str] = field(default_factory=list)
+
+
+@lru_cache(maxsize=None)
+def find_python(version: str) -> tuple[str, str | None]:
+    """The interpreter for `pythonX.Y`: (path, warning when we fall back to our own interpreter)."""
+    if f"{sys.version_info[0]}.{sys.version_info[1]}" == version:
+        return sys.executable, None
+    name = f"python{version}"
+    found = shutil.which(name)
+    if found and f"{os.sep}shims{os.sep}" in found:
+        # A pyenv shim is a shell script costing ~50 ms per start: use the interpreter behind it.
+        root = os.environ.get("PYENV_ROOT") or str(Path(found).parent.parent)
+        installed = sorted(glob.glob(os.path.join(root, "versions", f"{version}*", "bin", name)), key=_version_key)
+        found = installed[-1] if installed else None
+    if found and os.access(found, os.X_OK):
+        return found, None
+    here = f"{sys.version_info[0]}.{sys.version_info[1]}.{sys.version_info[2]}"
+    return sys.executable, (
+        f"{name} was not found on this machine; running under Python {here} ({sys.executable}) instead, "
+        f"so behaviour specific to {name} may differ on Lambda"
+    )
+
+
+def _version_key(path: str) -> tuple:
+    return tuple(int(n) for n in re.findall(r"\d+", Path(path).parent.parent.name))
+
+
+def sdk_site_dir(cache_dir: Path) -> Path:
+    """A folder exposing only the AWS SDK from our own environment, as Lambda's runtime provides it.
+
+    Functions run without the host's site-packages, so a handler that imports a package it did not
+    bundle fails here as it would on Lambda, while `import boto3` works as it does there.
+    """
+    target = cache_dir / "sdk-site"
+    target.mkdir(parents=True, exist_ok=True)
+    for package in SDK_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.origin:
+            continue
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        link = target / source.name
+        if link.is_symlink() and os.readlink(link) == str(source):
+            continue
+        tmp = target / f".{source.name}.{os.getpid()}"
+        try:
+            tmp.unlink(missing_ok=True)
+            tmp.symlink_to(source)
+            os.replace(tmp, link)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+    return target
+
+
+def python_path(spec: FunctionSpec, version: str, sdk_site: Path | None) -> str:
+    # Lambda's order: the task root, then each layer's python/lib/pythonX.Y/site-packages and python/,
+    # then the runtime (whose SDK comes last, so a bundled boto3 wins over the runtime's).
+    parts = [str(spec.code_dir)]
+    for layer in spec.layers:
+        parts += [str(layer / "python" / "lib" / f"python{version}" / "site-packages"), str(layer / "python")]
+    if sdk_site is not None:
+        parts.append(str(sdk_site))
+    return os.pathsep.join(parts)
+
+
+def launch_for(spec: FunctionSpec, cache_dir: Path) -> Launch:
+    runtime = spec.runtime
+    if runtime.startswith("python"):
+        version = runtime[len("python"):]
+        interpreter, warning = find_python(version)
+        env = {
+            "PYTHONPATH": python_path(spec, version, sdk_site_dir(cache_dir)),
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",
+        }
+        # -S: no site-packages of the host, only what Lambda would have (see sdk_site_dir).
+        return Launch([interpreter, "-S", str(PYTHON_BOOTSTRAP)], env, [warning] if warning else [])
+    if runtime in KNOWN_RUNTIMES:
+        raise UnsupportedRuntime(f"runtime {runtime} is not supported by the local executor yet (Python runtimes are)")
+    raise UnsupportedRuntime(f"unknown runtime {runtime!r}")

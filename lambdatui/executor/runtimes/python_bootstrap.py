@@ -1,0 +1,431 @@
+"""lambdatui's Python runtime: the bootstrap an execution environment runs, standard library only.
+
+It does what AWS's Python runtime (awslambdaric) does, observably: it loads the handler named by
+`_HANDLER` once per environment, then loops on the Lambda Runtime API at `AWS_LAMBDA_RUNTIME_API`
+(GET next, POST response or error), with the same context object, the same logging format, the
+same error types and messages, and stdout/stderr unbuffered. It must run on every Python that
+Lambda offers (3.9 and newer), so it uses no newer syntax, and it imports little so that a cold
+start costs little more than the handler's own imports.
+"""
+
+import json
+import os
+import socket
+import sys
+import time
+
+API_PREFIX = "/2018-06-01/runtime"
+ERROR_LOG_LINE_TERMINATE = "\r"
+ERROR_LOG_IDENT = "\u00a0"
+LAMBDA_WARNING = (
+    "LAMBDA_WARNING: Unhandled exception. The most likely cause is an issue in the function code. "
+    "However, in rare cases, a Lambda runtime update can cause unexpected function behavior. "
+    "For functions using managed runtimes, runtime updates can be triggered by a function change, or can be "
+    "applied automatically. To determine if the runtime has been updated, check the runtime version in the "
+    "INIT_START log entry. If this error correlates with a change in the runtime version, you may be able to "
+    "mitigate this error by temporarily rolling back to the previous runtime version. For more information, see "
+    "https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html\r"
+)
+
+_request_id = None
+
+
+class FaultException(Exception):
+    MARSHAL_ERROR = "Runtime.MarshalError"
+    UNMARSHAL_ERROR = "Runtime.UnmarshalError"
+    USER_CODE_SYNTAX_ERROR = "Runtime.UserCodeSyntaxError"
+    HANDLER_NOT_FOUND = "Runtime.HandlerNotFound"
+    IMPORT_MODULE_ERROR = "Runtime.ImportModuleError"
+    BUILT_IN_MODULE_CONFLICT = "Runtime.BuiltInModuleConflict"
+    MALFORMED_HANDLER_NAME = "Runtime.MalformedHandlerName"
+    LAMBDA_CONTEXT_UNMARSHAL_ERROR = "Runtime.LambdaContextUnmarshalError"
+
+    def __init__(self, exception_type, msg, trace=None):
+        Exception.__init__(self, msg)
+        self.msg = msg
+        self.exception_type = exception_type
+        self.trace = trace
+
+
+class RuntimeClient(object):
+    """A keep-alive HTTP/1.1 client for the Runtime API, on a raw socket (http.client's header
+    parsing alone would cost more than the rest of a warm invoke)."""
+
+    def __init__(self, address):
+        host, _, port = address.rpartition(":")
+        self.address = (host or "127.0.0.1", int(port))
+        self.sock = None
+        self.buf = b""
+
+    def _connect(self):
+        self.sock = socket.create_connection(self.address)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+
+    def request(self, method, path, body=b"", headers=None):
+        for attempt in (0, 1):
+            if self.sock is None:
+                self._connect()
+            head = "%s %s%s HTTP/1.1\r\nHost: %s:%d\r\n" % (method, API_PREFIX, path, self.address[0], self.address[1])
+            if headers:
+                for k, v in headers.items():
+                    head += "%s: %s\r\n" % (k, v)
+            head += "Content-Length: %d\r\n\r\n" % len(body)
+            try:
+                self.sock.sendall(head.encode("latin-1") + body)
+                return self._read_response()
+            except (OSError, ConnectionError):
+                self.sock = None
+                if attempt:
+                    raise
+
+    def _read_response(self):
+        while b"\r\n\r\n" not in self.buf:
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError("Runtime API closed the connection")
+            self.buf += data
+        head, _, rest = self.buf.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        length = int(headers.get("content-length", "0"))
+        while len(rest) < length:
+            data = self.sock.recv(max(65536, length - len(rest)))
+            if not data:
+                raise ConnectionError("Runtime API closed the connection")
+            rest += data
+        self.buf = rest[length:]
+        if headers.get("connection", "").lower() == "close":
+            self.sock.close()
+            self.sock = None
+        return status, headers, rest[:length]
+
+    def next(self):
+        # Lambda's runtime client sets no timeout on /next: the environment waits, frozen, for work.
+        while True:
+            status, headers, body = self.request("GET", "/invocation/next")
+            if status == 200:
+                return headers, body
+            time.sleep(0.01)
+
+    def post_result(self, request_id, body, content_type="application/json"):
+        return self.request(
+            "POST", "/invocation/%s/response" % request_id, body, {"Content-Type": content_type}
+        )
+
+    def post_error(self, request_id, error):
+        return self.request(
+            "POST",
+            "/invocation/%s/error" % request_id,
+            to_json(error).encode("utf-8"),
+            {"Content-Type": "application/json", "Lambda-Runtime-Function-Error-Type": error["errorType"] or "Runtime.Unknown"},
+        )
+
+    def post_init_error(self, error):
+        return self.request(
+            "POST",
+            "/init/error",
+            to_json(error).encode("utf-8"),
+            {"Content-Type": "application/json", "Lambda-Runtime-Function-Error-Type": error["errorType"] or "Runtime.Unknown"},
+        )
+
+
+def _decimal_default(obj):
+    # AWS's marshaller writes Decimal as its exact digits (DynamoDB returns Decimals everywhere).
+    import decimal
+
+    if isinstance(obj, decimal.Decimal):
+        if obj.is_nan():
+            return float("nan")
+        return int(obj) if obj == obj.to_integral_value() and obj.as_tuple().exponent >= 0 else float(obj)
+    raise TypeError("Object of type %s is not JSON serializable" % type(obj).__name__)
+
+
+_ENSURE_ASCII = os.environ.get("AWS_EXECUTION_ENV") not in (
+    "AWS_Lambda_python3.8",
+    "AWS_Lambda_python3.9",
+    "AWS_Lambda_python3.10",
+    "AWS_Lambda_python3.11",
+)
+
+
+def to_json(obj):
+    # python3.12 and newer runtimes write non-ASCII characters as they are; older ones escape them.
+    return json.dumps(obj, default=_decimal_default, ensure_ascii=not _ENSURE_ASCII)
+
+
+class Unbuffered(object):
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __getattr__(self, attr):
+        return getattr(self.stream, attr)
+
+    def write(self, msg):
+        self.stream.write(msg)
+        self.stream.flush()
+
+    def writelines(self, msgs):
+        self.stream.writelines(msgs)
+        self.stream.flush()
+
+
+class CognitoIdentity(object):
+    __slots__ = ["cognito_identity_id", "cognito_identity_pool_id"]
+
+
+class Client(object):
+    __slots__ = ["installation_id", "app_title", "app_version_name", "app_version_code", "app_package_name"]
+
+
+class ClientContext(object):
+    __slots__ = ["custom", "env", "client"]
+
+
+def _obj(cls, d):
+    if d is None:
+        return None
+    o = cls()
+    for f in cls.__slots__:
+        setattr(o, f, d.get(f))
+    return o
+
+
+class LambdaContext(object):
+    def __init__(self, request_id, client_context, cognito_identity, deadline_ms, invoked_function_arn, tenant_id=None):
+        env = os.environ
+        self.aws_request_id = request_id
+        self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.function_name = env.get("AWS_LAMBDA_FUNCTION_NAME")
+        self.memory_limit_in_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION")
+        self.invoked_function_arn = invoked_function_arn
+        self.tenant_id = tenant_id
+        self.client_context = _obj(ClientContext, client_context)
+        if self.client_context is not None:
+            self.client_context.client = _obj(Client, self.client_context.client)
+        self.identity = _obj(CognitoIdentity, {})
+        if cognito_identity is not None:
+            self.identity.cognito_identity_id = cognito_identity.get("cognitoIdentityId")
+            self.identity.cognito_identity_pool_id = cognito_identity.get("cognitoIdentityPoolId")
+        self._deadline_ms = deadline_ms
+
+    def get_remaining_time_in_millis(self):
+        delta = self._deadline_ms - int(time.time() * 1000)
+        return delta if delta > 0 else 0
+
+    def __repr__(self):
+        return (
+            "LambdaContext([aws_request_id=%s,log_group_name=%s,log_stream_name=%s,function_name=%s,"
+            "memory_limit_in_mb=%s,function_version=%s,invoked_function_arn=%s,client_context=%s,identity=%s])"
+        ) % (
+            self.aws_request_id, self.log_group_name, self.log_stream_name, self.function_name,
+            self.memory_limit_in_mb, self.function_version, self.invoked_function_arn,
+            self.client_context, self.identity,
+        )
+
+
+def make_error(message, error_type, stack_trace, request_id=None):
+    return {
+        "errorMessage": message if message else "",
+        "errorType": error_type if error_type else "",
+        "requestId": request_id if request_id is not None else "",
+        "stackTrace": stack_trace if stack_trace else [],
+    }
+
+
+def _trace(tb):
+    import traceback
+
+    frames = [(f.filename, f.lineno, f.name, f.line) for f in traceback.extract_tb(tb)]
+    # Drop the runtime's own frames, as AWS's runtime does.
+    for i, frame in enumerate(frames):
+        if not frame[0].endswith("python_bootstrap.py"):
+            frames = frames[i:]
+            break
+    else:
+        frames = []
+    return traceback.format_list(frames)
+
+
+def fault_from_exception(exc_info, request_id=None):
+    etype, value, tb = exc_info
+    return make_error(str(value), etype.__name__, _trace(tb), request_id)
+
+
+def _indent(line):
+    n = len(line) - len(line.lstrip(" "))
+    return ERROR_LOG_IDENT * n + line[n:]
+
+
+def log_error(error):
+    """Log an error the way AWS's runtime does: one event, its lines joined by carriage returns."""
+    description = "[ERROR]"
+    if error.get("errorType"):
+        description += " " + error["errorType"]
+    if error.get("errorMessage"):
+        if error.get("errorType"):
+            description += ":"
+        description += " " + error["errorMessage"]
+    lines = [description]
+    stack = error.get("stackTrace")
+    if stack is not None:
+        lines.append("Traceback (most recent call last):")
+        for element in stack:
+            if element == "":
+                lines.append("")
+            else:
+                lines.extend(_indent(line) for line in element.splitlines())
+    sys.stdout.write(ERROR_LOG_LINE_TERMINATE.join(lines) + "\n")
+
+
+def setup_logging():
+    import logging
+
+    class LambdaLoggerHandler(logging.Handler):
+        def emit(self, record):
+            sys.stdout.write(self.format(record))
+
+    class LambdaLoggerFilter(logging.Filter):
+        def filter(self, record):
+            record.aws_request_id = _request_id or ""
+            record.tenant_id = None
+            return True
+
+    logging.Formatter.converter = time.gmtime
+    handler = LambdaLoggerHandler()
+    handler.setFormatter(
+        logging.Formatter(
+            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
+            "%Y-%m-%dT%H:%M:%S",
+        )
+    )
+    handler.addFilter(LambdaLoggerFilter())
+    logger = logging.getLogger()
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL", "").upper()
+    if level in logging._nameToLevel:
+        logger.setLevel(level)
+    logger.addHandler(handler)
+
+
+def get_handler(handler):
+    try:
+        modname, fname = handler.rsplit(".", 1)
+    except ValueError as e:
+        raise FaultException(FaultException.MALFORMED_HANDLER_NAME, "Bad handler '%s': %s" % (handler, e))
+    try:
+        if modname.split(".")[0] in sys.builtin_module_names:
+            raise FaultException(
+                FaultException.BUILT_IN_MODULE_CONFLICT,
+                "Cannot use built-in module %s as a handler module" % modname,
+            )
+        import importlib
+
+        module = importlib.import_module(modname.replace("/", "."))
+    except ImportError as e:
+        raise FaultException(FaultException.IMPORT_MODULE_ERROR, "Unable to import module '%s': %s" % (modname, e))
+    except SyntaxError as e:
+        trace = ['  File "%s" Line %s\n    %s' % (e.filename, e.lineno, e.text)]
+        raise FaultException(
+            FaultException.USER_CODE_SYNTAX_ERROR, "Syntax error in module '%s': %s" % (modname, e), trace
+        )
+    try:
+        return getattr(module, fname)
+    except AttributeError:
+        raise FaultException(
+            FaultException.HANDLER_NOT_FOUND, "Handler '%s' missing on module '%s'" % (fname, modname)
+        )
+
+
+def _json_header(headers, name, label):
+    value = headers.get(name)
+    if not value:
+        return None
+    try:
+        return json.loads(value)
+    except Exception as e:
+        raise FaultException(
+            FaultException.LAMBDA_CONTEXT_UNMARSHAL_ERROR, "Unable to parse %s JSON: %s" % (label, e)
+        )
+
+
+def handle(client, handler, headers, body):
+    global _request_id
+    request_id = headers.get("lambda-runtime-aws-request-id", "")
+    _request_id = request_id
+    trace_id = headers.get("lambda-runtime-trace-id")
+    if trace_id:
+        os.environ["_X_AMZN_TRACE_ID"] = trace_id
+    else:
+        os.environ.pop("_X_AMZN_TRACE_ID", None)
+    error = None
+    try:
+        context = LambdaContext(
+            request_id,
+            _json_header(headers, "lambda-runtime-client-context", "Client Context"),
+            _json_header(headers, "lambda-runtime-cognito-identity", "Cognito Identity"),
+            int(headers.get("lambda-runtime-deadline-ms", "0") or 0),
+            headers.get("lambda-runtime-invoked-function-arn"),
+            headers.get("lambda-runtime-aws-tenant-id"),
+        )
+        content_type = headers.get("content-type", "application/json")
+        if content_type == "application/json":
+            try:
+                event = json.loads(body)
+            except Exception as e:
+                raise FaultException(FaultException.UNMARSHAL_ERROR, "Unable to unmarshal input: %s" % e)
+        else:
+            event = body
+        response = handler(event, context)
+        if isinstance(response, bytes):
+            result, result_type = response, "application/unknown"
+        else:
+            try:
+                result, result_type = to_json(response).encode("utf-8"), "application/json"
+            except Exception as e:
+                raise FaultException(FaultException.MARSHAL_ERROR, "Unable to marshal response: %s" % e)
+    except FaultException as e:
+        error = make_error(e.msg, e.exception_type, e.trace, request_id)
+    except Exception:
+        error = fault_from_exception(sys.exc_info(), request_id)
+    if error is not None:
+        log_error(error)
+        client.post_error(request_id, error)
+    else:
+        client.post_result(request_id, result, result_type)
+
+
+def main():
+    # Our own directory is not the function's: Lambda's sys.path starts at the task root.
+    if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.abspath(__file__)):
+        del sys.path[0]
+    sys.stdout = Unbuffered(sys.stdout)
+    sys.stderr = Unbuffered(sys.stderr)
+    client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
+    error = None
+    try:
+        setup_logging()
+        handler = get_handler(os.environ["_HANDLER"])
+    except FaultException as e:
+        error = make_error(e.msg, e.exception_type, e.trace)
+    except Exception:
+        error = fault_from_exception(sys.exc_info())
+    if error is not None:
+        import logging
+
+        logging.warning(LAMBDA_WARNING)
+        log_error(error)
+        client.post_init_error(error)
+        sys.exit(1)
+    while True:
+        headers, body = client.next()
+        handle(client, handler, headers, body)
+
+
+if __name__ == "__main__":
+    main()
