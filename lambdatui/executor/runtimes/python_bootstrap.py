@@ -8,9 +8,9 @@ Lambda offers (3.9 and newer), so it uses no newer syntax, and it imports little
 start costs little more than the handler's own imports.
 """
 
-import json
+import _json
+import _socket
 import os
-import socket
 import sys
 import time
 
@@ -58,8 +58,11 @@ class RuntimeClient(object):
         self.buf = b""
 
     def _connect(self):
-        self.sock = socket.create_connection(self.address)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # _socket, not socket: the socket module's imports (enum, selectors) cost milliseconds of init.
+        sock = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)
+        sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+        sock.connect(self.address)
+        self.sock = sock
         self.buf = b""
 
     def request(self, method, path, body=b"", headers=None):
@@ -134,6 +137,41 @@ class RuntimeClient(object):
         )
 
 
+class _DecodeContext(object):
+    # What json.JSONDecoder hands to the C scanner; building it here avoids importing json (and re).
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    memo = {}
+
+    @staticmethod
+    def parse_constant(name):
+        return {"-Infinity": float("-inf"), "Infinity": float("inf"), "NaN": float("nan")}[name]
+
+
+_scan = _json.make_scanner(_DecodeContext)
+_WHITESPACE = " \t\n\r"
+
+
+def json_loads(data):
+    if isinstance(data, (bytes, bytearray)):
+        data = data.decode("utf-8")
+    start = len(data) - len(data.lstrip(_WHITESPACE))
+    try:
+        obj, end = _scan(data, start)
+    except StopIteration:
+        import json
+
+        return json.loads(data)  # raises the standard error with its position
+    if data[end:].strip(_WHITESPACE):
+        import json
+
+        return json.loads(data)
+    return obj
+
+
 def _decimal_default(obj):
     # AWS's marshaller writes Decimal as its exact digits (DynamoDB returns Decimals everywhere).
     import decimal
@@ -145,7 +183,8 @@ def _decimal_default(obj):
     raise TypeError("Object of type %s is not JSON serializable" % type(obj).__name__)
 
 
-_ENSURE_ASCII = os.environ.get("AWS_EXECUTION_ENV") not in (
+# python3.12 and newer runtimes write non-ASCII characters as they are; older ones escape them.
+_ENSURE_ASCII = os.environ.get("AWS_EXECUTION_ENV") in (
     "AWS_Lambda_python3.8",
     "AWS_Lambda_python3.9",
     "AWS_Lambda_python3.10",
@@ -153,9 +192,15 @@ _ENSURE_ASCII = os.environ.get("AWS_EXECUTION_ENV") not in (
 )
 
 
+_encode_string = _json.encode_basestring_ascii if _ENSURE_ASCII else _json.encode_basestring
+
+
 def to_json(obj):
-    # python3.12 and newer runtimes write non-ASCII characters as they are; older ones escape them.
-    return json.dumps(obj, default=_decimal_default, ensure_ascii=not _ENSURE_ASCII)
+    """json.dumps through the C encoder it uses, without importing the json module (and re)."""
+    if isinstance(obj, str):
+        return _encode_string(obj)
+    encoder = _json.make_encoder({}, _decimal_default, _encode_string, None, ": ", ", ", False, False, True)
+    return "".join(encoder(obj, 0))
 
 
 class Unbuffered(object):
@@ -284,8 +329,38 @@ def log_error(error):
     sys.stdout.write(ERROR_LOG_LINE_TERMINATE.join(lines) + "\n")
 
 
-def setup_logging():
-    import logging
+class _LoggingHook(object):
+    """Sets up Lambda's log handler when the function first imports `logging`.
+
+    AWS's runtime configures the root logger at start-up; importing logging costs milliseconds of
+    every cold start, so ours configures it the moment the module is loaded instead, which no
+    function can tell apart.
+    """
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "logging":
+            return None
+        sys.meta_path.remove(self)
+        import importlib.machinery
+
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None:
+            return None
+        real = spec.loader
+
+        class Loader(object):
+            def create_module(self, spec):
+                return real.create_module(spec)
+
+            def exec_module(self, module):
+                real.exec_module(module)
+                setup_logging(module)
+
+        spec.loader = Loader()
+        return spec
+
+
+def setup_logging(logging):
 
     class LambdaLoggerHandler(logging.Handler):
         def emit(self, record):
@@ -347,7 +422,7 @@ def _json_header(headers, name, label):
     if not value:
         return None
     try:
-        return json.loads(value)
+        return json_loads(value)
     except Exception as e:
         raise FaultException(
             FaultException.LAMBDA_CONTEXT_UNMARSHAL_ERROR, "Unable to parse %s JSON: %s" % (label, e)
@@ -376,7 +451,7 @@ def handle(client, handler, headers, body):
         content_type = headers.get("content-type", "application/json")
         if content_type == "application/json":
             try:
-                event = json.loads(body)
+                event = json_loads(body)
             except Exception as e:
                 raise FaultException(FaultException.UNMARSHAL_ERROR, "Unable to unmarshal input: %s" % e)
         else:
@@ -409,7 +484,10 @@ def main():
     client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
     error = None
     try:
-        setup_logging()
+        if "logging" in sys.modules:
+            setup_logging(sys.modules["logging"])
+        else:
+            sys.meta_path.insert(0, _LoggingHook())
         handler = get_handler(os.environ["_HANDLER"])
     except FaultException as e:
         error = make_error(e.msg, e.exception_type, e.trace)

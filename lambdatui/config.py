@@ -1,0 +1,503 @@
+"""lambdatui's configuration: where it is found, what its keys mean, and its validation.
+
+The file is YAML (so JSON too). Every error names the file, the line and the key, with the allowed
+values, and unknown keys get a did-you-mean: a user should never see a traceback for a typo.
+Validation rules are exposed (`validate_function_field`) so the dashboard's editor checks input
+with exactly the rules the loader uses.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from .executor.runtimes import KNOWN_RUNTIMES
+from .executor.spec import (
+    ENV_VARS_MAX_BYTES,
+    MEMORY_MAX_MB,
+    MEMORY_MIN_MB,
+    TIMEOUT_MAX_S,
+    TIMEOUT_MIN_S,
+    FunctionSpec,
+)
+
+CONFIG_ENV_VAR = "LAMBDATUI_CONFIG"
+LOCAL_CONFIG_NAME = "lambdatui.yaml"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_SAMPLE = REPO_ROOT / "sample_config.yaml"
+
+# Keys Lambda reserves: a function may not set them (AWS rejects them in UpdateFunctionConfiguration).
+RESERVED_ENV_KEYS = frozenset(
+    {
+        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+    }
+)
+ENV_KEY_PATTERN = re.compile(r"^[a-zA-Z]([a-zA-Z0-9_])+$")
+FUNCTION_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+
+class ConfigError(Exception):
+    """A configuration problem, located: file, line, key."""
+
+    def __init__(self, message: str, path: Path | str | None = None, line: int | None = None, key: str | None = None):
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.key = key
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.path or "<config>"
+        if self.line is not None:
+            where += f":{self.line}"
+        key = f" {self.key}:" if self.key else ""
+        return f"{where}:{key} {self.message}"
+
+
+@dataclass
+class AwsSettings:
+    profile: str | None = None
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+    read_only: bool = False
+    role: str | None = None
+
+
+@dataclass
+class FunctionConfig:
+    """A function as the config file declares it (paths resolved against the file)."""
+
+    name: str
+    runtime: str = "python3.12"
+    handler: str = "app.lambda_handler"
+    code: Path = Path(".")
+    memory_size: int = 128
+    timeout: int = 3
+    architecture: str = "x86_64"
+    environment: dict[str, str] = field(default_factory=dict)
+    layers: list[Path] = field(default_factory=list)
+    reserved_concurrency: int | None = None
+    provisioned_concurrency: int = 0
+    triggers: list[dict] = field(default_factory=list)
+    description: str = ""
+    ephemeral_storage: int = 512
+    inherit_environment: list[str] = field(default_factory=list)
+    role: str | None = None
+    line: int | None = None
+
+    def to_spec(self) -> FunctionSpec:
+        return FunctionSpec(
+            name=self.name,
+            runtime=self.runtime,
+            handler=self.handler,
+            code_dir=self.code,
+            memory_size=self.memory_size,
+            timeout=self.timeout,
+            architecture=self.architecture,
+            environment=dict(self.environment),
+            layers=tuple(self.layers),
+            reserved_concurrency=self.reserved_concurrency,
+            provisioned_concurrency=self.provisioned_concurrency,
+            description=self.description,
+            ephemeral_storage=self.ephemeral_storage,
+            inherit_environment=tuple(self.inherit_environment),
+        )
+
+
+@dataclass
+class LocalSettings:
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    keep_warm_seconds: float = 600
+    functions: dict[str, FunctionConfig] = field(default_factory=dict)
+
+
+@dataclass
+class Config:
+    path: Path | None
+    backend: str = "local"
+    aws: AwsSettings = field(default_factory=AwsSettings)
+    local: LocalSettings = field(default_factory=LocalSettings)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+
+# -- finding the file ----------------------------------------------------------------------------
+
+
+def user_config_path() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("lambdatui")) / "config.yaml"
+
+
+def find_config(explicit: str | os.PathLike | None = None) -> Path:
+    """--config FILE, else $LAMBDATUI_CONFIG, else ./lambdatui.yaml, else the user config dir, else the sample."""
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError("no such config file", path)
+        return path
+    from_env = os.environ.get(CONFIG_ENV_VAR)
+    if from_env:
+        path = Path(from_env)
+        if not path.is_file():
+            raise ConfigError(f"no such config file (from ${CONFIG_ENV_VAR})", path)
+        return path
+    for candidate in (Path.cwd() / LOCAL_CONFIG_NAME, user_config_path(), BUNDLED_SAMPLE):
+        if candidate.is_file():
+            return candidate
+    raise ConfigError("no config file found, and the bundled sample_config.yaml is missing", BUNDLED_SAMPLE)
+
+
+def load_config(explicit: str | os.PathLike | None = None) -> Config:
+    path = find_config(explicit)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"cannot read: {e.strerror}", path) from None
+    return parse_config(text, path)
+
+
+# -- parsing with line numbers -------------------------------------------------------------------
+
+
+def parse_config(text: str, path: Path | None = None) -> Config:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else None
+        problem = e.problem or e.context or "invalid YAML"
+        raise ConfigError(f"YAML syntax error: {problem}", path, line) from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"YAML error: {e}", path) from None
+    v = _Validator(path)
+    if root is None:
+        return Config(path=path)
+    top = v.mapping(root, "config")
+    v.only_keys(top, ("backend", "aws", "local"), "")
+    config = Config(path=path)
+    if "backend" in top:
+        config.backend = v.choice(top["backend"], "backend", ("local", "aws"))
+    if "aws" in top:
+        config.aws = _parse_aws(v, top["aws"])
+    if "local" in top:
+        config.local = _parse_local(v, top["local"], config.base_dir)
+    return config
+
+
+_AWS_KEYS = ("profile", "region", "endpoint_url", "read_only", "role")
+_LOCAL_KEYS = ("region", "account_id", "keep_warm_seconds", "functions")
+FUNCTION_KEYS = (
+    "runtime", "handler", "code", "memory_size", "timeout", "architecture", "environment", "layers",
+    "reserved_concurrency", "provisioned_concurrency", "triggers", "description", "ephemeral_storage",
+    "inherit_environment", "role",
+)
+
+
+def _parse_aws(v: "_Validator", node: yaml.Node) -> AwsSettings:
+    m = v.mapping(node, "aws")
+    v.only_keys(m, _AWS_KEYS, "aws.")
+    s = AwsSettings()
+    if "profile" in m:
+        s.profile = v.optional_str(m["profile"], "aws.profile")
+    if "region" in m:
+        s.region = v.string(m["region"], "aws.region")
+    if "endpoint_url" in m:
+        s.endpoint_url = v.optional_str(m["endpoint_url"], "aws.endpoint_url")
+        if s.endpoint_url and not re.match(r"^https?://", s.endpoint_url):
+            v.fail(m["endpoint_url"], "aws.endpoint_url", f"{s.endpoint_url!r} is not an http:// or https:// URL")
+    if "read_only" in m:
+        s.read_only = v.boolean(m["read_only"], "aws.read_only")
+    if "role" in m:
+        s.role = v.optional_str(m["role"], "aws.role")
+    return s
+
+
+def _parse_local(v: "_Validator", node: yaml.Node, base: Path) -> LocalSettings:
+    m = v.mapping(node, "local")
+    v.only_keys(m, _LOCAL_KEYS, "local.")
+    s = LocalSettings()
+    if "region" in m:
+        s.region = v.string(m["region"], "local.region")
+    if "account_id" in m:
+        s.account_id = v.string(m["account_id"], "local.account_id")
+        if not re.fullmatch(r"\d{12}", s.account_id):
+            v.fail(m["account_id"], "local.account_id", f"{s.account_id!r} is not a 12-digit account id")
+    if "keep_warm_seconds" in m:
+        s.keep_warm_seconds = v.number(m["keep_warm_seconds"], "local.keep_warm_seconds", 0, 86400)
+    if "functions" in m and not _is_null(m["functions"]):
+        fm = v.mapping(m["functions"], "local.functions")
+        for name, fnode in fm.items():
+            key = f"local.functions.{name}"
+            if not FUNCTION_NAME_PATTERN.match(name):
+                v.fail(v.key_nodes[id(fm)][name], key, "a function name is 1-64 letters, digits, hyphens or underscores")
+            s.functions[name] = _parse_function(v, name, fnode, base)
+    return s
+
+
+def _parse_function(v: "_Validator", name: str, node: yaml.Node, base: Path) -> FunctionConfig:
+    prefix = f"local.functions.{name}"
+    m = v.mapping(node, prefix)
+    v.only_keys(m, FUNCTION_KEYS, prefix + ".")
+    f = FunctionConfig(name=name, line=node.start_mark.line + 1)
+    for key in ("runtime", "handler", "memory_size", "timeout", "architecture", "description",
+                "reserved_concurrency", "provisioned_concurrency", "ephemeral_storage", "role"):
+        if key in m:
+            setattr(f, key, v.run(m[key], f"{prefix}.{key}", lambda value, k=key: validate_function_field(k, value)))
+    if "code" not in m:
+        v.fail(node, prefix, "code: is required (the folder holding the handler, relative to the config file)")
+    code = v.string(m["code"], f"{prefix}.code")
+    f.code = (base / code).resolve()
+    if not f.code.is_dir():
+        v.fail(m["code"], f"{prefix}.code", f"{code!r} is not a folder (looked for {f.code})")
+    if "environment" in m and not _is_null(m["environment"]):
+        env_map = v.mapping(m["environment"], f"{prefix}.environment")
+        for k, vnode in env_map.items():
+            value = v.scalar_str(vnode, f"{prefix}.environment.{k}")
+            try:
+                validate_env_key(k)
+            except ValueError as e:
+                v.fail(v.key_nodes[id(env_map)][k], f"{prefix}.environment.{k}", str(e))
+            f.environment[k] = value
+        try:
+            validate_environment(f.environment)
+        except ValueError as e:
+            v.fail(m["environment"], f"{prefix}.environment", str(e))
+    if "layers" in m and not _is_null(m["layers"]):
+        for i, lnode in enumerate(v.sequence(m["layers"], f"{prefix}.layers")):
+            text = v.string(lnode, f"{prefix}.layers[{i}]")
+            layer = (base / text).resolve()
+            if not layer.is_dir():
+                v.fail(lnode, f"{prefix}.layers[{i}]", f"{text!r} is not a folder (looked for {layer})")
+            f.layers.append(layer)
+    if "triggers" in m and not _is_null(m["triggers"]):
+        triggers = _construct(m["triggers"])
+        if not isinstance(triggers, list):
+            v.fail(m["triggers"], f"{prefix}.triggers", "must be a list")
+        f.triggers = triggers
+    if "inherit_environment" in m and not _is_null(m["inherit_environment"]):
+        for i, inode in enumerate(v.sequence(m["inherit_environment"], f"{prefix}.inherit_environment")):
+            f.inherit_environment.append(v.string(inode, f"{prefix}.inherit_environment[{i}]"))
+    if f.reserved_concurrency is not None and f.provisioned_concurrency > f.reserved_concurrency:
+        v.fail(
+            m.get("provisioned_concurrency", node),
+            f"{prefix}.provisioned_concurrency",
+            f"{f.provisioned_concurrency} is more than reserved_concurrency ({f.reserved_concurrency})",
+        )
+    # A handler without a dot is accepted, as Lambda accepts it: it fails at init with
+    # Runtime.MalformedHandlerName, which is what the user should see.
+    return f
+
+
+# -- field rules shared with the editor ----------------------------------------------------------
+
+
+def validate_function_field(key: str, value: Any) -> Any:
+    """Check one function setting; returns the normalised value or raises ValueError with the rule."""
+    if key == "runtime":
+        if not isinstance(value, str) or value not in KNOWN_RUNTIMES:
+            raise ValueError(f"{value!r} is not a Lambda runtime (one of: {', '.join(KNOWN_RUNTIMES)})")
+        return value
+    if key == "handler":
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("must be a handler name such as app.lambda_handler")
+        if len(value) > 128:
+            raise ValueError("is longer than 128 characters")
+        return value
+    if key == "memory_size":
+        n = _int(value)
+        if n is None or not MEMORY_MIN_MB <= n <= MEMORY_MAX_MB:
+            raise ValueError(f"{value} is outside {MEMORY_MIN_MB}–{MEMORY_MAX_MB} MB")
+        return n
+    if key == "timeout":
+        n = _int(value)
+        if n is None or not TIMEOUT_MIN_S <= n <= TIMEOUT_MAX_S:
+            raise ValueError(f"{value} is outside {TIMEOUT_MIN_S}–{TIMEOUT_MAX_S} s")
+        return n
+    if key == "architecture":
+        if value not in ("x86_64", "arm64"):
+            raise ValueError(f"{value!r} is not one of x86_64, arm64")
+        return value
+    if key == "description":
+        if value is None:
+            return ""
+        if not isinstance(value, str) or len(value) > 256:
+            raise ValueError("must be text of at most 256 characters")
+        return value
+    if key == "reserved_concurrency":
+        if value is None:
+            return None
+        n = _int(value)
+        if n is None or not 0 <= n <= 1000:
+            raise ValueError(f"{value} is outside 0–1000 (or null for unreserved)")
+        return n
+    if key == "provisioned_concurrency":
+        n = _int(value if value is not None else 0)
+        if n is None or not 0 <= n <= 1000:
+            raise ValueError(f"{value} is outside 0–1000")
+        return n
+    if key == "ephemeral_storage":
+        n = _int(value)
+        if n is None or not 512 <= n <= 10240:
+            raise ValueError(f"{value} is outside 512–10240 MB")
+        return n
+    if key == "role":
+        if value is None:
+            return None
+        if not isinstance(value, str) or not re.match(r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/.+", value):
+            raise ValueError(f"{value!r} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
+        return value
+    raise ValueError(f"unknown setting {key}")
+
+
+def validate_env_key(key: str) -> None:
+    if key in RESERVED_ENV_KEYS:
+        raise ValueError(f"{key} is reserved by Lambda and cannot be set")
+    if not ENV_KEY_PATTERN.match(key):
+        raise ValueError(f"{key!r} is not a valid variable name (a letter, then letters, digits or _)")
+
+
+def validate_environment(env: dict[str, str]) -> None:
+    size = sum(len(k.encode()) + len(str(v).encode()) for k, v in env.items())
+    if size > ENV_VARS_MAX_BYTES:
+        raise ValueError(f"variables total {size} bytes, over Lambda's 4 KB limit")
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+# -- the validator -------------------------------------------------------------------------------
+
+
+def _is_null(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+
+
+def _construct(node: yaml.Node) -> Any:
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()
+
+
+class _Validator:
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.key_nodes: dict[int, dict[str, yaml.Node]] = {}
+
+    def fail(self, node: yaml.Node, key: str, message: str):
+        raise ConfigError(message, self.path, node.start_mark.line + 1, key)
+
+    def mapping(self, node: yaml.Node, key: str) -> dict[str, yaml.Node]:
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(node, key, "must be a mapping of keys to values")
+        out: dict[str, yaml.Node] = {}
+        keys: dict[str, yaml.Node] = {}
+        for knode, vnode in node.value:
+            k = _construct(knode)
+            k = str(k)
+            if k in out:
+                self.fail(knode, f"{key}.{k}" if key != "config" else k, "appears twice")
+            out[k] = vnode
+            keys[k] = knode
+        self.key_nodes[id(out)] = keys
+        return out
+
+    def sequence(self, node: yaml.Node, key: str) -> list[yaml.Node]:
+        if not isinstance(node, yaml.SequenceNode):
+            self.fail(node, key, "must be a list")
+        return list(node.value)
+
+    def only_keys(self, m: dict[str, yaml.Node], allowed: tuple[str, ...], prefix: str) -> None:
+        for k, knode in self.key_nodes[id(m)].items():
+            if k not in allowed:
+                close = difflib.get_close_matches(k, allowed, n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else f" (allowed: {', '.join(allowed)})"
+                self.fail(knode, prefix + k, f"unknown key{hint}")
+
+    def value(self, node: yaml.Node) -> Any:
+        return _construct(node)
+
+    def run(self, node: yaml.Node, key: str, check: Callable[[Any], Any]) -> Any:
+        try:
+            return check(self.value(node))
+        except ValueError as e:
+            self.fail(node, key, str(e))
+
+    def string(self, node: yaml.Node, key: str) -> str:
+        value = self.value(node)
+        if not isinstance(value, str) or not value:
+            self.fail(node, key, f"must be text, not {_describe(value)}")
+        return value
+
+    def optional_str(self, node: yaml.Node, key: str) -> str | None:
+        value = self.value(node)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self.fail(node, key, f"must be text or null, not {_describe(value)}")
+        return value
+
+    def scalar_str(self, node: yaml.Node, key: str) -> str:
+        if not isinstance(node, yaml.ScalarNode):
+            self.fail(node, key, "must be a single value (text or number)")
+        value = self.value(node)
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    def boolean(self, node: yaml.Node, key: str) -> bool:
+        value = self.value(node)
+        if not isinstance(value, bool):
+            self.fail(node, key, f"must be true or false, not {_describe(value)}")
+        return value
+
+    def number(self, node: yaml.Node, key: str, low: float, high: float) -> float:
+        value = self.value(node)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            self.fail(node, key, f"{value!r} is outside {low:g}–{high:g}")
+        return value
+
+    def choice(self, node: yaml.Node, key: str, allowed: tuple[str, ...]) -> str:
+        value = self.value(node)
+        if value not in allowed:
+            self.fail(node, key, f"{value!r} is not one of: {', '.join(allowed)}")
+        return value
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return repr(value)
