@@ -1,0 +1,3 @@
+from lambdatui.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,138 @@
+"""The `Backend` interface: everything the dashboard and the CLI may ask of a place functions run.
+
+Two implementations: `local` (the bundled executor) and `aws` (boto3). Calls are blocking — the
+dashboard runs them in thread workers, the CLI calls them directly — except `tail_logs`, an async
+iterator. Failures raise `BackendError` subclasses carrying a one-line message fit for a user.
+A conformance suite (tests/conformance) runs the same tests over every implementation.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
+from typing import Any, AsyncIterator
+
+from ..executor.logstore import LogEvent
+from ..executor.spec import InvokeResult
+
+__all__ = [
+    "Backend",
+    "BackendError",
+    "FunctionConfiguration",
+    "FunctionNotFoundError",
+    "InvalidParameterError",
+    "InvokeResult",
+    "LogEvent",
+    "ReadOnlyError",
+    "RequestError",
+    "EDITABLE_FIELDS",
+]
+
+# The fields `update_function` accepts (the editor's fields).
+EDITABLE_FIELDS = (
+    "memory_size", "timeout", "environment", "handler", "runtime", "architecture", "description",
+    "reserved_concurrency", "provisioned_concurrency",
+)
+
+
+class BackendError(Exception):
+    """A backend call failed; `str(e)` is one line for the user."""
+
+    code = "BackendError"
+
+
+class FunctionNotFoundError(BackendError):
+    code = "ResourceNotFoundException"
+
+
+class InvalidParameterError(BackendError):
+    code = "InvalidParameterValueException"
+
+
+class ReadOnlyError(BackendError):
+    code = "ReadOnly"
+
+
+class RequestError(BackendError):
+    """The invoke request itself was refused (too large, not JSON)."""
+
+    def __init__(self, message: str, code: str, status_code: int) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status_code = status_code
+
+
+@dataclass
+class FunctionConfiguration:
+    name: str
+    runtime: str
+    handler: str
+    memory_size: int
+    timeout: int
+    architecture: str = "x86_64"
+    description: str = ""
+    environment: dict[str, str] = field(default_factory=dict)
+    layers: list[str] = field(default_factory=list)
+    reserved_concurrency: int | None = None
+    provisioned_concurrency: int = 0
+    last_modified: str | None = None  # ISO 8601, as Lambda's LastModified
+    arn: str = ""
+    code: str = ""  # a local folder, or the code's location on AWS
+    role: str | None = None
+    state: str = "Active"
+    last_update_status: str = "Successful"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def decoded_payload(payload: bytes) -> Any:
+    """The response as JSON when it is JSON, else as text."""
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return payload.decode("utf-8", "replace")
+
+
+class Backend(ABC):
+    name: str = "backend"
+    read_only: bool = False
+
+    def describe(self) -> str:
+        """A short label for the header: the backend and where it points."""
+        return self.name
+
+    @abstractmethod
+    def list_functions(self) -> list[FunctionConfiguration]: ...
+
+    @abstractmethod
+    def get_function(self, name: str) -> FunctionConfiguration: ...
+
+    @abstractmethod
+    def update_function(self, name: str, changes: dict[str, Any]) -> FunctionConfiguration:
+        """Apply changes to the fields in EDITABLE_FIELDS; validated before anything is written."""
+
+    @abstractmethod
+    def invoke(self, name: str, payload: bytes = b"{}", *, invocation_type: str = "RequestResponse") -> InvokeResult:
+        """Invoke; `RequestResponse` returns the response and its figures, `Event` 202, `DryRun` 204."""
+
+    @abstractmethod
+    def tail_logs(
+        self,
+        name: str,
+        *,
+        since: float | None = None,
+        follow: bool = True,
+        filter_pattern: str | None = None,
+    ) -> AsyncIterator[LogEvent]:
+        """Log events of a function from `since` (epoch seconds), then live ones while `follow`."""
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,215 @@
+"""The local backend: the configuration's functions, run by the bundled executor.
+
+Translates between the `Backend` interface and the executor, keeps the configuration in step with
+edits (validated with the config loader's own rules), and persists log lines under the state dir
+so `lambdatui logs` in another process can read them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from ..config import Config, FunctionConfig, validate_environment, validate_env_key, validate_function_field
+from ..executor import Executor, FunctionNotFound, InvokeRequestError, LogEvent, LogStore
+from ..executor.spec import InvokeResult
+from ..logfilter import compile_filter
+from .base import (
+    EDITABLE_FIELDS,
+    Backend,
+    FunctionConfiguration,
+    FunctionNotFoundError,
+    InvalidParameterError,
+    RequestError,
+)
+
+STATE_DIR_ENV_VAR = "LAMBDATUI_STATE_DIR"
+
+
+def default_state_dir() -> Path:
+    override = os.environ.get(STATE_DIR_ENV_VAR)
+    if override:
+        return Path(override)
+    from platformdirs import user_state_dir
+
+    return Path(user_state_dir("lambdatui"))
+
+
+class LocalBackend(Backend):
+    name = "local"
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        state_dir: Path | None = None,
+        watch_code: bool = True,
+        start: bool = True,
+        provision: list[str] | None = None,
+        persist_logs: bool = True,
+    ) -> None:
+        self.config = config
+        self.state_dir = state_dir or default_state_dir()
+        local = config.local
+        self.logs = LogStore(self.state_dir / "logs" if persist_logs else None)
+        self.executor = Executor(
+            (f.to_spec() for f in local.functions.values()),
+            region=local.region,
+            account_id=local.account_id,
+            keep_warm_seconds=local.keep_warm_seconds,
+            logs=self.logs,
+            cache_dir=self.state_dir / "cache",
+            watch_code=watch_code,
+        )
+        if start:
+            self.executor.start(provision=provision)
+
+    def describe(self) -> str:
+        where = f" · {self.config.path}" if self.config.path else ""
+        return f"local · {self.config.local.region}{where}"
+
+    # -- functions ---------------------------------------------------------------------------
+
+    def _function(self, name: str) -> FunctionConfig:
+        f = self.config.local.functions.get(name)
+        if f is None:
+            raise FunctionNotFoundError(f"Function not found: {self.executor.arn(name)}")
+        return f
+
+    def _configuration(self, f: FunctionConfig) -> FunctionConfiguration:
+        return FunctionConfiguration(
+            name=f.name,
+            runtime=f.runtime,
+            handler=f.handler,
+            memory_size=f.memory_size,
+            timeout=f.timeout,
+            architecture=f.architecture,
+            description=f.description,
+            environment=dict(f.environment),
+            layers=[str(p) for p in f.layers],
+            reserved_concurrency=f.reserved_concurrency,
+            provisioned_concurrency=f.provisioned_concurrency,
+            last_modified=_last_modified(f.code),
+            arn=self.executor.arn(f.name),
+            code=str(f.code),
+            role=f.role,
+        )
+
+    def list_functions(self) -> list[FunctionConfiguration]:
+        return [self._configuration(f) for f in self.config.local.functions.values()]
+
+    def get_function(self, name: str) -> FunctionConfiguration:
+        return self._configuration(self._function(name))
+
+    def update_function(self, name: str, changes: dict[str, Any]) -> FunctionConfiguration:
+        current = self._function(name)
+        updated = replace(current, environment=dict(current.environment))
+        for key, value in changes.items():
+            if key not in EDITABLE_FIELDS:
+                raise InvalidParameterError(f"{key} cannot be changed (editable: {', '.join(EDITABLE_FIELDS)})")
+            try:
+                if key == "environment":
+                    env = {str(k): "" if v is None else str(v) for k, v in (value or {}).items()}
+                    for k in env:
+                        validate_env_key(k)
+                    validate_environment(env)
+                    updated.environment = env
+                else:
+                    setattr(updated, key, validate_function_field(key, value))
+            except ValueError as e:
+                raise InvalidParameterError(f"{key}: {e}") from None
+        if updated.reserved_concurrency is not None and updated.provisioned_concurrency > updated.reserved_concurrency:
+            raise InvalidParameterError(
+                f"provisioned_concurrency: {updated.provisioned_concurrency} is more than "
+                f"reserved_concurrency ({updated.reserved_concurrency})"
+            )
+        self.config.local.functions[name] = updated
+        self.executor.update_function(updated.to_spec())
+        return self._configuration(updated)
+
+    # -- invoke ------------------------------------------------------------------------------
+
+    def invoke(self, name: str, payload: bytes = b"{}", *, invocation_type: str = "RequestResponse") -> InvokeResult:
+        self._function(name)
+        if invocation_type == "DryRun":
+            return InvokeResult(function=name, request_id="", status_code=204, payload=b"")
+        if invocation_type == "Event":
+            # Accepted now, run in the background, as Lambda's asynchronous invocation.
+            threading.Thread(target=self._invoke_quietly, args=(name, payload), daemon=True).start()
+            return InvokeResult(function=name, request_id="", status_code=202, payload=b"")
+        if invocation_type != "RequestResponse":
+            raise InvalidParameterError(f"invocation type {invocation_type!r} is not RequestResponse, Event or DryRun")
+        try:
+            return self.executor.invoke(name, payload)
+        except FunctionNotFound as e:
+            raise FunctionNotFoundError(str(e)) from None
+        except InvokeRequestError as e:
+            raise RequestError(e.message, e.error_type, e.status_code) from None
+        finally:
+            self.logs.flush()
+
+    def _invoke_quietly(self, name: str, payload: bytes) -> None:
+        try:
+            self.executor.invoke(name, payload)
+        except Exception:
+            pass
+        finally:
+            self.logs.flush()
+
+    # -- logs --------------------------------------------------------------------------------
+
+    async def tail_logs(
+        self,
+        name: str,
+        *,
+        since: float | None = None,
+        follow: bool = True,
+        filter_pattern: str | None = None,
+    ) -> AsyncIterator[LogEvent]:
+        self._function(name)
+        match = compile_filter(filter_pattern)
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[LogEvent] = asyncio.Queue()
+        unsubscribe = None
+        if follow:
+            def deliver(event: LogEvent) -> None:
+                if event.function == name:
+                    loop.call_soon_threadsafe(queue.put_nowait, event)
+
+            unsubscribe = self.logs.subscribe(deliver)
+        try:
+            last_id = 0
+            for event in self.logs.events(name, since=since):
+                last_id = event.event_id
+                if match(event.message):
+                    yield event
+            if not follow:
+                return
+            while True:
+                event = await queue.get()
+                if event.event_id <= last_id:
+                    continue  # already yielded from the backlog
+                if match(event.message):
+                    yield event
+        finally:
+            if unsubscribe:
+                unsubscribe()
+
+    def close(self) -> None:
+        self.executor.close()
+        self.logs.close()
+
+
+def _last_modified(code: Path) -> str | None:
+    try:
+        newest = max((p.stat().st_mtime for p in code.iterdir() if p.is_file()), default=code.stat().st_mtime)
+    except OSError:
+        return None
+    # Lambda's LastModified format: 2026-11-27T10:00:00.000+0000
+    return datetime.fromtimestamp(newest, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+

@@ -1,0 +1,1 @@
+"""The `lambdatui` command: the dashboard with no subcommand, headless subcommands otherwise."""

@@ -1,0 +1,169 @@
+"""`lambdatui invoke`: one or many invocations, printed for people or as JSON lines for scripts.
+
+`--repeat` and `--concurrency` run inside one backend, so warm reuse and scale-out show up in the
+figures — a small load generator for demos.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from ..backends.base import BackendError, RequestError, decoded_payload
+from ..executor.spec import InvokeResult
+from .main import UsageError, open_backend
+
+
+def read_event(source: str | None) -> bytes:
+    """The event bytes, checked to be JSON; a bad one names the file and the error's position."""
+    if source is None:
+        return b"{}"
+    label = "standard input" if source == "-" else f"event file {source}"
+    try:
+        data = sys.stdin.buffer.read() if source == "-" else open(source, "rb").read()
+    except OSError as e:
+        raise UsageError(f"{label}: {e.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{label}: not UTF-8 text (byte {e.start})") from None
+    if not text.strip():
+        raise UsageError(f"{label}: empty, expected a JSON event")
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as e:
+        raise UsageError(f"{label}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+    return data
+
+
+def result_json(r: InvokeResult) -> dict:
+    """The `--json` object: these keys are a contract for scripts."""
+    out = {
+        "function": r.function,
+        "request_id": r.request_id,
+        "status_code": r.status_code,
+        "function_error": r.function_error,
+        "payload": decoded_payload(r.payload) if r.payload else None,
+        "duration_ms": r.duration_ms,
+        "billed_duration_ms": r.billed_duration_ms,
+        "init_duration_ms": r.init_duration_ms,
+        "cold_start": r.cold_start,
+        "memory_size_mb": r.memory_size_mb,
+        "max_memory_used_mb": r.max_memory_used_mb,
+        "cost_usd": r.cost_usd,
+        "log_tail": r.log_tail,
+    }
+    if r.error:
+        out["error"] = r.error
+    return out
+
+
+def _figures(r: InvokeResult) -> str:
+    if r.status_code == 429:
+        return f"throttled: {r.error['type']} ({r.error['reason']})"
+    parts = [f"Duration: {r.duration_ms:.2f} ms", f"Billed: {r.billed_duration_ms} ms"]
+    if r.init_duration_ms is not None:
+        parts.append(f"Init: {r.init_duration_ms:.2f} ms")
+    parts.append("cold start" if r.cold_start else "warm")
+    parts.append(f"Memory: {r.max_memory_used_mb}/{r.memory_size_mb} MB")
+    parts.append(f"Cost: ${r.cost_usd:.10f}".rstrip("0"))
+    return "  ".join(parts)
+
+
+def _print_one(r: InvokeResult) -> None:
+    payload = decoded_payload(r.payload) if r.payload else None
+    if r.function_error:
+        print(f"Function error ({r.function_error}): {r.error_type or ''}".rstrip())
+    if isinstance(payload, (dict, list)):
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+    elif payload is not None:
+        print(payload if isinstance(payload, str) else json.dumps(payload))
+    print()
+    print(_figures(r))
+    if r.log_tail:
+        print("\n--- log tail " + "-" * 40)
+        print(r.log_tail.replace("\r", "\n").rstrip("\n"))
+
+
+def _summary(results: list[InvokeResult], wall_s: float) -> str:
+    done = [r for r in results if r.status_code == 200]
+    durations = sorted(r.duration_ms for r in done)
+    lines = [
+        f"{len(results)} invocations in {wall_s:.2f} s ({len(results) / wall_s:.1f}/s): "
+        f"{sum(r.cold_start for r in done)} cold, {sum(1 for r in done if not r.cold_start)} warm, "
+        f"{sum(1 for r in done if r.function_error)} errors, {sum(1 for r in results if r.status_code == 429)} throttled"
+    ]
+    if durations:
+        p = lambda q: durations[min(len(durations) - 1, int(q * len(durations)))]  # noqa: E731
+        lines.append(
+            f"Duration ms: min {durations[0]:.2f}  p50 {statistics.median(durations):.2f}  "
+            f"p99 {p(0.99):.2f}  max {durations[-1]:.2f}"
+        )
+        inits = [r.init_duration_ms for r in done if r.init_duration_ms is not None]
+        if inits:
+            lines.append(f"Init ms: mean {statistics.mean(inits):.2f} over {len(inits)} cold starts")
+        lines.append(f"Total cost: ${sum(r.cost_usd for r in done):.10f}".rstrip("0"))
+    return "\n".join(lines)
+
+
+def run_invoke(args) -> int:
+    if args.repeat < 1:
+        raise UsageError("--repeat must be at least 1")
+    if args.concurrency < 1:
+        raise UsageError("--concurrency must be at least 1")
+    payload = read_event(args.event)
+    backend = open_backend(args, watch_code=False, provision=[args.name])
+    results: list[InvokeResult] = []
+    lock = threading.Lock()
+    failed = False
+
+    def one(_: int) -> InvokeResult:
+        r = backend.invoke(args.name, payload)
+        with lock:
+            results.append(r)
+            if args.json:
+                print(json.dumps(result_json(r), ensure_ascii=False), flush=True)
+            elif args.repeat > 1:
+                state = "throttled" if r.status_code == 429 else ("cold" if r.cold_start else "warm")
+                error = f"  {r.error_type}" if r.function_error else ""
+                print(
+                    f"#{len(results):<4} {r.status_code}  {state:<9} {r.duration_ms:9.2f} ms  billed {r.billed_duration_ms} ms"
+                    f"  {r.max_memory_used_mb} MB{error}",
+                    flush=True,
+                )
+        return r
+
+    started = time.perf_counter()
+    try:
+        if args.concurrency == 1:
+            for i in range(args.repeat):
+                one(i)
+        else:
+            with ThreadPoolExecutor(max_workers=min(args.concurrency, args.repeat)) as pool:
+                list(pool.map(one, range(args.repeat)))
+    except RequestError as e:
+        raise UsageError(f"{e.code}: {e}") from None
+    finally:
+        backend.close()
+    wall = time.perf_counter() - started
+    for r in results:
+        for w in r.warnings:
+            print(f"lambdatui: warning: {w}", file=sys.stderr)
+            break
+        if r.warnings:
+            break
+    if not args.json:
+        if args.repeat == 1:
+            _print_one(results[0])
+        else:
+            print()
+            print(_summary(results, wall))
+    failed = any(r.function_error or r.status_code != 200 for r in results)
+    return 1 if failed else 0
+
+
+__all__ = ["run_invoke", "read_event", "result_json", "BackendError"]

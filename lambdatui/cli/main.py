@@ -1,0 +1,96 @@
+"""Argument parsing and dispatch for `lambdatui`. Exit status: 0 ok, 1 a function or backend failed,
+2 bad usage, configuration or input.
+
+Subcommands import what they need when they run, so `invoke` and `list` never load Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import __version__
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit status 2."""
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="configuration file (default: see README)")
+    parser.add_argument("--backend", choices=("local", "aws"), help="override the config's backend")
+    parser.add_argument("--profile", help="AWS profile (aws backend)")
+    parser.add_argument("--region", help="AWS region (aws backend)")
+    parser.add_argument("--endpoint-url", dest="endpoint_url", metavar="URL", help="AWS endpoint (aws backend)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lambdatui",
+        description="A terminal dashboard for AWS Lambda. With no command, opens the dashboard.",
+    )
+    parser.add_argument("--version", action="version", version=f"lambdatui {__version__}")
+    _common(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("invoke", help="invoke a function and print the response, figures and log tail")
+    _common(p)
+    p.add_argument("name", help="function name")
+    p.add_argument("--event", metavar="FILE|-", help="event JSON from a file, or - for standard input (default {})")
+    p.add_argument("--repeat", type=int, default=1, metavar="N", help="invoke N times (default 1)")
+    p.add_argument("--concurrency", type=int, default=1, metavar="C", help="at most C invocations at once (default 1)")
+    p.add_argument("--json", action="store_true", help="one JSON object per invocation, one per line")
+
+    p = sub.add_parser("list", help="list functions")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="a JSON list of objects")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from ..backends.base import BackendError
+    from ..config import ConfigError
+
+    try:
+        if args.command == "invoke":
+            from .invoke import run_invoke
+
+            return run_invoke(args)
+        if args.command == "list":
+            from .listing import run_list
+
+            return run_list(args)
+        from .dashboard import run_dashboard
+
+        return run_dashboard(args)
+    except ConfigError as e:
+        print(f"lambdatui: config error: {e}", file=sys.stderr)
+        return 2
+    except UsageError as e:
+        print(f"lambdatui: {e}", file=sys.stderr)
+        return 2
+    except BackendError as e:
+        print(f"lambdatui: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def open_backend(args, **options):
+    """The configured backend with the command line's overrides applied."""
+    from ..backends import make_backend
+    from ..config import load_config
+
+    config = load_config(args.config)
+    if getattr(args, "profile", None):
+        config.aws.profile = args.profile
+    if getattr(args, "region", None):
+        config.aws.region = args.region
+    if getattr(args, "endpoint_url", None):
+        config.aws.endpoint_url = args.endpoint_url
+    kind = getattr(args, "backend", None) or config.backend
+    if kind != "local":
+        options = {}
+    return make_backend(config, backend=kind, **options)
