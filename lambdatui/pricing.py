@@ -9,14 +9,14 @@ import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 
 MB_PER_GB = 1024
 
 
 @lru_cache(maxsize=1)
 def prices() -> dict:
-    return json.loads(resources.files("lambdatui").joinpath("data/pricing.json").read_text())
+    return json.loads((Path(__file__).parent / "data" / "pricing.json").read_text(encoding="utf-8"))
 
 
 def billed_duration_ms(duration_ms: float, init_duration_ms: float | None = None, bill_init: bool = True) -> int:

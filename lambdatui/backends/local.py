@@ -7,7 +7,6 @@ so `lambdatui logs` in another process can read them.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 from dataclasses import replace
@@ -171,10 +170,12 @@ class LocalBackend(Backend):
         follow: bool = True,
         filter_pattern: str | None = None,
     ) -> AsyncIterator[LogEvent]:
+        import asyncio  # here, not at the top: asyncio costs the one-shot CLI ~10 ms to import
+
         self._function(name)
         match = compile_filter(filter_pattern)
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[LogEvent] = asyncio.Queue()
+        queue: asyncio.Queue = asyncio.Queue()
         unsubscribe = None
         if follow:
             def deliver(event: LogEvent) -> None:

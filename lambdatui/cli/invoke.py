@@ -7,11 +7,9 @@ figures — a small load generator for demos.
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from ..backends.base import BackendError, RequestError, decoded_payload
 from ..executor.spec import InvokeResult
@@ -100,12 +98,12 @@ def _summary(results: list[InvokeResult], wall_s: float) -> str:
     if durations:
         p = lambda q: durations[min(len(durations) - 1, int(q * len(durations)))]  # noqa: E731
         lines.append(
-            f"Duration ms: min {durations[0]:.2f}  p50 {statistics.median(durations):.2f}  "
+            f"Duration ms: min {durations[0]:.2f}  p50 {p(0.5):.2f}  "
             f"p99 {p(0.99):.2f}  max {durations[-1]:.2f}"
         )
         inits = [r.init_duration_ms for r in done if r.init_duration_ms is not None]
         if inits:
-            lines.append(f"Init ms: mean {statistics.mean(inits):.2f} over {len(inits)} cold starts")
+            lines.append(f"Init ms: mean {sum(inits) / len(inits):.2f} over {len(inits)} cold starts")
         lines.append(f"Total cost: ${sum(r.cost_usd for r in done):.10f}".rstrip("0"))
     return "\n".join(lines)
 
@@ -143,6 +141,8 @@ def run_invoke(args) -> int:
             for i in range(args.repeat):
                 one(i)
         else:
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(max_workers=min(args.concurrency, args.repeat)) as pool:
                 list(pool.map(one, range(args.repeat)))
     except RequestError as e:

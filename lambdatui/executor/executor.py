@@ -16,19 +16,18 @@ from __future__ import annotations
 import json
 import math
 import os
-import secrets
 import threading
 import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .. import logformat
 from ..pricing import billed_duration_ms, invocation_cost
 from .environment import Environment, Outcome, exit_description
 from .logstore import LogStore
-from .runtimes import RUNTIME_DIR, launch_for
+from .runtimes import RUNTIME_DIR, Launch, clear_bytecode, launch_for
 from .spec import DEFAULT_ACCOUNT_CONCURRENCY, INIT_LIMIT_S, MAX_SYNC_PAYLOAD_BYTES, FunctionSpec, InvokeResult
 
 # Lambda's own values for these (see AWS's "Defined runtime environment variables").
@@ -88,6 +87,7 @@ class Executor:
         account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY,
         watch_code: bool = False,
         host_environ: dict[str, str] | None = None,
+        launcher: Callable[[FunctionSpec, Path], Launch] = launch_for,
     ) -> None:
         self.region = region
         self.account_id = account_id
@@ -97,6 +97,7 @@ class Executor:
         self.account_concurrency = account_concurrency
         self.watch_code = watch_code
         self._host_environ = dict(os.environ if host_environ is None else host_environ)
+        self._launcher = launcher  # how a runtime's process starts; any Runtime API client will do
         self._lock = threading.Lock()
         self._pools: dict[str, _Pool] = {}
         self._stop = threading.Event()
@@ -252,6 +253,7 @@ class Executor:
                 for name, pool in pools:
                     fp = _code_fingerprint(pool.spec)
                     if pool.fingerprint is not None and fp != pool.fingerprint:
+                        clear_bytecode(pool.spec, self.cache_dir)
                         self.retire(name)
                     pool.fingerprint = fp
             self.logs.flush()
@@ -315,7 +317,7 @@ class Executor:
             threading.Thread(target=self._provision, args=(pool.spec.name,), daemon=True).start()
 
     def _new_environment(self, spec: FunctionSpec, init_type: str) -> Environment:
-        launch = launch_for(spec, self.cache_dir)
+        launch = self._launcher(spec, self.cache_dir)
         env_vars = self._environment_variables(spec, init_type, launch.env)
         name = spec.name
         store = self.logs
@@ -476,7 +478,7 @@ class Executor:
         env.log(
             logformat.report_line(
                 request_id, duration, billed, spec.memory_size, max_mb, init_ms,
-                status=status, error_type=error_type if status else None,
+                status=status, error_type=error_type if status == "error" else None,
             )
         )
         return InvokeResult(
@@ -564,7 +566,9 @@ def _init_error_type(o: Outcome) -> str:
 
 
 def _trace_id() -> str:
-    return f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=0;Lineage=1:{secrets.token_hex(4)}:0"
+    """An X-Ray trace header in Lambda's shape: Root=1-<epoch hex>-<96-bit id>;Parent=<64-bit id>;Sampled=0."""
+    r = os.urandom(24).hex()
+    return f"Root=1-{int(time.time()):08x}-{r[:24]};Parent={r[24:40]};Sampled=0;Lineage=1:{r[40:48]}:0"
 
 
 def _code_fingerprint(spec: FunctionSpec, max_files: int = 5000) -> tuple:

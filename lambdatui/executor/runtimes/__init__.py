@@ -96,6 +96,20 @@ def sdk_site_dir(cache_dir: Path) -> Path:
     return target
 
 
+def bytecode_dir(cache_dir: Path) -> Path:
+    return cache_dir / "pycache"
+
+
+def clear_bytecode(spec: FunctionSpec, cache_dir: Path) -> None:
+    """Forget compiled bytecode of a function's code and layers.
+
+    Python trusts a .pyc whose recorded source mtime (whole seconds) and size match, so an edit
+    within the same second that keeps the size would otherwise run the old code.
+    """
+    for root in (spec.code_dir, *spec.layers):
+        shutil.rmtree(bytecode_dir(cache_dir) / Path(root).resolve().relative_to("/"), ignore_errors=True)
+
+
 def python_path(spec: FunctionSpec, version: str, sdk_site: Path | None) -> str:
     # Lambda's order: the task root, then each layer's python/lib/pythonX.Y/site-packages and python/,
     # then the runtime (whose SDK comes last, so a bundled boto3 wins over the runtime's).
@@ -115,6 +129,9 @@ def launch_for(spec: FunctionSpec, cache_dir: Path) -> Launch:
         env = {
             "PYTHONPATH": python_path(spec, version, sdk_site_dir(cache_dir)),
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",
+            # Bytecode goes to our cache, not the user's code folder (Lambda's /var/task is read-only),
+            # which also lets clear_bytecode() drop it when the code changes.
+            "PYTHONPYCACHEPREFIX": str(bytecode_dir(cache_dir)),
         }
         # -S: no site-packages of the host, only what Lambda would have (see sdk_site_dir).
         return Launch([interpreter, "-S", str(PYTHON_BOOTSTRAP)], env, [warning] if warning else [])

@@ -1,0 +1,56 @@
+"""Shared fixtures: functions written into temporary folders, and executors that clean up."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from lambdatui.executor import Executor, FunctionSpec, LogStore
+
+REPO = Path(__file__).resolve().parent.parent
+PY = f"python{sys.version_info[0]}.{sys.version_info[1]}"  # the runtime matching this interpreter
+
+
+@pytest.fixture(autouse=True)
+def _state_dir(tmp_path, monkeypatch):
+    # Nothing a test does may write to the user's real state or config folders.
+    monkeypatch.setenv("LAMBDATUI_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.delenv("LAMBDATUI_CONFIG", raising=False)
+
+
+@pytest.fixture
+def make_function(tmp_path):
+    """Write handler source into a fresh folder and return a FunctionSpec for it."""
+    counter = iter(range(1000))
+
+    def make(source: str, name: str | None = None, handler: str = "app.handler", module: str = "app", **settings) -> FunctionSpec:
+        n = next(counter)
+        code = tmp_path / f"fn{n}"
+        code.mkdir()
+        (code / f"{module}.py").write_text(textwrap.dedent(source))
+        settings.setdefault("runtime", PY)
+        return FunctionSpec(name=name or f"fn{n}", handler=handler, code_dir=code, **settings)
+
+    return make
+
+
+@pytest.fixture
+def executor_factory(tmp_path):
+    """Executors bound to a temporary cache; all are closed when the test ends."""
+    made: list[Executor] = []
+
+    def make(*specs: FunctionSpec, start: bool = False, **options) -> Executor:
+        options.setdefault("cache_dir", tmp_path / "cache")
+        options.setdefault("logs", LogStore())
+        ex = Executor(specs, **options)
+        made.append(ex)
+        if start:
+            ex.start()
+        return ex
+
+    yield make
+    for ex in made:
+        ex.close()

@@ -1,0 +1,192 @@
+"""Execution environment lifecycle, as AWS documents it ("Lambda execution environment lifecycle")."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import replace
+
+SLEEPY = """
+import os, time
+def handler(event, context):
+    time.sleep(event.get("sleep", 0))
+    return {"pid": os.getpid(), "init": os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"]}
+"""
+
+
+def _pid(result):
+    return json.loads(result.payload)["pid"]
+
+
+def test_first_invoke_is_cold_and_next_reuses_the_warm_environment(make_function, executor_factory):
+    spec = make_function(SLEEPY)
+    ex = executor_factory(spec)
+    first = ex.invoke(spec.name)
+    second = ex.invoke(spec.name)
+    assert first.cold_start and first.init_duration_ms > 0
+    assert not second.cold_start and second.init_duration_ms is None
+    assert _pid(first) == _pid(second)
+    assert first.log_stream_name == second.log_stream_name
+
+
+def test_module_code_runs_once_per_environment(make_function, executor_factory):
+    spec = make_function(
+        """
+        COUNT = {"imports": 0, "calls": 0}
+        COUNT["imports"] += 1
+        def handler(event, context):
+            COUNT["calls"] += 1
+            return COUNT
+        """
+    )
+    ex = executor_factory(spec)
+    results = [json.loads(ex.invoke(spec.name).payload) for _ in range(3)]
+    assert results[-1] == {"imports": 1, "calls": 3}
+
+
+def test_concurrent_invokes_scale_out_to_new_environments(make_function, executor_factory):
+    # One request per environment at a time: a second concurrent invoke gets its own environment.
+    spec = make_function(SLEEPY)
+    ex = executor_factory(spec)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(ex.invoke(spec.name, b'{"sleep": 0.5}'))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r.cold_start for r in results)
+    assert len({_pid(r) for r in results}) == 2
+    assert ex.environment_counts(spec.name)["idle"] == 2
+
+
+def test_reserved_concurrency_throttles_with_429_beyond_the_limit(make_function, executor_factory):
+    spec = make_function(SLEEPY, reserved_concurrency=1)
+    ex = executor_factory(spec)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(ex.invoke(spec.name, b'{"sleep": 0.6}'))) for _ in range(2)]
+    threads[0].start()
+    time.sleep(0.2)
+    threads[1].start()
+    for t in threads:
+        t.join()
+    statuses = sorted(r.status_code for r in results)
+    assert statuses == [200, 429]
+    throttled = next(r for r in results if r.status_code == 429)
+    assert throttled.error == {"type": "TooManyRequestsException", "reason": "ReservedFunctionConcurrentInvocationLimitExceeded"}
+    assert json.loads(throttled.payload)["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+
+
+def test_reserved_concurrency_zero_throttles_every_invoke(make_function, executor_factory):
+    spec = make_function(SLEEPY, reserved_concurrency=0)
+    ex = executor_factory(spec)
+    assert [ex.invoke(spec.name).status_code for _ in range(2)] == [429, 429]
+
+
+def test_idle_environments_are_reaped_after_keep_warm_seconds(make_function, executor_factory):
+    spec = make_function(SLEEPY)
+    ex = executor_factory(spec, keep_warm_seconds=0.3, start=True)
+    first = ex.invoke(spec.name)
+    assert not ex.invoke(spec.name).cold_start
+    deadline = time.time() + 5
+    while ex.environment_counts(spec.name)["idle"] and time.time() < deadline:
+        time.sleep(0.05)
+    assert ex.environment_counts(spec.name)["idle"] == 0
+    again = ex.invoke(spec.name)
+    assert again.cold_start and _pid(again) != _pid(first)
+
+
+def test_provisioned_environments_are_initialised_ahead_and_never_cold(make_function, executor_factory):
+    spec = make_function(SLEEPY, provisioned_concurrency=1)
+    ex = executor_factory(spec, start=True)
+    assert ex.environment_counts(spec.name)["provisioned"] == 1
+    result = ex.invoke(spec.name)
+    assert not result.cold_start
+    assert result.init_duration_ms is None
+    assert json.loads(result.payload)["init"] == "provisioned-concurrency"
+    assert "Init Duration" not in result.log_tail
+    # Lambda does not bill a provisioned environment's init to the invocation.
+    assert result.billed_duration_ms < 5
+
+
+def test_provisioned_spill_over_goes_to_on_demand_environments(make_function, executor_factory):
+    spec = make_function(SLEEPY, provisioned_concurrency=1)
+    ex = executor_factory(spec, start=True)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(ex.invoke(spec.name, b'{"sleep": 0.4}'))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    kinds = sorted(json.loads(r.payload)["init"] for r in results)
+    assert kinds == ["on-demand", "provisioned-concurrency"]
+    assert sorted(r.cold_start for r in results) == [False, True]
+
+
+def test_configuration_change_retires_old_environments(make_function, executor_factory):
+    spec = make_function(SLEEPY)
+    ex = executor_factory(spec)
+    first = ex.invoke(spec.name)
+    ex.update_function(replace(spec, memory_size=256))
+    second = ex.invoke(spec.name)
+    assert second.cold_start and _pid(second) != _pid(first)
+    assert second.memory_size_mb == 256
+
+
+def test_description_change_keeps_warm_environments(make_function, executor_factory):
+    # Only changes an environment can observe retire it.
+    spec = make_function(SLEEPY)
+    ex = executor_factory(spec)
+    first = ex.invoke(spec.name)
+    ex.update_function(replace(spec, description="new words"))
+    assert _pid(ex.invoke(spec.name)) == _pid(first)
+
+
+def test_code_change_retires_environments_when_watching(make_function, executor_factory):
+    spec = make_function("def handler(event, context):\n    return 'v1'\n")
+    ex = executor_factory(spec, keep_warm_seconds=1, watch_code=True, start=True)
+    assert ex.invoke(spec.name).payload == b'"v1"'
+    time.sleep(0.3)  # let the watcher record the first fingerprint
+    (spec.code_dir / "app.py").write_text("def handler(event, context):\n    return 'v2'\n")
+    deadline = time.time() + 5
+    result = ex.invoke(spec.name)
+    while result.payload != b'"v2"' and time.time() < deadline:
+        time.sleep(0.1)
+        result = ex.invoke(spec.name)
+    assert result.payload == b'"v2"' and result.cold_start
+
+
+def test_crash_gives_the_next_invoke_a_fresh_environment(make_function, executor_factory):
+    spec = make_function(
+        """
+        import os
+        def handler(event, context):
+            if event.get("crash"):
+                os._exit(1)
+            return os.getpid()
+        """
+    )
+    ex = executor_factory(spec)
+    before = json.loads(ex.invoke(spec.name).payload)
+    crashed = ex.invoke(spec.name, b'{"crash": true}')
+    assert crashed.error_type == "Runtime.ExitError"
+    after = ex.invoke(spec.name)
+    assert after.cold_start and json.loads(after.payload) != before
+
+
+def test_close_kills_every_environment_process(make_function, executor_factory):
+    spec = make_function(SLEEPY)
+    ex = executor_factory(spec)
+    pid = _pid(ex.invoke(spec.name))
+    ex.close()
+    deadline = time.time() + 3
+    import os
+
+    while time.time() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("environment process still alive after close()")
