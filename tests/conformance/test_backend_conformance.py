@@ -1,0 +1,119 @@
+"""What every backend promises the dashboard and the CLI (the `Backend` interface)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import time
+
+import pytest
+
+from lambdatui.backends import BackendError, FunctionNotFoundError, InvalidParameterError, RequestError
+
+ECHO, FAILS = "conf-echo", "conf-fails"
+
+
+def test_list_functions_returns_every_function_with_its_settings(backend):
+    functions = {f.name: f for f in backend.list_functions()}
+    assert {ECHO, FAILS} <= set(functions)
+    echo = functions[ECHO]
+    assert (echo.handler, echo.memory_size, echo.timeout) == ("app.handler", 128, 3)
+    assert echo.runtime.startswith("python3")
+    assert echo.arn.endswith(f":function:{ECHO}")
+    assert echo.last_modified
+
+
+def test_get_function_and_unknown_function(backend):
+    assert backend.get_function(ECHO).environment == {"GREETING": "Hello"}
+    with pytest.raises(FunctionNotFoundError):
+        backend.get_function("conf-missing")
+
+
+def test_update_function_changes_what_get_returns_and_what_the_function_sees(backend):
+    updated = backend.update_function(ECHO, {"memory_size": 256, "timeout": 5, "environment": {"GREETING": "Hi"}, "description": "edited"})
+    assert (updated.memory_size, updated.timeout, updated.description) == (256, 5, "edited")
+    again = backend.get_function(ECHO)
+    assert (again.memory_size, again.timeout, again.environment) == (256, 5, {"GREETING": "Hi"})
+    result = backend.invoke(ECHO, b"{}")
+    assert json.loads(result.payload)["greeting"] == "Hi"
+    assert result.memory_size_mb == 256
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"memory_size": 64}, {"timeout": 901}, {"environment": {"AWS_REGION": "x"}}, {"architecture": "sparc"}],
+)
+def test_invalid_update_is_refused_and_changes_nothing(backend, changes):
+    before = backend.get_function(ECHO)
+    with pytest.raises(InvalidParameterError):
+        backend.update_function(ECHO, changes)
+    assert backend.get_function(ECHO) == before
+
+
+def test_invoke_returns_the_response_and_lambdas_figures(backend):
+    cold = backend.invoke(ECHO, b'{"n": 1}')
+    warm = backend.invoke(ECHO, b'{"n": 2}')
+    assert cold.status_code == 200 and cold.function_error is None
+    assert json.loads(cold.payload) == {"event": {"n": 1}, "function": ECHO, "greeting": "Hello"}
+    assert cold.cold_start and cold.init_duration_ms is not None
+    assert not warm.cold_start and warm.init_duration_ms is None
+    assert warm.billed_duration_ms >= math.ceil(warm.duration_ms)
+    assert warm.memory_size_mb == 128 and 0 < warm.max_memory_used_mb <= 128
+    assert warm.request_id and warm.request_id != cold.request_id
+    assert f"START RequestId: {warm.request_id}" in warm.log_tail
+    assert warm.cost_usd > 0
+
+
+def test_function_error_is_reported_not_raised(backend):
+    result = backend.invoke(FAILS, b"{}")
+    assert result.status_code == 200
+    assert result.function_error == "Unhandled"
+    assert json.loads(result.payload)["errorType"] == "KeyError"
+
+
+def test_event_and_dry_run_invocation_types(backend):
+    assert backend.invoke(ECHO, b"{}", invocation_type="Event").status_code == 202
+    assert backend.invoke(ECHO, b"{}", invocation_type="DryRun").status_code == 204
+
+
+def test_invoke_refusals(backend):
+    with pytest.raises(FunctionNotFoundError):
+        backend.invoke("conf-missing", b"{}")
+    with pytest.raises(RequestError) as info:
+        backend.invoke(ECHO, b'"' + b"x" * (6 * 1024 * 1024 + 1) + b'"')
+    assert info.value.status_code == 413
+    assert isinstance(info.value, BackendError)
+
+
+async def _collect(iterator, count, timeout=10.0):
+    out = []
+
+    async def run():
+        async for event in iterator:
+            out.append(event)
+            if len(out) >= count:
+                return
+
+    await asyncio.wait_for(run(), timeout)
+    return out
+
+
+async def test_tail_logs_returns_past_events_without_follow(backend):
+    started = time.time()
+    result = await asyncio.to_thread(backend.invoke, ECHO, b'{"marker": "past"}')
+    events = [e async for e in backend.tail_logs(ECHO, since=started - 1, follow=False)]
+    messages = [e.message for e in events]
+    assert f"START RequestId: {result.request_id} Version: $LATEST" in messages
+    assert any("'marker': 'past'" in m for m in messages)
+    assert all(e.timestamp >= started - 1 for e in events)
+
+
+async def test_tail_logs_follows_new_events_live_with_a_filter(backend):
+    iterator = backend.tail_logs(ECHO, since=time.time(), follow=True, filter_pattern='"live-marker"')
+    collector = asyncio.create_task(_collect(iterator, 1))
+    await asyncio.sleep(0.2)
+    await asyncio.to_thread(backend.invoke, ECHO, b'{"m": "live-marker"}')
+    events = await collector
+    assert "live-marker" in events[0].message
+    assert events[0].message.startswith("echo called with")
