@@ -330,7 +330,7 @@ class Environment:
             except (BlockingIOError, InterruptedError):
                 return
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.settimeout(30.0)  # bounds sendall; reads happen only once the selector says readable
+            sock.setblocking(False)
             conn = Connection(sock, MAX_RESPONSE_BYTES)
             self._sel.register(sock, selectors.EVENT_READ, ("conn", conn))
 

@@ -9,7 +9,9 @@ bodies, keep-alive, `Expect: 100-continue` (curl sends it for bodies over 1 KB) 
 
 from __future__ import annotations
 
+import select
 import socket
+import time
 from dataclasses import dataclass, field
 
 _HEADER_LIMIT = 64 * 1024
@@ -136,9 +138,23 @@ class Connection:
             self._keep(bytes(self.buf[start : start + size]))
             del self.buf[: start + size + 2]
 
-    def send(self, data: bytes) -> None:
+    def send(self, data: bytes, timeout: float = 30.0) -> None:
+        # The socket is non-blocking: a timeout socket would poll() before every send and recv,
+        # a syscall per call on the hot path. Only a full buffer (a 6 MB event) waits here.
+        view = memoryview(data)
+        deadline = None
         try:
-            self.sock.sendall(data)
+            while view:
+                try:
+                    sent = self.sock.send(view)
+                    view = view[sent:]
+                except BlockingIOError:
+                    if deadline is None:
+                        deadline = time.monotonic() + timeout
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise OSError("send timed out")
+                    select.select([], [self.sock], [], remaining)
         except OSError:
             self.closed = True
 
