@@ -42,8 +42,8 @@ RESERVED_ENV_KEYS = frozenset(
         "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
     }
 )
-ENV_KEY_PATTERN = re.compile(r"^[a-zA-Z]([a-zA-Z0-9_])+$")
-FUNCTION_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+ENV_KEY_PATTERN = re.compile(r"[a-zA-Z]([a-zA-Z0-9_])+")  # used with fullmatch, as Lambda's patterns
+FUNCTION_NAME_PATTERN = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 
 
 class ConfigError(Exception):
@@ -168,6 +168,8 @@ def load_config(explicit: str | os.PathLike | None = None) -> Config:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"cannot read: {e.strerror}", path) from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"not UTF-8 text (byte {e.start})", path) from None
     return parse_config(text, path)
 
 
@@ -243,7 +245,7 @@ def _parse_local(v: "_Validator", node: yaml.Node, base: Path) -> LocalSettings:
         fm = v.mapping(m["functions"], "local.functions")
         for name, fnode in fm.items():
             key = f"local.functions.{name}"
-            if not FUNCTION_NAME_PATTERN.match(name):
+            if not FUNCTION_NAME_PATTERN.fullmatch(name):
                 v.fail(v.key_nodes[id(fm)][name], key, "a function name is 1-64 letters, digits, hyphens or underscores")
             s.functions[name] = _parse_function(v, name, fnode, base)
     return s
@@ -342,8 +344,9 @@ def validate_function_field(key: str, value: Any) -> Any:
         if value is None:
             return None
         n = _int(value)
-        if n is None or not 0 <= n <= 1000:
-            raise ValueError(f"{value} is outside 0–1000 (or null for unreserved)")
+        # AWS keeps 100 of the account's 1,000 default concurrency unreserved.
+        if n is None or not 0 <= n <= 900:
+            raise ValueError(f"{value} is outside 0–900 (or null for unreserved)")
         return n
     if key == "provisioned_concurrency":
         n = _int(value if value is not None else 0)
@@ -367,7 +370,7 @@ def validate_function_field(key: str, value: Any) -> Any:
 def validate_env_key(key: str) -> None:
     if key in RESERVED_ENV_KEYS:
         raise ValueError(f"{key} is reserved by Lambda and cannot be set")
-    if not ENV_KEY_PATTERN.match(key):
+    if not ENV_KEY_PATTERN.fullmatch(key):
         raise ValueError(f"{key!r} is not a valid variable name (a letter, then letters, digits or _)")
 
 
@@ -413,6 +416,7 @@ class _Validator:
     def mapping(self, node: yaml.Node, key: str) -> dict[str, yaml.Node]:
         if not isinstance(node, yaml.MappingNode):
             self.fail(node, key, "must be a mapping of keys to values")
+        self._merge(node)
         out: dict[str, yaml.Node] = {}
         keys: dict[str, yaml.Node] = {}
         for knode, vnode in node.value:
@@ -424,6 +428,18 @@ class _Validator:
             keys[k] = knode
         self.key_nodes[id(out)] = keys
         return out
+
+    def _merge(self, node: yaml.MappingNode) -> None:
+        """Apply YAML merge keys (`<<: *defaults`) as PyYAML's constructor does, keeping the nodes' lines."""
+        if any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
+            loader = yaml.SafeLoader("")
+            try:
+                loader.flatten_mapping(node)
+            except yaml.constructor.ConstructorError as e:
+                line = e.problem_mark.line + 1 if e.problem_mark else node.start_mark.line + 1
+                raise ConfigError(f"bad merge key: {e.problem}", self.path, line) from None
+            finally:
+                loader.dispose()
 
     def sequence(self, node: yaml.Node, key: str) -> list[yaml.Node]:
         if not isinstance(node, yaml.SequenceNode):

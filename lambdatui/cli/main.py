@@ -16,12 +16,15 @@ class UsageError(Exception):
     """Bad input from the user: printed as one line, exit status 2."""
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", metavar="FILE", help="configuration file (default: see README)")
-    parser.add_argument("--backend", choices=("local", "aws"), help="override the config's backend")
-    parser.add_argument("--profile", help="AWS profile (aws backend)")
-    parser.add_argument("--region", help="AWS region (aws backend)")
-    parser.add_argument("--endpoint-url", dest="endpoint_url", metavar="URL", help="AWS endpoint (aws backend)")
+def _common(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    # On subcommands the defaults are SUPPRESS, so `lambdatui --config F list` keeps the F given
+    # before the subcommand instead of argparse overwriting it with the subcommand's None.
+    default = None if top else argparse.SUPPRESS
+    parser.add_argument("--config", metavar="FILE", default=default, help="configuration file (default: see README)")
+    parser.add_argument("--backend", choices=("local", "aws"), default=default, help="override the config's backend")
+    parser.add_argument("--profile", default=default, help="AWS profile (aws backend)")
+    parser.add_argument("--region", default=default, help="AWS region (aws backend)")
+    parser.add_argument("--endpoint-url", dest="endpoint_url", metavar="URL", default=default, help="AWS endpoint (aws backend)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal dashboard for AWS Lambda. With no command, opens the dashboard.",
     )
     parser.add_argument("--version", action="version", version=f"lambdatui {__version__}")
-    _common(parser)
+    _common(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("invoke", help="invoke a function and print the response, figures and log tail")
