@@ -1,0 +1,1 @@
+"""The dashboard's panes, each usable (and tested) on its own."""
