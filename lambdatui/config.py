@@ -123,11 +123,18 @@ class LocalSettings:
 
 
 @dataclass
+class TuiSettings:
+    theme: str | None = None  # a theme name from themes/*.yaml
+    keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys, e.g. {"app.invoke": "ctrl+r,f6"}
+
+
+@dataclass
 class Config:
     path: Path | None
     backend: str = "local"
     aws: AwsSettings = field(default_factory=AwsSettings)
     local: LocalSettings = field(default_factory=LocalSettings)
+    tui: TuiSettings = field(default_factory=TuiSettings)
 
     @property
     def base_dir(self) -> Path:
@@ -190,7 +197,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     if root is None:
         return Config(path=path)
     top = v.mapping(root, "config")
-    v.only_keys(top, ("backend", "aws", "local"), "")
+    v.only_keys(top, ("backend", "aws", "local", "tui"), "")
     config = Config(path=path)
     if "backend" in top:
         config.backend = v.choice(top["backend"], "backend", ("local", "aws"))
@@ -198,7 +205,22 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         config.aws = _parse_aws(v, top["aws"])
     if "local" in top:
         config.local = _parse_local(v, top["local"], config.base_dir)
+    if "tui" in top:
+        config.tui = _parse_tui(v, top["tui"])
     return config
+
+
+def _parse_tui(v: "_Validator", node: yaml.Node) -> TuiSettings:
+    m = v.mapping(node, "tui")
+    v.only_keys(m, ("theme", "keys"), "tui.")
+    s = TuiSettings()
+    if "theme" in m:
+        s.theme = v.optional_str(m["theme"], "tui.theme")
+    if "keys" in m and not _is_null(m["keys"]):
+        keys = v.mapping(m["keys"], "tui.keys")
+        for binding_id, knode in keys.items():
+            s.keys[binding_id] = v.string(knode, f"tui.keys.{binding_id}")
+    return s
 
 
 _AWS_KEYS = ("profile", "region", "endpoint_url", "read_only", "role")

@@ -81,12 +81,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def open_backend(args, **options):
-    """The configured backend with the command line's overrides applied."""
+def open_backend(args, config=None, **options):
+    """The configured backend with the command line's overrides applied (to `config` too)."""
     from ..backends import make_backend
     from ..config import load_config
 
-    config = load_config(args.config)
+    if config is None:
+        config = load_config(args.config)
     if getattr(args, "profile", None):
         config.aws.profile = args.profile
     if getattr(args, "region", None):

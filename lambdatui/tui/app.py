@@ -1,0 +1,374 @@
+"""The dashboard app: the four panes, their layout at every size, keys, themes and the palette.
+
+Backend calls are blocking, so each runs in a thread worker and reports back with a message; a
+failed call becomes a notification and the dashboard carries on. Keys are bindings with ids
+(`app.invoke`, `functions.sort`, …) that `tui.keys` in the config remaps.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, ContentSwitcher, Footer, Header, Label, Tab, Tabs
+
+from ..backends.base import Backend, BackendError, FunctionConfiguration, InvokeResult
+from ..config import Config
+from ..eventstore import EventStore
+from .help import HelpScreen
+from .present import StableBackend, deterministic_enabled
+from .themes import DEFAULT_THEME, load_themes
+from .widgets.config_editor import ConfigEditor
+from .widgets.event_console import EventConsole
+from .widgets.function_list import FunctionList
+from .widgets.log_tail import LogTail
+
+NARROW_WIDTH = 110
+SHORT_HEIGHT = 32
+
+
+class FunctionsLoaded(Message):
+    def __init__(self, functions: list[FunctionConfiguration]) -> None:
+        super().__init__()
+        self.functions = functions
+
+
+class InvocationFinished(Message):
+    def __init__(self, result: InvokeResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class ConfigurationSaved(Message):
+    def __init__(self, config: FunctionConfiguration) -> None:
+        super().__init__()
+        self.config = config
+
+
+class BackendFailed(Message):
+    """A backend call failed: `what` says which, `error` is the one-line reason."""
+
+    def __init__(self, what: str, error: str) -> None:
+        super().__init__()
+        self.what = what
+        self.error = error
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    DEFAULT_CSS = """
+    ConfirmScreen { align: center middle; }
+    ConfirmScreen > Vertical { width: 60; height: auto; border: thick $warning; background: $surface; padding: 1 2; }
+    ConfirmScreen Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
+    ConfirmScreen Button { margin-left: 2; }
+    """
+    BINDINGS = [Binding("escape", "dismiss(False)", "Cancel", id="confirm.cancel")]
+
+    def __init__(self, question: str, yes: str = "Discard") -> None:
+        super().__init__()
+        self.question = question
+        self.yes = yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.question)
+            with Horizontal():
+                yield Button("Keep editing", id="no")
+                yield Button(self.yes, id="yes", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    @on(Button.Pressed)
+    def _answer(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class LambdaTUI(App):
+    TITLE = "lambdatui"
+    CSS = """
+    #body { height: 1fr; }
+    FunctionList { width: 40; min-width: 24; border-right: vkey $panel; }
+    #main { width: 1fr; }
+    #pane-tabs { height: 2; }
+    #panes { height: 1fr; }
+    #logs { height: 45%; border-top: hkey $panel; }
+    Screen.-narrow FunctionList { width: 28; }
+    Screen.-narrow #logs { display: none; height: 1fr; border-top: none; }
+    Screen.-narrow.-show-logs #logs { display: block; }
+    Screen.-narrow.-show-logs #panes { display: none; }
+    """
+
+    BINDINGS = [
+        Binding("ctrl+r", "invoke", "Invoke", priority=True, id="app.invoke"),
+        Binding("ctrl+s", "save", "Save config", priority=True, id="app.save"),
+        Binding("/", "filter_functions", "Filter", id="app.filter"),
+        Binding("f1", "help", "Help", priority=True, id="app.help"),
+        Binding("f2", "show_pane('invoke')", "Invoke pane", show=False, priority=True, id="app.pane_invoke"),
+        Binding("f3", "show_pane('config')", "Config pane", show=False, priority=True, id="app.pane_config"),
+        Binding("f4", "show_pane('logs')", "Logs", show=False, priority=True, id="app.pane_logs"),
+        Binding("f5", "refresh_functions", "Refresh", show=False, priority=True, id="app.refresh"),
+        Binding("f8", "next_theme", "Theme", show=False, priority=True, id="app.next_theme"),
+        Binding("f9", "save_svg", "Screenshot", show=False, priority=True, id="app.screenshot"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+    ]
+
+    def __init__(self, backend: Backend, config: Config | None = None, *, select: str | None = None, screenshot_dir: Path | None = None) -> None:
+        super().__init__()
+        self.backend = StableBackend(backend) if deterministic_enabled() else backend
+        self.config = config
+        self.read_only = bool(getattr(backend, "read_only", False))
+        self.initial_selection = select
+        self.screenshot_dir = screenshot_dir or Path.cwd()
+        self.store = EventStore.beside(config.path if config else None)
+        self._themes, self._theme_problems = load_themes()
+        self._pane = "invoke"
+        self._selected: str | None = None
+        self._functions: dict[str, FunctionConfiguration] = {}
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=not deterministic_enabled())
+        with Horizontal(id="body"):
+            yield FunctionList(id="functions")
+            with Vertical(id="main"):
+                yield Tabs(
+                    Tab("Invoke", id="invoke"),
+                    Tab("Configuration", id="config"),
+                    Tab("Logs", id="logs-tab"),
+                    id="pane-tabs",
+                )
+                with ContentSwitcher(initial="console", id="panes"):
+                    yield EventConsole(self.store, id="console")
+                    yield ConfigEditor(id="editor")
+                yield LogTail(id="logs")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for theme in self._themes:
+            self.register_theme(theme)
+        for problem in self._theme_problems:
+            self.notify(f"{problem.path}: {problem.message}", title="Theme not loaded", severity="warning")
+        wanted = (self.config.tui.theme if self.config else None) or DEFAULT_THEME
+        self.theme = wanted if wanted in self.available_themes else DEFAULT_THEME
+        if self.config and self.config.tui.keys:
+            self.set_keymap(dict(self.config.tui.keys))
+        self.sub_title = self.backend.describe()
+        self._apply_size(self.size.width, self.size.height)
+        self.query_one(FunctionList).table.focus()
+        self.load_functions()
+
+    def on_resize(self, event) -> None:
+        self._apply_size(event.size.width, event.size.height)
+
+    def _apply_size(self, width: int, height: int) -> None:
+        narrow = width < NARROW_WIDTH or height < SHORT_HEIGHT
+        self.screen.set_class(narrow, "-narrow")
+        tabs = self.query_one("#pane-tabs", Tabs)
+        if narrow:
+            tabs.show("logs-tab")
+        else:
+            tabs.hide("logs-tab")
+            if self._pane == "logs":
+                self.action_show_pane("invoke")
+
+    @on(Tabs.TabActivated, "#pane-tabs")
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        pane = {"invoke": "invoke", "config": "config", "logs-tab": "logs"}[event.tab.id]
+        self._show(pane)
+
+    def action_show_pane(self, pane: str) -> None:
+        tab = {"invoke": "invoke", "config": "config", "logs": "logs-tab"}[pane]
+        if pane == "logs" and not self.screen.has_class("-narrow"):
+            self.query_one(LogTail).focus()
+            return
+        self.query_one("#pane-tabs", Tabs).active = tab
+        self._show(pane)
+
+    def _show(self, pane: str) -> None:
+        self._pane = pane
+        self.screen.set_class(pane == "logs", "-show-logs")
+        if pane in ("invoke", "config"):
+            self.query_one("#panes", ContentSwitcher).current = "console" if pane == "invoke" else "editor"
+
+    # -- functions -----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="list")
+    def load_functions(self) -> None:
+        try:
+            functions = self.backend.list_functions()
+        except BackendError as e:
+            self.post_message(BackendFailed("Listing functions", str(e)))
+        except Exception as e:  # a backend bug must not take the dashboard down
+            self.post_message(BackendFailed("Listing functions", f"{type(e).__name__}: {e}"))
+        else:
+            self.post_message(FunctionsLoaded(functions))
+
+    def on_functions_loaded(self, message: FunctionsLoaded) -> None:
+        self._functions = {f.name: f for f in message.functions}
+        select = self._selected or self.initial_selection
+        self.query_one(FunctionList).set_functions(message.functions, select=select)
+        if not message.functions:
+            self.notify("The backend has no functions.", severity="warning")
+
+    def action_refresh_functions(self) -> None:
+        self.load_functions()
+
+    def action_filter_functions(self) -> None:
+        self.query_one(FunctionList).start_filter()
+
+    @on(FunctionList.Selected)
+    def _function_selected(self, message: FunctionList.Selected) -> None:
+        if message.name == self._selected:
+            return
+        editor = self.query_one(ConfigEditor)
+        if editor.dirty and self._selected is not None:
+            previous = self._selected
+
+            def decided(discard: bool | None) -> None:
+                if discard:
+                    self._select(message.name)
+                else:
+                    self.query_one(FunctionList).set_functions(list(self._functions.values()), select=previous)
+
+            self.push_screen(ConfirmScreen(f"Discard unsaved changes to {previous}?"), decided)
+            return
+        self._select(message.name)
+
+    def _select(self, name: str | None) -> None:
+        self._selected = name
+        config = self._functions.get(name) if name else None
+        self.query_one(EventConsole).set_function(name)
+        self.query_one(ConfigEditor).load(config, read_only=self.read_only)
+        self.query_one(LogTail).follow(self.backend, name)
+
+    # -- invoke --------------------------------------------------------------------------------
+
+    def action_invoke(self) -> None:
+        name = self._selected
+        if name is None:
+            self.notify("Select a function first", severity="warning")
+            return
+        console = self.query_one(EventConsole)
+        payload = console.event_payload()
+        if payload is None:
+            self.notify("The event is not valid JSON", severity="error")
+            self.action_show_pane("invoke")
+            return
+        console.show_pending()
+        self._invoke(name, payload)
+
+    @work(thread=True, group="invoke")
+    def _invoke(self, name: str, payload: bytes) -> None:
+        try:
+            result = self.backend.invoke(name, payload)
+        except BackendError as e:
+            self.post_message(BackendFailed(f"Invoking {name}", str(e)))
+        except Exception as e:
+            self.post_message(BackendFailed(f"Invoking {name}", f"{type(e).__name__}: {e}"))
+        else:
+            self.post_message(InvocationFinished(result))
+
+    def on_invocation_finished(self, message: InvocationFinished) -> None:
+        result = message.result
+        self.query_one(EventConsole).show_result(result)
+        self.query_one(FunctionList).record_invocation(result)
+        if result.warnings:
+            self.notify(result.warnings[0], title="Runtime", severity="warning")
+
+    @on(EventConsole.JumpToLogs)
+    def _jump_to_logs(self, message: EventConsole.JumpToLogs) -> None:
+        tail = self.query_one(LogTail)
+        if self.screen.has_class("-narrow"):
+            self.action_show_pane("logs")
+        if not tail.jump_to_request(message.request_id):
+            self.notify("That invocation's lines are no longer in the tail", severity="warning")
+
+    # -- configuration -------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        editor = self.query_one(ConfigEditor)
+        if self._pane != "config":
+            self.action_show_pane("config")
+        editor.request_save()
+
+    @on(ConfigEditor.SaveRequested)
+    def _save_requested(self, message: ConfigEditor.SaveRequested) -> None:
+        self.notify(f"Saving {message.name}…", timeout=2)
+        self._save(message.name, message.changes)
+
+    @work(thread=True, group="save")
+    def _save(self, name: str, changes: dict[str, Any]) -> None:
+        try:
+            config = self.backend.update_function(name, changes)
+        except BackendError as e:
+            self.post_message(BackendFailed(f"Saving {name}", str(e)))
+        except Exception as e:
+            self.post_message(BackendFailed(f"Saving {name}", f"{type(e).__name__}: {e}"))
+        else:
+            self.post_message(ConfigurationSaved(config))
+
+    def on_configuration_saved(self, message: ConfigurationSaved) -> None:
+        config = message.config
+        self._functions[config.name] = config
+        self.query_one(FunctionList).update_function(config)
+        if config.name == self._selected:
+            self.query_one(ConfigEditor).saved(config)
+        self.notify(f"Saved {config.name}", title="Configuration")
+
+    def on_backend_failed(self, message: BackendFailed) -> None:
+        self.notify(message.error, title=f"{message.what} failed", severity="error", timeout=8)
+        if message.what.startswith("Invoking"):
+            self.query_one(EventConsole).show_failure(message.error)
+
+    # -- everywhere ----------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self))
+
+    def action_next_theme(self) -> None:
+        names = [t.name for t in self._themes] or [DEFAULT_THEME]
+        current = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(current + 1) % len(names)]
+        self.notify(f"Theme: {self.theme}", timeout=2)
+
+    def action_save_svg(self) -> None:
+        filename = f"lambdatui-{time.strftime('%Y%m%d-%H%M%S')}.svg"
+        try:
+            path = self.save_screenshot(filename=filename, path=str(self.screenshot_dir))
+        except OSError as e:
+            self.notify(str(e), title="Screenshot failed", severity="error")
+            return
+        self.notify(f"Saved {path}", title="Screenshot")
+
+    async def action_quit(self) -> None:
+        if self.query_one(ConfigEditor).dirty:
+            def decided(discard: bool | None) -> None:
+                if discard:
+                    self.exit()
+
+            self.push_screen(ConfirmScreen("Quit and discard unsaved configuration changes?", yes="Quit"), decided)
+            return
+        self.exit()
+
+    def get_system_commands(self, screen: Screen):
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Invoke the selected function", "Run it with the event in the console (ctrl+r)", self.action_invoke)
+        yield SystemCommand("Save configuration", "Write the editor's changes through the backend (ctrl+s)", self.action_save)
+        yield SystemCommand("Filter functions", "Type to narrow the function list (/)", self.action_filter_functions)
+        yield SystemCommand("Refresh function list", "Ask the backend again (F5)", self.action_refresh_functions)
+        yield SystemCommand("Show the invoke pane", "Test events and results (F2)", lambda: self.action_show_pane("invoke"))
+        yield SystemCommand("Show the configuration editor", "Memory, timeout, environment… (F3)", lambda: self.action_show_pane("config"))
+        yield SystemCommand("Show the log tail", "Live logs of the selected function (F4)", lambda: self.action_show_pane("logs"))
+        yield SystemCommand("Jump to the last invocation's logs", "Scroll the tail to its START line", self.query_one(EventConsole).action_jump_to_logs)
+        yield SystemCommand("Save event", "Save the console's event beside the config", self.query_one(EventConsole).action_save_event)
+        yield SystemCommand("Next theme", "Cycle dark, light and projector themes (F8)", self.action_next_theme)
+        yield SystemCommand("Save SVG screenshot", "Write the screen as an SVG file (F9)", self.action_save_svg)
+        yield SystemCommand("Help: keys", "Every key and its binding id (F1)", self.action_help)

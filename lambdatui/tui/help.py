@@ -1,0 +1,62 @@
+"""The help screen (F1): every key of every pane with its binding id, after the user's remaps."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+
+def binding_scopes(app) -> list[tuple[str, list[Binding]]]:
+    from .widgets.config_editor import ConfigEditor
+    from .widgets.event_console import EventConsole
+    from .widgets.function_list import FunctionList
+    from .widgets.log_tail import LogTail
+
+    def bindings(cls) -> list[Binding]:
+        return [b for b in cls.BINDINGS if isinstance(b, Binding) and b.id]
+
+    return [
+        ("Everywhere", bindings(type(app))),
+        ("Function list", bindings(FunctionList)),
+        ("Test-event console", bindings(EventConsole)),
+        ("Configuration editor", bindings(ConfigEditor)),
+        ("Log tail", bindings(LogTail)),
+    ]
+
+
+def effective_keys(binding: Binding, keymap: dict[str, str]) -> str:
+    return keymap.get(binding.id, binding.key)
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > Vertical { width: 90%; max-width: 100; height: 90%; border: thick $primary; background: $surface; }
+    HelpScreen #help-title { padding: 0 1; background: $panel; color: $text; text-style: bold; }
+    HelpScreen DataTable { height: 1fr; }
+    HelpScreen #help-hint { padding: 0 1; color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close", id="help.close"),
+        Binding("f1", "dismiss", "Close", id="help.close_f1"),
+    ]
+
+    def __init__(self, app) -> None:
+        super().__init__()
+        self._source = app
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Keys (ctrl+p opens the command palette with every action)", id="help-title")
+            table = DataTable(cursor_type="row", zebra_stripes=True)
+            table.add_columns("Where", "Keys", "Action", "Binding id")
+            config = getattr(self._source, "config", None)
+            keymap = dict(config.tui.keys) if config else {}
+            for scope, bindings in binding_scopes(self._source):
+                for b in bindings:
+                    table.add_row(scope, effective_keys(b, keymap), b.description or b.action, b.id)
+            yield table
+            yield Static("Remap any key in the config: tui: {keys: {app.invoke: \"ctrl+r,f6\"}}. Esc closes.", id="help-hint")

@@ -1,0 +1,115 @@
+"""How invocation figures are shown, and the deterministic mode that makes screenshots repeatable.
+
+With `LAMBDATUI_DETERMINISTIC=1` (set by the snapshot tests and for README screenshots) request ids,
+timestamps and measured figures are replaced by fixed ones before they reach a widget, so two runs
+render the same pixels. Nothing else about the app changes in that mode.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from dataclasses import replace
+
+from ..backends.base import InvokeResult, LogEvent
+
+DETERMINISTIC_ENV_VAR = "LAMBDATUI_DETERMINISTIC"
+FIXED_EPOCH = 1795774800.0  # 2026-11-27T10:20:00Z
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_STREAM = re.compile(r"\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}")
+_FIGURE = re.compile(r"(Duration|Billed Duration|Max Memory Used|Init Duration): [\d.]+")
+_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+_ARN_SHA = re.compile(r"runtime:[0-9a-f]{64}")
+
+
+def deterministic_enabled() -> bool:
+    return os.environ.get(DETERMINISTIC_ENV_VAR, "") not in ("", "0", "false")
+
+
+class Stabilizer:
+    """Maps each real request id to a fixed one, in order of appearance, and fixes the figures."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, str] = {}
+
+    def request_id(self, real: str) -> str:
+        if not real:
+            return real
+        if real not in self._ids:
+            self._ids[real] = str(uuid.UUID(int=len(self._ids) + 1, version=4))
+        return self._ids[real]
+
+    def text(self, text: str) -> str:
+        text = _UUID.sub(lambda m: self.request_id(m.group()), text)
+        text = _STREAM.sub("2026/11/27/[$LATEST]" + "0" * 32, text)
+        text = _ISO.sub("2026-11-27T10:20:00.000Z", text)
+        text = _ARN_SHA.sub("runtime:" + "0" * 64, text)
+        return _FIGURE.sub(lambda m: f"{m.group(1)}: {'40' if m.group(1) == 'Max Memory Used' else '1.00'}", text)
+
+    def result(self, r: InvokeResult) -> InvokeResult:
+        cold = r.cold_start
+        return replace(
+            r,
+            request_id=self.request_id(r.request_id),
+            duration_ms=1.0 if r.status_code == 200 else 0.0,
+            billed_duration_ms=(101 if cold else 1) if r.status_code == 200 else 0,
+            init_duration_ms=100.0 if r.init_duration_ms is not None else None,
+            max_memory_used_mb=40 if r.max_memory_used_mb else 0,
+            payload=self.text(r.payload.decode("utf-8", "replace")).encode(),
+            log_tail=self.text(r.log_tail),
+            started_at=FIXED_EPOCH,
+            log_stream_name=None,
+        )
+
+    def event(self, e: LogEvent) -> LogEvent:
+        return replace(e, timestamp=FIXED_EPOCH, message=self.text(e.message), log_stream="stream")
+
+
+def cpu_share(memory_mb: int) -> float:
+    """Lambda allocates CPU in proportion to memory: 1,769 MB is one vCPU, up to 6 at 10,240 MB."""
+    return min(6.0, memory_mb / 1769)
+
+
+def format_cost(usd: float) -> str:
+    if usd == 0:
+        return "$0"
+    if usd < 0.01:
+        return f"${usd:.10f}".rstrip("0")
+    return f"${usd:,.4f}"
+
+
+def memory_bar(used: int, size: int, width: int = 12) -> str:
+    filled = 0 if size <= 0 else min(width, round(width * used / size))
+    return "█" * filled + "░" * (width - filled)
+
+
+class StableBackend:
+    """A backend seen through a Stabilizer: what the deterministic mode shows. Delegates everything."""
+
+    def __init__(self, backend) -> None:
+        self._backend = backend
+        self._stable = Stabilizer()
+
+    def __getattr__(self, name):
+        return getattr(self._backend, name)
+
+    def invoke(self, name, payload=b"{}", *, invocation_type="RequestResponse"):
+        return self._stable.result(self._backend.invoke(name, payload, invocation_type=invocation_type))
+
+    async def tail_logs(self, name, **options):
+        async for event in self._backend.tail_logs(name, **options):
+            yield self._stable.event(event)
+
+    def _fixed(self, config):
+        return replace(config, last_modified="2026-11-27T10:20:00.000+0000")
+
+    def list_functions(self):
+        return [self._fixed(c) for c in self._backend.list_functions()]
+
+    def get_function(self, name):
+        return self._fixed(self._backend.get_function(name))
+
+    def update_function(self, name, changes):
+        return self._fixed(self._backend.update_function(name, changes))

@@ -1,0 +1,292 @@
+"""The test-event console: a JSON event editor with templates and saved events, and the result of
+each invocation — status, response, function error, duration, billed ms, init, cold start, memory
+and cost — with the function's recent invocations listed below.
+
+The console does not invoke: the app reads `event_payload()` on ctrl+r, calls the backend in a worker
+and hands the result back with `show_result()`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict, deque
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, DataTable, Input, Select, Static, TextArea
+
+from ...backends.base import InvokeResult, decoded_payload
+from ...eventstore import EventStore, EventStoreError
+from ...eventtemplates import template_text, templates
+from ..present import format_cost, memory_bar
+
+RECENT_LIMIT = 20
+DEFAULT_EVENT = "{}\n"
+
+
+class EventConsole(Vertical):
+    DEFAULT_CSS = """
+    EventConsole { height: 1fr; }
+    EventConsole #ec-bar { height: auto; }
+    EventConsole #ec-bar Select { width: 1fr; }
+    EventConsole #ec-bar Input { width: 1fr; }
+    EventConsole #ec-bar Button { min-width: 8; width: auto; }
+    EventConsole #ec-editor { height: 1fr; min-height: 5; }
+    EventConsole #ec-json-error { height: auto; color: $error; padding: 0 1; display: none; }
+    EventConsole.-json-invalid #ec-json-error { display: block; }
+    EventConsole #ec-result { height: 1fr; min-height: 6; background: $surface; }
+    EventConsole #ec-summary { height: auto; padding: 0 1; background: $panel; }
+    EventConsole #ec-error { height: auto; padding: 0 1; color: $error; display: none; }
+    EventConsole.-function-error #ec-error { display: block; }
+    EventConsole #ec-response { height: auto; padding: 0 1; }
+    EventConsole #ec-recent { height: 7; }
+    EventConsole #ec-placeholder { color: $text-muted; padding: 1; }
+    """
+
+    BINDINGS = [
+        Binding("ctrl+j", "jump_to_logs", "Jump to logs", id="console.jump_to_logs"),
+    ]
+
+    class JumpToLogs(Message):
+        def __init__(self, request_id: str) -> None:
+            super().__init__()
+            self.request_id = request_id
+
+    def __init__(self, store: EventStore | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.store = store or EventStore.beside(None)
+        self.function: str | None = None
+        self._drafts: dict[str, str] = {}
+        self._recent: dict[str, deque[InvokeResult]] = defaultdict(lambda: deque(maxlen=RECENT_LIMIT))
+        self._shown: InvokeResult | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="ec-bar"):
+            yield Select([(t.title, t.id) for t in templates()], prompt="Template…", id="ec-template", allow_blank=True)
+            yield Select([], prompt="Saved events…", id="ec-saved", allow_blank=True)
+            yield Input(placeholder="event name", id="ec-name")
+            yield Button("Save", id="ec-save", variant="primary")
+            yield Button("Delete", id="ec-delete")
+        yield TextArea.code_editor(DEFAULT_EVENT, language="json", id="ec-editor", theme="css")
+        yield Static("", id="ec-json-error")
+        with VerticalScroll(id="ec-result"):
+            yield Static(Text("Press ctrl+r to invoke the selected function with this event.", style="dim"), id="ec-summary")
+            yield Static("", id="ec-error")
+            yield Static("", id="ec-response")
+        table = DataTable(id="ec-recent", cursor_type="row", zebra_stripes=True)
+        table.add_column("Time", key="time")
+        table.add_column("Status", key="status")
+        table.add_column("Duration", key="duration")
+        table.add_column("Start", key="start")
+        table.add_column("Memory", key="memory")
+        table.add_column("Request id", key="request")
+        yield table
+
+    @property
+    def editor(self) -> TextArea:
+        return self.query_one("#ec-editor", TextArea)
+
+    # -- the function --------------------------------------------------------------------------
+
+    def set_function(self, name: str | None) -> None:
+        if self.function is not None:
+            self._drafts[self.function] = self.editor.text
+        self.function = name
+        self._refresh_saved()
+        if name is None:
+            self.editor.load_text(DEFAULT_EVENT)
+        elif name in self._drafts:
+            self.editor.load_text(self._drafts[name])
+        else:
+            saved = self._saved_names()
+            self.editor.load_text(self.store.load(name, saved[0]) if saved else DEFAULT_EVENT)
+            if saved:
+                self.query_one("#ec-name", Input).value = saved[0]
+        self._refresh_recent()
+        recent = self._recent.get(name) if name else None
+        if recent:
+            self._show(recent[-1])
+        else:
+            self._clear_result()
+
+    def _saved_names(self) -> list[str]:
+        if self.function is None:
+            return []
+        try:
+            return self.store.names(self.function)
+        except (OSError, EventStoreError):
+            return []
+
+    def _refresh_saved(self) -> None:
+        names = self._saved_names()
+        self.query_one("#ec-saved", Select).set_options([(n, n) for n in names])
+
+    # -- the event -----------------------------------------------------------------------------
+
+    def event_payload(self) -> bytes | None:
+        """The editor's event as bytes, or None (with the JSON error shown) when it is not JSON."""
+        text = self.editor.text
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as e:
+            self.query_one("#ec-json-error", Static).update(f"Event is not valid JSON: line {e.lineno}, column {e.colno}: {e.msg}")
+            self.add_class("-json-invalid")
+            return None
+        self.remove_class("-json-invalid")
+        return text.encode("utf-8")
+
+    @on(TextArea.Changed, "#ec-editor")
+    def _editor_changed(self) -> None:
+        if self.has_class("-json-invalid"):
+            self.event_payload()
+
+    @on(Select.Changed, "#ec-template")
+    def _template_chosen(self, event: Select.Changed) -> None:
+        if event.value is Select.BLANK or event.value is None:
+            return
+        self.editor.load_text(template_text(str(event.value)))
+        self.query_one("#ec-name", Input).value = str(event.value)
+        event.select.clear()
+
+    @on(Select.Changed, "#ec-saved")
+    def _saved_chosen(self, event: Select.Changed) -> None:
+        if event.value is Select.BLANK or event.value is None or self.function is None:
+            return
+        try:
+            self.editor.load_text(self.store.load(self.function, str(event.value)))
+        except (OSError, EventStoreError) as e:
+            self.app.notify(str(e), severity="error")
+            return
+        self.query_one("#ec-name", Input).value = str(event.value)
+
+    @on(Button.Pressed, "#ec-save")
+    def action_save_event(self) -> None:
+        if self.function is None:
+            return
+        name = self.query_one("#ec-name", Input).value.strip()
+        if not name:
+            self.app.notify("Name the event first", severity="warning")
+            self.query_one("#ec-name", Input).focus()
+            return
+        try:
+            path = self.store.save(self.function, name, self.editor.text)
+        except (OSError, EventStoreError) as e:
+            self.app.notify(str(e), title="Event not saved", severity="error")
+            return
+        self._refresh_saved()
+        self.app.notify(f"Saved {path}", title="Event saved")
+
+    @on(Button.Pressed, "#ec-delete")
+    def action_delete_event(self) -> None:
+        name = self.query_one("#ec-name", Input).value.strip()
+        if self.function is None or name not in self._saved_names():
+            self.app.notify("No saved event of that name", severity="warning")
+            return
+        try:
+            self.store.delete(self.function, name)
+        except (OSError, EventStoreError) as e:
+            self.app.notify(str(e), severity="error")
+            return
+        self._refresh_saved()
+        self.app.notify(f"Deleted event {name}")
+
+    # -- results -------------------------------------------------------------------------------
+
+    def show_pending(self) -> None:
+        self.query_one("#ec-summary", Static).update(Text(f"Invoking {self.function}…", style="italic"))
+
+    def show_failure(self, message: str) -> None:
+        self.query_one("#ec-summary", Static).update(Text(f"✘ {message}", style="bold red"))
+
+    def show_result(self, result: InvokeResult) -> None:
+        self._recent[result.function].append(result)
+        if result.function == self.function:
+            self._refresh_recent()
+            self._show(result)
+
+    def _clear_result(self) -> None:
+        self._shown = None
+        self.remove_class("-function-error")
+        self.query_one("#ec-summary", Static).update(Text("Press ctrl+r to invoke the selected function with this event.", style="dim"))
+        self.query_one("#ec-response", Static).update("")
+
+    def _show(self, r: InvokeResult) -> None:
+        self._shown = r
+        self.query_one("#ec-summary", Static).update(summary_text(r))
+        payload = decoded_payload(r.payload) if r.payload else None
+        if r.function_error:
+            self.add_class("-function-error")
+            kind = payload.get("errorType") if isinstance(payload, dict) else r.error_type
+            message = payload.get("errorMessage") if isinstance(payload, dict) else ""
+            self.query_one("#ec-error", Static).update(Text(f"Function error ({r.function_error}): {kind}: {message}", style="bold"))
+        else:
+            self.remove_class("-function-error")
+        if payload is None:
+            body = Text("(no response body)", style="dim")
+        elif isinstance(payload, (dict, list, int, float, bool)) or payload is None:
+            from rich.syntax import Syntax
+
+            theme = "ansi_dark" if self.app.current_theme.dark else "ansi_light"
+            body = Syntax(json.dumps(payload, indent=2, ensure_ascii=False), "json", theme=theme, background_color="default", word_wrap=True)
+        else:
+            body = Text(str(payload))
+        self.query_one("#ec-response", Static).update(body)
+
+    def _refresh_recent(self) -> None:
+        table = self.query_one("#ec-recent", DataTable)
+        table.clear()
+        for r in reversed(self._recent.get(self.function, ()) if self.function else ()):
+            status = "429" if r.status_code == 429 else ("error" if r.function_error else "ok")
+            table.add_row(
+                time.strftime("%H:%M:%S", time.gmtime(r.started_at or time.time())),
+                status,
+                f"{r.duration_ms:.2f} ms" if r.status_code == 200 else "–",
+                "cold" if r.cold_start else "warm",
+                f"{r.max_memory_used_mb}/{r.memory_size_mb} MB",
+                r.request_id or "–",
+                key=r.request_id or str(id(r)),
+            )
+
+    @on(DataTable.RowSelected, "#ec-recent")
+    def _recent_selected(self, event: DataTable.RowSelected) -> None:
+        for r in self._recent.get(self.function, ()):
+            if (r.request_id or str(id(r))) == event.row_key.value:
+                self._show(r)
+                if r.request_id:
+                    self.post_message(self.JumpToLogs(r.request_id))
+                return
+
+    def action_jump_to_logs(self) -> None:
+        if self._shown is not None and self._shown.request_id:
+            self.post_message(self.JumpToLogs(self._shown.request_id))
+
+
+def summary_text(r: InvokeResult) -> Text:
+    """One or two lines of figures with a status and a cold-start badge."""
+    t = Text()
+    if r.status_code == 429:
+        t.append(" 429 THROTTLED ", style="bold reverse red")
+        if r.error:
+            t.append(f"  {r.error.get('type')}: {r.error.get('reason')}")
+        return t
+    if r.function_error:
+        t.append(f" {r.status_code} ERROR ", style="bold reverse red")
+    else:
+        t.append(f" {r.status_code} OK ", style="bold reverse green")
+    t.append("  ")
+    t.append(" COLD " if r.cold_start else " WARM ", style="bold reverse yellow" if r.cold_start else "bold reverse blue")
+    t.append(f"  Duration {r.duration_ms:.2f} ms", style="bold")
+    t.append(f"  Billed {r.billed_duration_ms} ms")
+    if r.init_duration_ms is not None:
+        t.append(f"  Init {r.init_duration_ms:.2f} ms")
+    t.append("\n")
+    t.append(f"Memory {memory_bar(r.max_memory_used_mb, r.memory_size_mb)} {r.max_memory_used_mb}/{r.memory_size_mb} MB")
+    t.append(f"  Cost {format_cost(r.cost_usd)}")
+    if r.request_id:
+        t.append(f"  {r.request_id}", style="dim")
+    return t

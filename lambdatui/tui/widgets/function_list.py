@@ -1,0 +1,200 @@
+"""The function list: every function of the backend, filterable and sortable, with each one's last
+invocation. Moving the cursor selects a function, which drives the other panes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import DataTable, Input, Static
+
+from ...backends.base import FunctionConfiguration, InvokeResult
+
+SORTS = ("name", "runtime", "memory", "timeout", "last")
+
+
+@dataclass
+class LastRun:
+    status: str  # "ok", "error", "throttled"
+    duration_ms: float | None
+    cold: bool
+
+
+class FunctionList(Vertical):
+    DEFAULT_CSS = """
+    FunctionList { width: 1fr; height: 1fr; }
+    FunctionList > #fl-filter { display: none; margin: 0; border: tall $primary; }
+    FunctionList.-filtering > #fl-filter { display: block; }
+    FunctionList > DataTable { height: 1fr; background: $surface; }
+    FunctionList > #fl-status { height: 1; color: $text-muted; background: $panel; padding: 0 1; }
+    """
+
+    BINDINGS = [
+        Binding("s", "cycle_sort", "Sort", id="functions.sort"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="functions.clear_filter"),
+    ]
+
+    sort_key: reactive[str] = reactive("name")
+
+    class Selected(Message):
+        def __init__(self, name: str | None) -> None:
+            super().__init__()
+            self.name = name
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._functions: dict[str, FunctionConfiguration] = {}
+        self._last: dict[str, LastRun] = {}
+        self._order: list[str] = []  # names in configuration order, the default sort
+        self._filter = ""
+        self._selected: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter functions…", id="fl-filter")
+        table = DataTable(id="fl-table", cursor_type="row", zebra_stripes=True)
+        table.add_column("Name", key="name")
+        table.add_column("Runtime", key="runtime")
+        table.add_column("Mem", key="memory")
+        table.add_column("Tmo", key="timeout")
+        table.add_column("Last", key="last")
+        yield table
+        yield Static("", id="fl-status")
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#fl-table", DataTable)
+
+    @property
+    def selected(self) -> str | None:
+        return self._selected
+
+    # -- data ------------------------------------------------------------------------------
+
+    def set_functions(self, functions: list[FunctionConfiguration], select: str | None = None) -> None:
+        self._functions = {f.name: f for f in functions}
+        self._order = [f.name for f in functions]
+        keep = select or self._selected
+        self._rebuild(keep if keep in self._functions else None)
+
+    def update_function(self, config: FunctionConfiguration) -> None:
+        if config.name not in self._functions:
+            return
+        self._functions[config.name] = config
+        self._rebuild(self._selected)
+
+    def record_invocation(self, result: InvokeResult) -> None:
+        if result.status_code == 429:
+            status = "throttled"
+        elif result.function_error:
+            status = "error"
+        else:
+            status = "ok"
+        self._last[result.function] = LastRun(status, result.duration_ms if result.status_code == 200 else None, result.cold_start)
+        if result.function in self._visible_names():
+            try:
+                self.table.update_cell(result.function, "last", self._last_cell(result.function))
+            except Exception:
+                self._rebuild(self._selected)
+
+    # -- filtering and sorting -------------------------------------------------------------
+
+    def start_filter(self) -> None:
+        self.add_class("-filtering")
+        self.query_one("#fl-filter", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#fl-filter", Input)
+        box.value = ""
+        self.remove_class("-filtering")
+        self.table.focus()
+
+    @on(Input.Changed, "#fl-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self._filter = event.value.strip().lower()
+        self._rebuild(self._selected)
+
+    @on(Input.Submitted, "#fl-filter")
+    def _filter_submitted(self) -> None:
+        self.table.focus()
+
+    def on_key(self, event) -> None:
+        if event.key == "escape" and self.has_class("-filtering"):
+            event.stop()
+            self.action_clear_filter()
+
+    def action_cycle_sort(self) -> None:
+        self.sort_key = SORTS[(SORTS.index(self.sort_key) + 1) % len(SORTS)]
+
+    def watch_sort_key(self) -> None:
+        if self.is_mounted:
+            self._rebuild(self._selected)
+
+    @on(DataTable.HeaderSelected)
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        key = str(event.column_key.value)
+        if key in SORTS:
+            self.sort_key = key
+
+    def _visible_names(self) -> list[str]:
+        names = self._order
+        if self._filter:
+            names = [
+                n for n in names
+                if self._filter in n.lower()
+                or self._filter in self._functions[n].runtime.lower()
+                or self._filter in (self._functions[n].description or "").lower()
+            ]
+        key = self.sort_key
+        if key == "runtime":
+            names = sorted(names, key=lambda n: (self._functions[n].runtime, n))
+        elif key == "memory":
+            names = sorted(names, key=lambda n: (-self._functions[n].memory_size, n))
+        elif key == "timeout":
+            names = sorted(names, key=lambda n: (-self._functions[n].timeout, n))
+        elif key == "last":
+            names = sorted(names, key=lambda n: (-(self._last[n].duration_ms or 0) if n in self._last else 1, n))
+        elif key == "name":
+            names = sorted(names)
+        return names
+
+    def _last_cell(self, name: str) -> str:
+        last = self._last.get(name)
+        if last is None:
+            return "–"
+        mark = {"ok": "✔", "error": "✘", "throttled": "⧗"}[last.status]
+        figure = f" {last.duration_ms:.0f}ms" if last.duration_ms is not None else ""
+        return f"{mark}{figure}"
+
+    def _rebuild(self, select: str | None) -> None:
+        table = self.table
+        names = self._visible_names()
+        table.clear()
+        for n in names:
+            f = self._functions[n]
+            table.add_row(n, f.runtime, str(f.memory_size), f"{f.timeout}s", self._last_cell(n), key=n)
+        shown = len(names)
+        total = len(self._functions)
+        status = f"{shown} of {total} functions" if self._filter else f"{total} functions"
+        self.query_one("#fl-status", Static).update(f"{status} · sort: {self.sort_key}")
+        if not names:
+            self._set_selected(None)
+            return
+        target = select if select in names else names[0]
+        table.move_cursor(row=names.index(target), animate=False)
+        self._set_selected(target)
+
+    @on(DataTable.RowHighlighted, "#fl-table")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is not None and event.row_key.value is not None:
+            self._set_selected(str(event.row_key.value))
+
+    def _set_selected(self, name: str | None) -> None:
+        if name != self._selected:
+            self._selected = name
+            self.post_message(self.Selected(name))
