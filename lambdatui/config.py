@@ -438,13 +438,15 @@ class _Validator:
     def mapping(self, node: yaml.Node, key: str) -> dict[str, yaml.Node]:
         if not isinstance(node, yaml.MappingNode):
             self.fail(node, key, "must be a mapping of keys to values")
+        own = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
         self._merge(node)
         out: dict[str, yaml.Node] = {}
         keys: dict[str, yaml.Node] = {}
         for knode, vnode in node.value:
             k = _construct(knode)
             k = str(k)
-            if k in out:
+            # A key of the mapping's own overrides one merged in with `<<:`, as YAML specifies.
+            if k in out and (id(knode) not in own or id(keys[k]) in own):
                 self.fail(knode, f"{key}.{k}" if key != "config" else k, "appears twice")
             out[k] = vnode
             keys[k] = knode

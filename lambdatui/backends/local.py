@@ -1,8 +1,9 @@
 """The local backend: the configuration's functions, run by the bundled executor.
 
 Translates between the `Backend` interface and the executor, keeps the configuration in step with
-edits (validated with the config loader's own rules), and persists log lines under the state dir
-so `lambdatui logs` in another process can read them.
+edits (validated with the config loader's own rules, then saved to the config file, comments and
+all, by `config_writer`), and persists log lines under the state dir so `lambdatui logs` in another
+process can read them.
 """
 
 from __future__ import annotations
@@ -14,13 +15,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator
 
-from ..config import Config, FunctionConfig, validate_environment, validate_env_key, validate_function_field
+from ..config import (
+    Config,
+    ConfigError,
+    FunctionConfig,
+    validate_environment,
+    validate_env_key,
+    validate_function_field,
+)
 from ..executor import Executor, FunctionNotFound, InvokeRequestError, LogEvent, LogStore
 from ..executor.spec import InvokeResult
 from ..logfilter import compile_filter
 from .base import (
     EDITABLE_FIELDS,
     Backend,
+    BackendError,
     FunctionConfiguration,
     FunctionNotFoundError,
     InvalidParameterError,
@@ -39,6 +48,12 @@ def default_state_dir() -> Path:
     return Path(user_state_dir("lambdatui"))
 
 
+class ConfigSaveError(BackendError):
+    """An edit was valid but could not be written to the config file; nothing was changed."""
+
+    code = "ConfigSaveError"
+
+
 class LocalBackend(Backend):
     name = "local"
 
@@ -51,8 +66,12 @@ class LocalBackend(Backend):
         start: bool = True,
         provision: list[str] | None = None,
         persist_logs: bool = True,
+        persist_config: bool = True,
     ) -> None:
         self.config = config
+        # Edits are saved to config.path (when it is set) unless persist_config is False.
+        self.persist_config = persist_config
+        self._update_lock = threading.Lock()  # one edit at a time: read-modify-write of the file
         self.state_dir = state_dir or default_state_dir()
         local = config.local
         self.logs = LogStore(self.state_dir / "logs" if persist_logs else None)
@@ -106,7 +125,16 @@ class LocalBackend(Backend):
         return self._configuration(self._function(name))
 
     def update_function(self, name: str, changes: dict[str, Any]) -> FunctionConfiguration:
-        current = self._function(name)
+        """Validate, save to the config file, then apply; a refusal or a failed save changes nothing."""
+        with self._update_lock:
+            current = self._function(name)
+            updated = self._validated(current, changes)
+            self._save(name, current, updated, changes)
+            self.config.local.functions[name] = updated
+            self.executor.update_function(updated.to_spec())
+            return self._configuration(updated)
+
+    def _validated(self, current: FunctionConfig, changes: dict[str, Any]) -> FunctionConfig:
         updated = replace(current, environment=dict(current.environment))
         for key, value in changes.items():
             if key not in EDITABLE_FIELDS:
@@ -127,9 +155,25 @@ class LocalBackend(Backend):
                 f"provisioned_concurrency: {updated.provisioned_concurrency} is more than "
                 f"reserved_concurrency ({updated.reserved_concurrency})"
             )
-        self.config.local.functions[name] = updated
-        self.executor.update_function(updated.to_spec())
-        return self._configuration(updated)
+        return updated
+
+    def _save(self, name: str, current: FunctionConfig, updated: FunctionConfig, changes: dict[str, Any]) -> None:
+        """Write the settings that differ (validated, normalised values) to the config file."""
+        if not self.persist_config or self.config.path is None:
+            return
+        differing = {
+            key: getattr(updated, key)
+            for key in changes
+            if getattr(updated, key) != getattr(current, key)
+        }
+        if not differing:
+            return
+        from ..config_writer import update_function_in_file  # here: importing ruamel.yaml costs ~25 ms
+
+        try:
+            update_function_in_file(self.config.path, name, differing)
+        except ConfigError as e:
+            raise ConfigSaveError(f"not saved, nothing changed: {e}") from None
 
     # -- invoke ------------------------------------------------------------------------------
 

@@ -89,7 +89,7 @@ def test_figures_agree_with_the_report_line_and_billing_rule(make_function, exec
     ex = executor_factory(spec)
     cold = ex.invoke(spec.name)
     warm = ex.invoke(spec.name)
-    assert 50 <= warm.duration_ms < 200
+    assert 50 <= warm.duration_ms < 2000
     assert warm.billed_duration_ms == math.ceil(warm.duration_ms)
     assert cold.billed_duration_ms == math.ceil(cold.duration_ms + cold.init_duration_ms)
     assert warm.cost_usd == pytest.approx(invocation_cost(256, warm.billed_duration_ms, "arm64"))
