@@ -294,6 +294,8 @@ class LambdaTUI(App):
     # -- configuration -------------------------------------------------------------------------
 
     def action_save(self) -> None:
+        if isinstance(self.screen, ModalScreen):
+            return  # a dialog is open (e.g. editing a variable): finish it first
         editor = self.query_one(ConfigEditor)
         if self._pane != "config":
             self.action_show_pane("config")

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Static
 
 
 def binding_scopes(app) -> list[tuple[str, list[Binding]]]:
-    from .widgets.config_editor import ConfigEditor
+    from .widgets.config_editor import ENV_TABLE_BINDINGS, ConfigEditor
     from .widgets.event_console import EventConsole
     from .widgets.function_list import FunctionList
     from .widgets.log_tail import LogTail
@@ -23,6 +23,7 @@ def binding_scopes(app) -> list[tuple[str, list[Binding]]]:
         ("Function list", bindings(FunctionList)),
         ("Test-event console", bindings(EventConsole)),
         ("Configuration editor", bindings(ConfigEditor)),
+        ("Environment variables", [b for b in ENV_TABLE_BINDINGS if isinstance(b, Binding) and b.id]),
         ("Log tail", bindings(LogTail)),
     ]
 
