@@ -14,6 +14,7 @@ from typing import Any
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
@@ -228,7 +229,10 @@ class LambdaTUI(App):
     def _function_selected(self, message: FunctionList.Selected) -> None:
         if message.name == self._selected:
             return
-        editor = self.query_one(ConfigEditor)
+        try:
+            editor = self.query_one(ConfigEditor)
+        except NoMatches:
+            return  # the app is shutting down and its screen is gone
         if editor.dirty and self._selected is not None:
             previous = self._selected
 

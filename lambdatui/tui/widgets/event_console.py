@@ -64,6 +64,8 @@ class EventConsole(Vertical):
         self._drafts: dict[str, str] = {}
         self._recent: dict[str, deque[InvokeResult]] = defaultdict(lambda: deque(maxlen=RECENT_LIMIT))
         self._shown: InvokeResult | None = None
+        self.response_text = ""  # the response as shown, as plain text (for tests and copying)
+        self.error_text = ""  # the JSON error of the event, when it is not JSON
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="ec-bar"):
@@ -134,9 +136,11 @@ class EventConsole(Vertical):
         try:
             json.loads(text)
         except json.JSONDecodeError as e:
-            self.query_one("#ec-json-error", Static).update(f"Event is not valid JSON: line {e.lineno}, column {e.colno}: {e.msg}")
+            self.error_text = f"Event is not valid JSON: line {e.lineno}, column {e.colno}: {e.msg}"
+            self.query_one("#ec-json-error", Static).update(self.error_text)
             self.add_class("-json-invalid")
             return None
+        self.error_text = ""
         self.remove_class("-json-invalid")
         return text.encode("utf-8")
 
@@ -147,15 +151,15 @@ class EventConsole(Vertical):
 
     @on(Select.Changed, "#ec-template")
     def _template_chosen(self, event: Select.Changed) -> None:
-        if event.value is Select.BLANK or event.value is None:
-            return
+        if not isinstance(event.value, str):
+            return  # the blank choice (clearing the select after loading lands here too)
         self.editor.load_text(template_text(str(event.value)))
         self.query_one("#ec-name", Input).value = str(event.value)
         event.select.clear()
 
     @on(Select.Changed, "#ec-saved")
     def _saved_chosen(self, event: Select.Changed) -> None:
-        if event.value is Select.BLANK or event.value is None or self.function is None:
+        if not isinstance(event.value, str) or self.function is None:
             return
         try:
             self.editor.load_text(self.store.load(self.function, str(event.value)))
@@ -227,14 +231,17 @@ class EventConsole(Vertical):
         else:
             self.remove_class("-function-error")
         if payload is None:
+            self.response_text = ""
             body = Text("(no response body)", style="dim")
         elif isinstance(payload, (dict, list, int, float, bool)) or payload is None:
             from rich.syntax import Syntax
 
             theme = "ansi_dark" if self.app.current_theme.dark else "ansi_light"
-            body = Syntax(json.dumps(payload, indent=2, ensure_ascii=False), "json", theme=theme, background_color="default", word_wrap=True)
+            self.response_text = json.dumps(payload, indent=2, ensure_ascii=False)
+            body = Syntax(self.response_text, "json", theme=theme, background_color="default", word_wrap=True)
         else:
-            body = Text(str(payload))
+            self.response_text = str(payload)
+            body = Text(self.response_text)
         self.query_one("#ec-response", Static).update(body)
 
     def _refresh_recent(self) -> None:
