@@ -33,6 +33,7 @@ from .base import (
     FunctionConfiguration,
     FunctionNotFoundError,
     InvalidParameterError,
+    ReadOnlyError,
     RequestError,
 )
 
@@ -67,7 +68,9 @@ class LocalBackend(Backend):
         provision: list[str] | None = None,
         persist_logs: bool = True,
         persist_config: bool = True,
+        read_only: bool = False,
     ) -> None:
+        self.read_only = read_only
         self.config = config
         # Edits are saved to config.path (when it is set) unless persist_config is False.
         self.persist_config = persist_config
@@ -126,6 +129,8 @@ class LocalBackend(Backend):
 
     def update_function(self, name: str, changes: dict[str, Any]) -> FunctionConfiguration:
         """Validate, save to the config file, then apply; a refusal or a failed save changes nothing."""
+        if self.read_only:
+            raise ReadOnlyError(f"{name} was not changed: this backend is read-only")
         with self._update_lock:
             current = self._function(name)
             updated = self._validated(current, changes)

@@ -235,3 +235,73 @@ async def test_screenshot_action_writes_an_svg(local_backend, tmp_path):
         await pilot.pause(0.2)
     svgs = list(tmp_path.glob("lambdatui-*.svg"))
     assert len(svgs) == 1 and svgs[0].read_text().lstrip().startswith("<svg")
+
+
+def _set_input(app, selector: str, value: str) -> None:
+    app.query_one(selector).value = value
+
+
+async def test_edit_validate_and_save_writes_the_yaml_keeping_comments(local_backend, sample_config):
+    config, backend = local_backend()
+    before = sample_config.read_text()
+    app = LambdaTUI(backend, config, select="hello-world")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app._selected == "hello-world")
+        await pilot.press("f3")
+        _set_input(app, "#cfg-memory_size", "64")
+        await pilot.pause(0.1)
+        assert "64 is outside 128–10240 MB" in str(app.query_one("#cfg-memory_size-error").render())
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.3)
+        assert sample_config.read_text() == before  # an invalid form saves nothing
+        _set_input(app, "#cfg-memory_size", "256")
+        await pilot.pause(0.1)
+        assert app.query_one("ConfigEditor").dirty
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not app.query_one("ConfigEditor").dirty)
+        table = app.query_one(FunctionList).table
+        assert str(table.get_cell("hello-world", "memory")) == "256"
+    after = sample_config.read_text()
+    assert "memory_size: 256                 # MB, 128–10240" in after
+    assert [line for line in before.splitlines() if "#" in line and "memory_size" not in line] == [
+        line for line in after.splitlines() if "#" in line and "memory_size" not in line
+    ]
+    assert backend.get_function("hello-world").memory_size == 256
+
+
+async def test_read_only_backend_disables_editing_visibly(local_backend, sample_config):
+    config, backend = local_backend(read_only=True)
+    before = sample_config.read_text()
+    app = LambdaTUI(backend, config, select="hello-world")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app._selected == "hello-world")
+        await pilot.press("f3")
+        await pilot.pause(0.1)
+        assert app.query_one("#cfg-memory_size").disabled
+        assert app.query_one("#cfg-readonly").display
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.3)
+    assert sample_config.read_text() == before
+
+
+async def test_leaving_a_function_with_unsaved_changes_asks_first(local_backend):
+    from lambdatui.tui.app import ConfirmScreen
+
+    config, backend = local_backend()
+    app = LambdaTUI(backend, config, select="api-gateway")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app._selected == "api-gateway")
+        await pilot.press("f3")
+        _set_input(app, "#cfg-timeout", "9")
+        await pilot.pause(0.1)
+        app.query_one(FunctionList).table.focus()
+        await pilot.press("down")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.click("#no")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        assert app._selected == "api-gateway" and app.query_one("ConfigEditor").dirty
+        await pilot.press("down")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.click("#yes")
+        await wait_for(pilot, lambda: app._selected != "api-gateway")
+        assert not app.query_one("ConfigEditor").dirty
