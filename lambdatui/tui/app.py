@@ -95,7 +95,7 @@ class LambdaTUI(App):
     TITLE = "lambdatui"
     CSS = """
     #body { height: 1fr; }
-    FunctionList { width: 40; min-width: 24; border-right: vkey $panel; }
+    FunctionList { width: 52; min-width: 24; border-right: vkey $panel; }
     #main { width: 1fr; }
     #pane-tabs { height: 2; }
     #panes { height: 1fr; }
@@ -172,6 +172,7 @@ class LambdaTUI(App):
     def _apply_size(self, width: int, height: int) -> None:
         narrow = width < NARROW_WIDTH or height < SHORT_HEIGHT
         self.screen.set_class(narrow, "-narrow")
+        self.query_one(FunctionList).compact = width < NARROW_WIDTH
         tabs = self.query_one("#pane-tabs", Tabs)
         if narrow:
             tabs.show("logs-tab")
@@ -240,7 +241,7 @@ class LambdaTUI(App):
                 if discard:
                     self._select(message.name)
                 else:
-                    self.query_one(FunctionList).set_functions(list(self._functions.values()), select=previous)
+                    self.query_one(FunctionList).select(previous)
 
             self.push_screen(ConfirmScreen(f"Discard unsaved changes to {previous}?"), decided)
             return

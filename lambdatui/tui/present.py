@@ -49,12 +49,15 @@ class Stabilizer:
         return _FIGURE.sub(lambda m: f"{m.group(1)}: {'40' if m.group(1) == 'Max Memory Used' else '1.00'}", text)
 
     def result(self, r: InvokeResult) -> InvokeResult:
-        cold = r.cold_start
+        from ..pricing import invocation_cost
+
+        billed = (101 if r.cold_start else 1) if r.status_code == 200 else 0
         return replace(
             r,
             request_id=self.request_id(r.request_id),
             duration_ms=1.0 if r.status_code == 200 else 0.0,
-            billed_duration_ms=(101 if cold else 1) if r.status_code == 200 else 0,
+            billed_duration_ms=billed,
+            cost_usd=invocation_cost(r.memory_size_mb, billed) if billed else 0.0,
             init_duration_ms=100.0 if r.init_duration_ms is not None else None,
             max_memory_used_mb=40 if r.max_memory_used_mb else 0,
             payload=self.text(r.payload.decode("utf-8", "replace")).encode(),
@@ -101,6 +104,10 @@ class StableBackend:
     async def tail_logs(self, name, **options):
         async for event in self._backend.tail_logs(name, **options):
             yield self._stable.event(event)
+
+    def describe(self) -> str:
+        # The config's folder differs between runs; its file name does not.
+        return re.sub(r"(/[^ ]+)/([^/ ]+)$", r"\2", self._backend.describe())
 
     def _fixed(self, config):
         return replace(config, last_modified="2026-11-27T10:20:00.000+0000")

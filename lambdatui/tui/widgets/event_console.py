@@ -32,19 +32,19 @@ DEFAULT_EVENT = "{}\n"
 class EventConsole(Vertical):
     DEFAULT_CSS = """
     EventConsole { height: 1fr; }
-    EventConsole #ec-bar { height: auto; }
-    EventConsole #ec-bar Select { width: 1fr; }
-    EventConsole #ec-bar Input { width: 1fr; }
-    EventConsole #ec-bar Button { min-width: 8; width: auto; }
-    EventConsole #ec-editor { height: 1fr; min-height: 5; }
+    EventConsole #ec-bar { height: 1; margin-bottom: 1; }
+    EventConsole #ec-bar Select { width: 1fr; margin-right: 1; }
+    EventConsole #ec-bar Input { width: 1fr; margin-right: 1; }
+    EventConsole #ec-bar Button { min-width: 8; width: auto; margin-right: 1; }
+    EventConsole #ec-editor { height: 2fr; min-height: 4; }
     EventConsole #ec-json-error { height: auto; color: $error; padding: 0 1; display: none; }
     EventConsole.-json-invalid #ec-json-error { display: block; }
-    EventConsole #ec-result { height: 1fr; min-height: 6; background: $surface; }
+    EventConsole #ec-result { height: 2fr; min-height: 4; background: $surface; }
     EventConsole #ec-summary { height: auto; padding: 0 1; background: $panel; }
     EventConsole #ec-error { height: auto; padding: 0 1; color: $error; display: none; }
     EventConsole.-function-error #ec-error { display: block; }
     EventConsole #ec-response { height: auto; padding: 0 1; }
-    EventConsole #ec-recent { height: 7; }
+    EventConsole #ec-recent { height: 1fr; min-height: 3; max-height: 8; }
     EventConsole #ec-placeholder { color: $text-muted; padding: 1; }
     """
 
@@ -68,12 +68,13 @@ class EventConsole(Vertical):
         self.error_text = ""  # the JSON error of the event, when it is not JSON
 
     def compose(self) -> ComposeResult:
+        # Compact (one-row) controls: at 80×24 every row counts.
         with Horizontal(id="ec-bar"):
-            yield Select([(t.title, t.id) for t in templates()], prompt="Template…", id="ec-template", allow_blank=True)
-            yield Select([], prompt="Saved events…", id="ec-saved", allow_blank=True)
-            yield Input(placeholder="event name", id="ec-name")
-            yield Button("Save", id="ec-save", variant="primary")
-            yield Button("Delete", id="ec-delete")
+            yield Select([(t.title, t.id) for t in templates()], prompt="Template…", id="ec-template", allow_blank=True, compact=True)
+            yield Select([], prompt="Saved events…", id="ec-saved", allow_blank=True, compact=True)
+            yield Input(placeholder="event name", id="ec-name", compact=True)
+            yield Button("Save", id="ec-save", variant="primary", compact=True)
+            yield Button("Delete", id="ec-delete", compact=True)
         yield TextArea.code_editor(DEFAULT_EVENT, language="json", id="ec-editor", theme="css")
         yield Static("", id="ec-json-error")
         with VerticalScroll(id="ec-result"):

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Input, Static
 
 from ...backends.base import FunctionConfiguration, InvokeResult
 
-SORTS = ("name", "runtime", "memory", "timeout", "last")
+SORTS = ("config", "name", "runtime", "memory", "timeout", "last")  # "config": the file's order
 
 
 @dataclass
@@ -40,7 +40,8 @@ class FunctionList(Vertical):
         Binding("escape", "clear_filter", "Clear filter", show=False, id="functions.clear_filter"),
     ]
 
-    sort_key: reactive[str] = reactive("name")
+    sort_key: reactive[str] = reactive("config")
+    compact: reactive[bool] = reactive(False)  # narrow terminals: name and last run only
 
     class Selected(Message):
         def __init__(self, name: str | None) -> None:
@@ -58,13 +59,23 @@ class FunctionList(Vertical):
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter functions…", id="fl-filter")
         table = DataTable(id="fl-table", cursor_type="row", zebra_stripes=True)
-        table.add_column("Name", key="name")
-        table.add_column("Runtime", key="runtime")
-        table.add_column("Mem", key="memory")
-        table.add_column("Tmo", key="timeout")
-        table.add_column("Last", key="last")
+        self._add_columns(table)
         yield table
         yield Static("", id="fl-status")
+
+    def _add_columns(self, table: DataTable) -> None:
+        table.add_column("Name", key="name")
+        if not self.compact:
+            table.add_column("Runtime", key="runtime")
+            table.add_column("Mem", key="memory")
+            table.add_column("Tmo", key="timeout")
+        table.add_column("Last", key="last")
+
+    def watch_compact(self) -> None:
+        if self.is_mounted:
+            self.table.clear(columns=True)
+            self._add_columns(self.table)
+            self._rebuild(self._selected)
 
     @property
     def table(self) -> DataTable:
@@ -98,7 +109,7 @@ class FunctionList(Vertical):
         self._last[result.function] = LastRun(status, result.duration_ms if result.status_code == 200 else None, result.cold_start)
         if result.function in self._visible_names():
             try:
-                self.table.update_cell(result.function, "last", self._last_cell(result.function))
+                self.table.update_cell(result.function, "last", self._last_cell(result.function), update_width=True)
             except Exception:
                 self._rebuild(self._selected)
 
@@ -161,6 +172,7 @@ class FunctionList(Vertical):
             names = sorted(names, key=lambda n: (-(self._last[n].duration_ms or 0) if n in self._last else 1, n))
         elif key == "name":
             names = sorted(names)
+        # "config" keeps the configuration's order
         return names
 
     def _last_cell(self, name: str) -> str:
@@ -177,7 +189,10 @@ class FunctionList(Vertical):
         table.clear()
         for n in names:
             f = self._functions[n]
-            table.add_row(n, f.runtime, str(f.memory_size), f"{f.timeout}s", self._last_cell(n), key=n)
+            if self.compact:
+                table.add_row(n, self._last_cell(n), key=n)
+            else:
+                table.add_row(n, f.runtime, str(f.memory_size), f"{f.timeout}s", self._last_cell(n), key=n)
         shown = len(names)
         total = len(self._functions)
         status = f"{shown} of {total} functions" if self._filter else f"{total} functions"
@@ -191,8 +206,19 @@ class FunctionList(Vertical):
 
     @on(DataTable.RowHighlighted, "#fl-table")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        # Highlight messages are queued: one from before a rebuild or a programmatic move can
+        # arrive after it, naming a row the cursor has left. Only the cursor's row counts.
+        if event.cursor_row != self.table.cursor_row:
+            return
         if event.row_key is not None and event.row_key.value is not None:
             self._set_selected(str(event.row_key.value))
+
+    def select(self, name: str) -> None:
+        """Put the cursor back on `name` without announcing a new selection."""
+        names = self._visible_names()
+        if name in names:
+            self._selected = name
+            self.table.move_cursor(row=names.index(name), animate=False)
 
     def _set_selected(self, name: str | None) -> None:
         if name != self._selected:

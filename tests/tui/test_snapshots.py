@@ -1,0 +1,67 @@
+"""Snapshot tests of the dashboard (pytest-textual-snapshot), in deterministic mode.
+
+LAMBDATUI_DETERMINISTIC=1 fixes request ids, clocks and measured figures, so an invocation renders
+the same every run. Update after an intended change with `pytest tests/tui --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lambdatui.config import load_config
+from lambdatui.backends import make_backend
+from lambdatui.tui.app import LambdaTUI
+
+from .conftest import wait_for
+
+
+@pytest.fixture
+def dashboard(sample_config, tmp_path, monkeypatch):
+    monkeypatch.setenv("LAMBDATUI_DETERMINISTIC", "1")
+    backends = []
+
+    def make(**options):
+        config = load_config(sample_config)
+        backend = make_backend(config, state_dir=tmp_path / "state", watch_code=False)
+        backends.append(backend)
+        return LambdaTUI(backend, config, select="hello-world", **options)
+
+    yield make
+    for b in backends:
+        b.close()
+
+
+async def _invoked(pilot):
+    app = pilot.app
+    await wait_for(pilot, lambda: app._selected == "hello-world")
+    await pilot.press("ctrl+r")
+    await wait_for(pilot, lambda: "OK" in str(app.query_one("#ec-summary").render()))
+    await wait_for(pilot, lambda: any("REPORT" in line for line in app.query_one("LogTail").plain_lines()))
+    app.clear_notifications()
+    await pilot.pause(0.2)
+
+
+def test_snapshot_after_invoking_hello_world_at_120x36(dashboard, snap_compare):
+    assert snap_compare(dashboard(), terminal_size=(120, 36), run_before=_invoked)
+
+
+def test_snapshot_at_80x24(dashboard, snap_compare):
+    assert snap_compare(dashboard(), terminal_size=(80, 24), run_before=_invoked)
+
+
+def test_snapshot_configuration_editor(dashboard, snap_compare):
+    async def editor(pilot):
+        await wait_for(pilot, lambda: pilot.app._selected == "hello-world")
+        await pilot.press("f3")
+        await pilot.pause(0.2)
+
+    assert snap_compare(dashboard(), terminal_size=(120, 36), run_before=editor)
+
+
+def test_snapshot_projector_theme(dashboard, snap_compare):
+    async def projector(pilot):
+        await _invoked(pilot)
+        pilot.app.theme = "projector"
+        await pilot.pause(0.2)
+
+    assert snap_compare(dashboard(), terminal_size=(120, 36), run_before=projector)
