@@ -419,12 +419,16 @@ def _is_null(node: yaml.Node) -> bool:
     return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
 
 
+_constructor = yaml.SafeLoader("")  # builds values from nodes; reused because building one costs
+
+
 def _construct(node: yaml.Node) -> Any:
-    loader = yaml.SafeLoader("")
     try:
-        return loader.construct_object(node, deep=True)
+        return _constructor.construct_object(node, deep=True)
     finally:
-        loader.dispose()
+        # Forget what was built, or the cache would hold every config ever parsed.
+        _constructor.constructed_objects.clear()
+        _constructor.recursive_objects.clear()
 
 
 class _Validator:

@@ -250,8 +250,12 @@ class Executor:
             for env in doomed:
                 env.close()
             if self.watch_code:
+                seen: dict[tuple, tuple] = {}  # functions sharing folders walk them once
                 for name, pool in pools:
-                    fp = _code_fingerprint(pool.spec)
+                    roots = (pool.spec.code_dir, *pool.spec.layers)
+                    if roots not in seen:
+                        seen[roots] = _code_fingerprint(pool.spec)
+                    fp = seen[roots]
                     if pool.fingerprint is not None and fp != pool.fingerprint:
                         clear_bytecode(pool.spec, self.cache_dir)
                         self.retire(name)

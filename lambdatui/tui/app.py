@@ -31,6 +31,7 @@ from .widgets.event_console import EventConsole
 from .widgets.function_list import FunctionList
 from .widgets.log_tail import LogTail
 
+SELECT_SETTLE_S = 0.08
 NARROW_WIDTH = 110
 SHORT_HEIGHT = 32
 
@@ -132,6 +133,7 @@ class LambdaTUI(App):
         self._pane = "invoke"
         self._selected: str | None = None
         self._functions: dict[str, FunctionConfiguration] = {}
+        self._pending_select = None
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -228,6 +230,17 @@ class LambdaTUI(App):
 
     @on(FunctionList.Selected)
     def _function_selected(self, message: FunctionList.Selected) -> None:
+        # Holding an arrow key through a long list should move the cursor at once and fill the
+        # panes once it rests: the pane update waits for a short pause in selections.
+        if self._pending_select is not None:
+            self._pending_select.stop()
+        if self._selected is None:
+            self._apply_selection(message)
+        else:
+            self._pending_select = self.set_timer(SELECT_SETTLE_S, lambda: self._apply_selection(message))
+
+    def _apply_selection(self, message: FunctionList.Selected) -> None:
+        self._pending_select = None
         if message.name == self._selected:
             return
         try:

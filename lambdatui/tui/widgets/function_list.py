@@ -180,7 +180,10 @@ class FunctionList(Vertical):
         if last is None:
             return "–"
         mark = {"ok": "✔", "error": "✘", "throttled": "⧗"}[last.status]
-        figure = f" {last.duration_ms:.0f}ms" if last.duration_ms is not None else ""
+        figure = ""
+        if last.duration_ms is not None:
+            d = last.duration_ms
+            figure = f" {d:.2f}ms" if d < 10 else f" {d:.0f}ms"
         return f"{mark}{figure}"
 
     def _rebuild(self, select: str | None) -> None:
@@ -195,8 +198,8 @@ class FunctionList(Vertical):
                 table.add_row(n, f.runtime, str(f.memory_size), f"{f.timeout}s", self._last_cell(n), key=n)
         shown = len(names)
         total = len(self._functions)
-        status = f"{shown} of {total} functions" if self._filter else f"{total} functions"
-        self.query_one("#fl-status", Static).update(f"{status} · sort: {self.sort_key}")
+        status = f"{shown}/{total} shown" if self._filter else f"{total} functions"
+        self.query_one("#fl-status", Static).update(f"{status} · by {self.sort_key}")
         if not names:
             self._set_selected(None)
             return
