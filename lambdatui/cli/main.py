@@ -44,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=int, default=1, metavar="C", help="at most C invocations at once (default 1)")
     p.add_argument("--json", action="store_true", help="one JSON object per invocation, one per line")
 
+    p = sub.add_parser("web", help="serve the dashboard to a browser (textual-serve), for demos")
+    _common(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+
     p = sub.add_parser("list", help="list functions")
     _common(p)
     p.add_argument("--json", action="store_true", help="a JSON list of objects")
@@ -61,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
             from .invoke import run_invoke
 
             return run_invoke(args)
+        if args.command == "web":
+            from .web import run_web
+
+            return run_web(args)
         if args.command == "list":
             from .listing import run_list
 
