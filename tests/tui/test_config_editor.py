@@ -10,7 +10,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Button, DataTable, Input, Label, Select
 
 from lambdatui.backends.base import FunctionConfiguration
-from lambdatui.tui.secrets import looks_secret, mask
+from lambdatui.masking import looks_secret, mask
 from lambdatui.tui.widgets.config_editor import (
     READ_ONLY_BANNER,
     ConfigEditor,

@@ -8,7 +8,7 @@ changed fields, normalised, and the app runs the (blocking) call in a worker and
 `saved()`.
 
 Environment variables are a table edited through a small dialog. Values that look like credentials
-(`lambdatui.tui.secrets`) are masked until the user reveals them, because dashboards end up on
+(`lambdatui.masking`) are masked until the user reveals them, because dashboards end up on
 shared screens.
 
 Keys: ctrl+t reveals secrets anywhere in the pane; on the variables table a adds, e or enter edits,
@@ -42,7 +42,7 @@ from ...config import (
     validate_environment,
     validate_function_field,
 )
-from ..secrets import looks_secret, mask
+from ...masking import looks_secret, mask
 
 __all__ = ["ConfigEditor", "ENV_TABLE_BINDINGS", "EnvVarDialog", "READ_ONLY_BANNER", "vcpu_label"]
 

@@ -1,0 +1,304 @@
+"""The AWS backend: real Lambda functions through boto3, behind the same `Backend` interface.
+
+The session is whatever boto3 resolves for the profile (static keys, SSO, assume-role), with
+botocore's standard retry mode and short connect timeouts so an unreachable endpoint is reported
+within seconds. Invocations ask for `LogType=Tail` and read their figures from the REPORT line with
+the parser the local executor's lines are checked against. Every botocore failure becomes one
+`BackendError` line a person can act on.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any, AsyncIterator, Callable
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config as BotoConfig
+
+from .. import logformat
+from ..config import Config, validate_env_key, validate_environment, validate_function_field
+from ..executor.spec import MAX_SYNC_PAYLOAD_BYTES, InvokeResult
+from ..pricing import invocation_cost
+from .aws_errors import translate
+from .base import (
+    EDITABLE_FIELDS,
+    Backend,
+    BackendError,
+    FunctionConfiguration,
+    InvalidParameterError,
+    LogEvent,
+    ReadOnlyError,
+    RequestError,
+)
+
+CONNECT_TIMEOUT_S = 3
+# A synchronous invoke may run for 15 minutes; reads wait that long plus a margin.
+READ_TIMEOUT_S = 905
+UPDATE_WAIT_DELAY_S = 1
+UPDATE_WAIT_ATTEMPTS = 120
+
+# Configuration fields and their Lambda API names.
+_API_FIELDS = {
+    "memory_size": "MemorySize",
+    "timeout": "Timeout",
+    "handler": "Handler",
+    "runtime": "Runtime",
+    "description": "Description",
+}
+
+
+class AwsBackend(Backend):
+    name = "aws"
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        session: boto3.Session | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT_S,
+        max_attempts: int = 5,
+    ) -> None:
+        settings = config.aws
+        self.config = config
+        self.profile = settings.profile
+        self.region = settings.region
+        self.endpoint_url = settings.endpoint_url
+        self.read_only = settings.read_only
+        self._connect_timeout = connect_timeout
+        self._max_attempts = max_attempts
+        self._architectures: dict[str, str] = {}
+        self._connect(session)
+
+    def _connect(self, session: boto3.Session | None = None) -> None:
+        try:
+            self.session = session or boto3.Session(profile_name=self.profile, region_name=self.region)
+        except botocore.exceptions.BotoCoreError as e:
+            raise translate(e, self) from None
+        boto_config = BotoConfig(
+            region_name=self.region,
+            retries={"mode": "standard", "max_attempts": self._max_attempts},
+            connect_timeout=self._connect_timeout,
+            read_timeout=READ_TIMEOUT_S,
+            user_agent_extra="lambdatui",
+        )
+        self.lambda_client = self.session.client("lambda", endpoint_url=self.endpoint_url, config=boto_config)
+        self.logs_client = self.session.client("logs", endpoint_url=self.endpoint_url, config=boto_config)
+        self.cloudwatch_client = self.session.client("cloudwatch", endpoint_url=self.endpoint_url, config=boto_config)
+
+    def switch(self, *, profile: str | None = None, region: str | None = None) -> None:
+        """Point the backend at another profile or region (the dashboard's switcher)."""
+        if profile is not None:
+            self.profile = profile or None
+        if region:
+            self.region = region
+        self._architectures.clear()
+        self._connect()
+
+    def describe(self) -> str:
+        where = f" · {self.endpoint_url}" if self.endpoint_url else ""
+        mode = " · read-only" if self.read_only else ""
+        return f"aws · profile {self.profile or 'default'} · {self.region}{where}{mode}"
+
+    def _call(self, method: Callable, **kwargs) -> Any:
+        try:
+            return method(**kwargs)
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+            raise translate(e, self) from None
+
+    # -- functions ---------------------------------------------------------------------------
+
+    def _configuration(self, c: dict, reserved: int | None = None, provisioned: int = 0) -> FunctionConfiguration:
+        architecture = (c.get("Architectures") or ["x86_64"])[0]
+        self._architectures[c["FunctionName"]] = architecture
+        return FunctionConfiguration(
+            name=c["FunctionName"],
+            runtime=c.get("Runtime") or "provided (image)",
+            handler=c.get("Handler") or "",
+            memory_size=c.get("MemorySize", 128),
+            timeout=c.get("Timeout", 3),
+            architecture=architecture,
+            description=c.get("Description") or "",
+            environment=dict((c.get("Environment") or {}).get("Variables") or {}),
+            layers=[layer["Arn"] for layer in c.get("Layers") or []],
+            reserved_concurrency=reserved,
+            provisioned_concurrency=provisioned,
+            last_modified=c.get("LastModified"),
+            arn=c.get("FunctionArn", ""),
+            code=c.get("PackageType", "Zip"),
+            role=c.get("Role"),
+            state=c.get("State") or "Active",
+            last_update_status=c.get("LastUpdateStatus") or "Successful",
+        )
+
+    def list_functions(self) -> list[FunctionConfiguration]:
+        functions: list[FunctionConfiguration] = []
+        try:
+            for page in self.lambda_client.get_paginator("list_functions").paginate():
+                functions.extend(self._configuration(c) for c in page.get("Functions", []))
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+            raise translate(e, self) from None
+        return functions
+
+    def get_function(self, name: str) -> FunctionConfiguration:
+        c = self._call(self.lambda_client.get_function_configuration, FunctionName=name)
+        reserved = self._call(self.lambda_client.get_function_concurrency, FunctionName=name).get("ReservedConcurrentExecutions")
+        provisioned = 0
+        try:
+            configs = self.lambda_client.list_provisioned_concurrency_configs(FunctionName=name)
+            provisioned = sum(p.get("RequestedProvisionedConcurrentExecutions", 0) for p in configs.get("ProvisionedConcurrencyConfigs", []))
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
+            pass  # shown as 0 where the account or endpoint does not offer it
+        return self._configuration(c, reserved, provisioned)
+
+    def update_function(
+        self,
+        name: str,
+        changes: dict[str, Any],
+        progress: Callable[[str], None] | None = None,
+    ) -> FunctionConfiguration:
+        if self.read_only:
+            raise ReadOnlyError(f"{name} was not changed: aws.read_only is true for this session")
+        kwargs: dict[str, Any] = {}
+        reserved_change = False
+        reserved: int | None = None
+        for key, value in changes.items():
+            if key not in EDITABLE_FIELDS:
+                raise InvalidParameterError(f"{key} cannot be changed (editable: {', '.join(EDITABLE_FIELDS)})")
+            try:
+                if key == "environment":
+                    env = {str(k): "" if v is None else str(v) for k, v in (value or {}).items()}
+                    for k in env:
+                        validate_env_key(k)
+                    validate_environment(env)
+                    kwargs["Environment"] = {"Variables": env}
+                elif key == "reserved_concurrency":
+                    reserved = validate_function_field(key, value)
+                    reserved_change = True
+                elif key == "provisioned_concurrency":
+                    if validate_function_field(key, value):
+                        raise ValueError(
+                            "is set on a published version or alias in AWS ($LATEST cannot have it); "
+                            "lambdatui edits $LATEST"
+                        )
+                elif key == "architecture":
+                    validate_function_field(key, value)
+                    raise ValueError("changes only with new code on AWS (UpdateFunctionCode): deploy to change it")
+                else:
+                    kwargs[_API_FIELDS[key]] = validate_function_field(key, value)
+            except ValueError as e:
+                raise InvalidParameterError(f"{key}: {e}") from None
+        if kwargs:
+            if progress:
+                progress(f"Updating {name}…")
+            self._call(self.lambda_client.update_function_configuration, FunctionName=name, **kwargs)
+            self._wait_updated(name, progress)
+        if reserved_change:
+            if reserved is None:
+                self._call(self.lambda_client.delete_function_concurrency, FunctionName=name)
+            else:
+                self._call(self.lambda_client.put_function_concurrency, FunctionName=name, ReservedConcurrentExecutions=reserved)
+        return self.get_function(name)
+
+    def _wait_updated(self, name: str, progress: Callable[[str], None] | None) -> None:
+        """Wait for LastUpdateStatus: Successful, as AWS asks before the next update or invoke."""
+        started = time.monotonic()
+        for _ in range(UPDATE_WAIT_ATTEMPTS):
+            c = self._call(self.lambda_client.get_function_configuration, FunctionName=name)
+            status = c.get("LastUpdateStatus") or "Successful"
+            if status == "Successful":
+                return
+            if status == "Failed":
+                raise BackendError(f"Updating {name} failed: {c.get('LastUpdateStatusReason') or 'no reason given'}")
+            if progress:
+                progress(f"Updating {name}: {status} ({time.monotonic() - started:.0f} s)")
+            time.sleep(UPDATE_WAIT_DELAY_S)
+        raise BackendError(f"{name} was still updating after {UPDATE_WAIT_ATTEMPTS * UPDATE_WAIT_DELAY_S} s")
+
+    # -- invoke ------------------------------------------------------------------------------
+
+    def invoke(self, name: str, payload: bytes = b"{}", *, invocation_type: str = "RequestResponse") -> InvokeResult:
+        if isinstance(payload, str):
+            payload = payload.encode("utf-8")
+        payload = payload or b"{}"
+        if len(payload) > MAX_SYNC_PAYLOAD_BYTES:
+            # Refused before sending, as Lambda would refuse it after an upload of up to 6 MB.
+            raise RequestError(
+                f"Request must be smaller than {MAX_SYNC_PAYLOAD_BYTES} bytes for the InvokeFunction operation",
+                "RequestTooLargeException",
+                413,
+            )
+        if invocation_type not in ("RequestResponse", "Event", "DryRun"):
+            raise InvalidParameterError(f"invocation type {invocation_type!r} is not RequestResponse, Event or DryRun")
+        started_at = time.time()
+        kwargs: dict[str, Any] = {"FunctionName": name, "Payload": payload, "InvocationType": invocation_type}
+        if invocation_type == "RequestResponse":
+            kwargs["LogType"] = "Tail"
+        try:
+            response = self.lambda_client.invoke(**kwargs)
+        except botocore.exceptions.ClientError as e:
+            code = e.response.get("Error", {}).get("Code", "")
+            if code == "TooManyRequestsException":
+                reason = e.response.get("Reason") or e.response.get("Error", {}).get("Reason") or "Throttled"
+                return InvokeResult(
+                    function=name, request_id=e.response.get("ResponseMetadata", {}).get("RequestId", ""),
+                    status_code=429, payload=json.dumps({"Reason": reason, "message": e.response.get("Error", {}).get("Message", "")}).encode(),
+                    error={"type": code, "reason": reason}, started_at=started_at,
+                )
+            if code in ("RequestTooLargeException", "InvalidRequestContentException"):
+                raise RequestError(e.response.get("Error", {}).get("Message", code), code, e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)) from None
+            raise translate(e, self) from None
+        except botocore.exceptions.BotoCoreError as e:
+            raise translate(e, self) from None
+        status = response.get("StatusCode", 200)
+        request_id = response.get("ResponseMetadata", {}).get("RequestId", "")
+        body = response["Payload"].read() if response.get("Payload") is not None else b""
+        if invocation_type != "RequestResponse":
+            return InvokeResult(function=name, request_id=request_id, status_code=status, payload=body, started_at=started_at)
+        log_tail = base64.b64decode(response.get("LogResult") or b"").decode("utf-8", "replace")
+        report = logformat.parse_report(log_tail)
+        function_error = response.get("FunctionError")
+        error_type = None
+        if function_error:
+            try:
+                error_type = json.loads(body).get("errorType")
+            except (ValueError, AttributeError):
+                error_type = None
+        result = InvokeResult(
+            function=name,
+            request_id=report.request_id if report else request_id,
+            status_code=status,
+            payload=body,
+            function_error=function_error,
+            error_type=error_type,
+            log_tail=log_tail,
+            executed_version=response.get("ExecutedVersion", "$LATEST"),
+            started_at=started_at,
+        )
+        if report is not None:
+            result.duration_ms = report.duration_ms
+            result.billed_duration_ms = report.billed_duration_ms
+            result.init_duration_ms = report.init_duration_ms
+            result.cold_start = report.cold_start
+            result.memory_size_mb = report.memory_size_mb
+            result.max_memory_used_mb = report.max_memory_used_mb
+            architecture = self._architectures.get(name, "x86_64")
+            result.cost_usd = invocation_cost(report.memory_size_mb, report.billed_duration_ms, architecture)
+        return result
+
+    # -- logs and metrics --------------------------------------------------------------------
+
+    async def tail_logs(
+        self,
+        name: str,
+        *,
+        since: float | None = None,
+        follow: bool = True,
+        filter_pattern: str | None = None,
+    ) -> AsyncIterator[LogEvent]:
+        from .aws_logs import tail_log_group
+
+        async for event in tail_log_group(self, name, since=since, follow=follow, filter_pattern=filter_pattern):
+            yield event
