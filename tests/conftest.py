@@ -54,3 +54,29 @@ def executor_factory(tmp_path):
     yield make
     for ex in made:
         ex.close()
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """moto's server on 127.0.0.1 (a free port), shared by the session; reset by `aws_env`."""
+    from aws_support import CREDENTIALS, MotoServer
+
+    patch = pytest.MonkeyPatch()
+    for key, value in CREDENTIALS.items():
+        patch.setenv(key, value)
+    server = MotoServer()
+    yield server
+    server.stop()
+    patch.undo()
+
+
+@pytest.fixture
+def aws_env(moto_server, monkeypatch):
+    """A clean moto, and credentials that can only ever reach it."""
+    from aws_support import CREDENTIALS
+
+    for key, value in CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    moto_server.reset()
+    return moto_server

@@ -79,7 +79,7 @@ class AwsBackend(Backend):
             raise translate(e, self) from None
         boto_config = BotoConfig(
             region_name=self.region,
-            retries={"mode": "standard", "max_attempts": self._max_attempts},
+            retries={"mode": "standard", "total_max_attempts": self._max_attempts},
             connect_timeout=self._connect_timeout,
             read_timeout=READ_TIMEOUT_S,
             user_agent_extra="lambdatui",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from ..masking import looks_secret, mask
 from .main import open_backend
 
 
@@ -14,7 +15,12 @@ def run_list(args) -> int:
     finally:
         backend.close()
     if args.json:
-        print(json.dumps([f.to_dict() for f in functions], indent=2))
+        rows = [f.to_dict() for f in functions]
+        if not args.reveal:
+            # Listings get pasted into tickets and chats: secrets stay masked unless asked for.
+            for row in rows:
+                row["environment"] = {k: mask(v) if looks_secret(k, v) else v for k, v in row["environment"].items()}
+        print(json.dumps(rows, indent=2))
         return 0
     rows = [("NAME", "RUNTIME", "MEMORY", "TIMEOUT", "HANDLER", "LAST MODIFIED")]
     for f in functions:

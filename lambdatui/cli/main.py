@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list functions")
     _common(p)
     p.add_argument("--json", action="store_true", help="a JSON list of objects")
+    p.add_argument("--reveal", action="store_true", help="show environment values that look like secrets")
     return parser
 
 

@@ -392,3 +392,27 @@ class LambdaTUI(App):
         yield SystemCommand("Next theme", "Cycle dark, light and projector themes (F8)", self.action_next_theme)
         yield SystemCommand("Save SVG screenshot", "Write the screen as an SVG file (F9)", self.action_save_svg)
         yield SystemCommand("Help: keys", "Every key and its binding id (F1)", self.action_help)
+        if hasattr(self.backend, "switch"):
+            yield SystemCommand("Switch AWS profile or region", "Reconnect the AWS backend elsewhere", self.action_switch_aws)
+
+    def action_switch_aws(self) -> None:
+        from .switcher import SwitchAwsScreen
+
+        backend = self.backend
+
+        def chosen(answer: tuple[str, str] | None) -> None:
+            if answer:
+                self._switch_aws(*answer)
+
+        self.push_screen(SwitchAwsScreen(getattr(backend, "profile", None), getattr(backend, "region", "us-east-1")), chosen)
+
+    @work(thread=True, exclusive=True, group="list")
+    def _switch_aws(self, profile: str, region: str) -> None:
+        try:
+            self.backend.switch(profile=profile, region=region)
+            functions = self.backend.list_functions()
+        except BackendError as e:
+            self.post_message(BackendFailed("Switching profile or region", str(e)))
+            return
+        self.call_from_thread(setattr, self, "sub_title", self.backend.describe())
+        self.post_message(FunctionsLoaded(functions))
