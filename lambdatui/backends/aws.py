@@ -277,6 +277,7 @@ class AwsBackend(Backend):
             executed_version=response.get("ExecutedVersion", "$LATEST"),
             started_at=started_at,
         )
+        result.has_figures = report is not None
         if report is not None:
             result.duration_ms = report.duration_ms
             result.billed_duration_ms = report.billed_duration_ms

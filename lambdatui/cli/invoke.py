@@ -57,12 +57,18 @@ def result_json(r: InvokeResult) -> dict:
     }
     if r.error:
         out["error"] = r.error
+    if not r.has_figures:
+        # No REPORT line came back: the figures are unknown, which is not the same as zero.
+        for key in ("duration_ms", "billed_duration_ms", "memory_size_mb", "max_memory_used_mb", "cost_usd"):
+            out[key] = None
     return out
 
 
 def _figures(r: InvokeResult) -> str:
     if r.status_code == 429:
         return f"throttled: {r.error['type']} ({r.error['reason']})"
+    if not r.has_figures:
+        return "Figures unknown: the log tail held no REPORT line"
     parts = [f"Duration: {r.duration_ms:.2f} ms", f"Billed: {r.billed_duration_ms} ms"]
     if r.init_duration_ms is not None:
         parts.append(f"Init: {r.init_duration_ms:.2f} ms")

@@ -53,6 +53,19 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--json", action="store_true", help="a JSON list of objects")
     p.add_argument("--reveal", action="store_true", help="show environment values that look like secrets")
+
+    p = sub.add_parser("logs", help="print a function's log lines; --follow to keep printing new ones")
+    _common(p)
+    p.add_argument("name", help="function name")
+    p.add_argument(
+        "--since", default="10m", metavar="WHEN",
+        help="from this long ago (30s, 10m, 2h, 1d) or an ISO 8601 time, UTC unless given (default 10m)",
+    )
+    p.add_argument("--follow", "-f", action="store_true", help="keep printing new lines until ctrl+c")
+    p.add_argument(
+        "--filter", dest="filter_pattern", metavar="PATTERN",
+        help='a CloudWatch Logs filter pattern: ERROR, "exact phrase", ?ERROR ?WARN, ERROR -retry',
+    )
     return parser
 
 
@@ -75,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
             from .listing import run_list
 
             return run_list(args)
+        if args.command == "logs":
+            from .logs import run_logs
+
+            return run_logs(args)
         from .dashboard import run_dashboard
 
         return run_dashboard(args)

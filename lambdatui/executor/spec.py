@@ -74,6 +74,9 @@ class InvokeResult:
     log_stream_name: str | None = None
     started_at: float = 0.0  # epoch seconds
     warnings: list[str] = field(default_factory=list)
+    # False when the platform gave no REPORT line (an endpoint that does not run code, e.g. moto):
+    # the figures above are then unknown, not zero.
+    has_figures: bool = True
 
     @property
     def ok(self) -> bool:

@@ -36,6 +36,7 @@ async def test_dashboard_lists_and_invokes_aws_functions(aws_env):
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: "OK" in str(app.query_one("#ec-summary").render()))
         assert json.loads(app.query_one(EventConsole).response_text) == {"order": 7}
+        assert "figures unknown" in str(app.query_one("#ec-summary").render()) or "unknown" in str(app.query_one("#ec-summary").render())
 
 
 async def test_dashboard_saves_configuration_to_aws(aws_env):

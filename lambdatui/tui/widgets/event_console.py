@@ -287,6 +287,11 @@ def summary_text(r: InvokeResult) -> Text:
     else:
         t.append(f" {r.status_code} OK ", style="bold reverse green")
     t.append("  ")
+    if not r.has_figures:
+        t.append("no REPORT line in the log tail: duration, memory and cost unknown", style="italic")
+        if r.request_id:
+            t.append(f"  {r.request_id}", style="dim")
+        return t
     t.append(" COLD " if r.cold_start else " WARM ", style="bold reverse yellow" if r.cold_start else "bold reverse blue")
     t.append(f"  Duration {r.duration_ms:.2f} ms", style="bold")
     t.append(f"  Billed {r.billed_duration_ms} ms")

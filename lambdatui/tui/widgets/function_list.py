@@ -106,7 +106,8 @@ class FunctionList(Vertical):
             status = "error"
         else:
             status = "ok"
-        self._last[result.function] = LastRun(status, result.duration_ms if result.status_code == 200 else None, result.cold_start)
+        known = result.status_code == 200 and result.has_figures
+        self._last[result.function] = LastRun(status, result.duration_ms if known else None, result.cold_start)
         if result.function in self._visible_names():
             try:
                 self.table.update_cell(result.function, "last", self._last_cell(result.function), update_width=True)

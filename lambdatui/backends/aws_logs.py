@@ -1,0 +1,359 @@
+"""A Lambda function's CloudWatch log group as an async stream of `LogEvent`s: history, then live.
+
+History is `FilterLogEvents` over `/aws/lambda/<name>` (every page). Following prefers a
+`StartLiveTail` session — one streamed connection instead of a request a second against
+FilterLogEvents' low per-account quota — and falls back to polling FilterLogEvents where live tail
+is not usable (no permission, an endpoint without it, or a stream that ends at once, as moto's and
+some emulators' do after replaying the events they hold).
+
+No line is yielded twice. Polls overlap in time (CloudWatch makes events visible seconds after
+their timestamp, out of order across streams), so polled events are de-duplicated by CloudWatch's
+`eventId`; live-tail events carry no eventId, so where a live session and a poll may both return an
+event (around the session's start and end) they are matched by timestamp, stream and message.
+Both memories are bounded.
+
+Every boto3 call runs off the event loop: unary calls in `asyncio.to_thread`, the live-tail
+stream in a daemon thread of its own (so an interrupted `asyncio.run` never waits on it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+import time
+from collections import Counter, deque
+from typing import Any, AsyncIterator
+
+import botocore.exceptions
+from botocore.config import Config as BotoConfig
+
+from ..logfilter import compile_filter
+from .aws_errors import translate
+from .base import LogEvent
+
+__all__ = ["tail_log_group", "log_group_name"]
+
+# Without `since`, history starts this long ago.
+DEFAULT_HISTORY_S = 3600
+# Each poll starts this far before the newest timestamp seen: CloudWatch can make an event visible
+# after a later-stamped one (ingestion delay, several streams), and a poll from exactly the last
+# timestamp would miss it. The overlap is what makes de-duplication necessary.
+POLL_OVERLAP_MS = 10_000
+# Upper bounds on the de-duplication memories; ids are also forgotten once older than any later poll
+# could return, so these only matter when a function logs this much inside one overlap window.
+MAX_SEEN_IDS = 100_000
+MAX_CROSS_KEYS = 20_000
+# A live session that ends sooner than this was not a usable live tail (an emulator replaying what it
+# holds, then closing); AWS keeps a session open for up to three hours, sending an update every second.
+LIVE_TAIL_MIN_SESSION_S = 30.0
+
+_NOT_FOUND = ("ResourceNotFoundException", "ResourceNotFound")
+
+
+def log_group_name(function: str) -> str:
+    return f"/aws/lambda/{function}"
+
+
+class _GroupMissing(Exception):
+    """The log group does not exist (yet): Lambda creates it on the first invocation's first line."""
+
+
+class _SeenIds:
+    """eventIds yielded from FilterLogEvents, forgotten once no later poll can return them."""
+
+    def __init__(self, cap: int = MAX_SEEN_IDS) -> None:
+        self._ids: set[str] = set()
+        self._order: deque[tuple[int, str]] = deque()
+        self._cap = cap
+
+    def __contains__(self, event_id: str) -> bool:
+        return event_id in self._ids
+
+    def add(self, event_id: str, timestamp_ms: int) -> None:
+        self._ids.add(event_id)
+        self._order.append((timestamp_ms, event_id))
+        while len(self._order) > self._cap:
+            self._ids.discard(self._order.popleft()[1])
+
+    def forget_before(self, timestamp_ms: int) -> None:
+        # Insertion order is only roughly timestamp order; an id stuck behind a newer one is kept a
+        # little longer, which costs memory, never a duplicate.
+        while self._order and self._order[0][0] < timestamp_ms:
+            self._ids.discard(self._order.popleft()[1])
+
+
+class _CrossSource:
+    """Events yielded by one source (poll or live tail) that the other may return again.
+
+    Live-tail events have no eventId, so an event is known by (timestamp, stream, message). Counts,
+    not a set: two identical lines in the same millisecond are two events. An event from one source
+    that matches an uncounted-for event of the other is the same event: consumed, not yielded.
+    """
+
+    def __init__(self, cap: int = MAX_CROSS_KEYS) -> None:
+        self._counts = {"poll": Counter(), "live": Counter()}
+        self._order: deque[tuple[str, tuple]] = deque()
+        self._cap = cap
+
+    def seen_by_other(self, source: str, key: tuple) -> bool:
+        other = self._counts["live" if source == "poll" else "poll"]
+        if other[key] > 0:
+            other[key] -= 1
+            return True
+        return False
+
+    def note(self, source: str, key: tuple) -> None:
+        self._counts[source][key] += 1
+        self._order.append((source, key))
+        while len(self._order) > self._cap:
+            old_source, old_key = self._order.popleft()
+            counts = self._counts[old_source]
+            if counts[old_key] > 0:
+                counts[old_key] -= 1
+            if counts[old_key] <= 0:
+                del counts[old_key]
+
+
+class _Tail:
+    def __init__(self, backend, name: str, since: float | None, filter_pattern: str | None, page_size: int | None) -> None:
+        self.backend = backend
+        self.name = name
+        self.group = log_group_name(name)
+        self.filter_pattern = filter_pattern or None
+        self.page_size = page_size
+        self.start_ms = int(since * 1000) if since is not None else int((time.time() - DEFAULT_HISTORY_S) * 1000)
+        self.newest_ms: int | None = None
+        self.seen = _SeenIds()
+        self.cross = _CrossSource()
+        self.ids = itertools.count(1)
+        # FilterLogEvents applies the pattern server-side; live-tail events are checked here as well
+        # (the pattern is sent with StartLiveTail too, but an emulator may ignore it). JSON and
+        # space-delimited patterns are left to the server: compile_filter would read them as
+        # literal text and drop every event the server matched.
+        pattern = (filter_pattern or "").strip()
+        self.live_match = compile_filter(None if pattern[:1] in ("{", "[") else pattern)
+
+    # -- shared ----------------------------------------------------------------------------------
+
+    def next_start_ms(self) -> int:
+        if self.newest_ms is None:
+            return self.start_ms
+        # Never before `since`: anything older was outside the history the caller asked for.
+        return max(self.start_ms, self.newest_ms - POLL_OVERLAP_MS)
+
+    def _event(self, timestamp_ms: int, stream: str, message: str) -> LogEvent:
+        if self.newest_ms is None or timestamp_ms > self.newest_ms:
+            self.newest_ms = timestamp_ms
+        # Lambda's lines end with "\n"; a LogEvent's message is the line without it.
+        return LogEvent(timestamp_ms / 1000.0, self.name, stream, message.rstrip("\r\n"), next(self.ids))
+
+    # -- FilterLogEvents ---------------------------------------------------------------------------
+
+    async def poll(self, start_ms: int) -> AsyncIterator[LogEvent]:
+        """Every page of FilterLogEvents from start_ms, skipping events already yielded."""
+        client = self.backend.logs_client
+        kwargs: dict[str, Any] = {
+            "logGroupName": self.group,
+            "startTime": start_ms,
+            # Deprecated and ignored by AWS, which always interleaves streams by timestamp; moto
+            # orders events across streams only when it is set.
+            "interleaved": True,
+        }
+        if self.filter_pattern:
+            kwargs["filterPattern"] = self.filter_pattern
+        if self.page_size:
+            kwargs["limit"] = self.page_size
+        while True:
+            try:
+                page = await asyncio.to_thread(client.filter_log_events, **kwargs)
+            except botocore.exceptions.ClientError as e:
+                if e.response.get("Error", {}).get("Code") in _NOT_FOUND:
+                    raise _GroupMissing() from None
+                raise translate(e, self.backend) from None
+            except botocore.exceptions.BotoCoreError as e:
+                raise translate(e, self.backend) from None
+            for raw in page.get("events", ()):
+                event_id = raw.get("eventId")
+                ts = int(raw.get("timestamp", 0))
+                if event_id is not None:
+                    if event_id in self.seen:
+                        continue
+                    self.seen.add(event_id, ts)
+                stream = raw.get("logStreamName", "")
+                message = raw.get("message", "")
+                key = (ts, stream, message)
+                if self.cross.seen_by_other("poll", key):
+                    continue  # already yielded from the live tail
+                self.cross.note("poll", key)
+                yield self._event(ts, stream, message)
+            token = page.get("nextToken")
+            # AWS may answer a page with no events and a token (it searched, found nothing yet):
+            # keep going until there is no token. A token equal to the one sent would loop forever.
+            if not token or token == kwargs.get("nextToken"):
+                break
+            kwargs["nextToken"] = token
+        self.seen.forget_before(self.next_start_ms())
+
+    # -- StartLiveTail -----------------------------------------------------------------------------
+
+    def _group_arn(self) -> str | None:
+        """The log group's ARN (StartLiveTail takes ARNs), or None when it does not exist."""
+        kwargs: dict[str, Any] = {"logGroupNamePrefix": self.group}
+        while True:
+            page = self.backend.logs_client.describe_log_groups(**kwargs)
+            for g in page.get("logGroups", ()):
+                if g.get("logGroupName") == self.group:
+                    arn = g.get("logGroupArn") or g.get("arn", "")
+                    return arn[:-2] if arn.endswith(":*") else arn
+            token = page.get("nextToken")
+            if not token or token == kwargs.get("nextToken"):
+                return None
+            kwargs["nextToken"] = token
+
+    def _live_client(self):
+        backend = self.backend
+        if not getattr(backend, "endpoint_url", None):
+            return backend.logs_client
+        # StartLiveTail's endpoint has a host prefix ("stream-logs.<region>…"); prefixed onto a custom
+        # endpoint such as 127.0.0.1 it names no host at all, so emulators need it switched off.
+        config = backend.logs_client.meta.config.merge(BotoConfig(inject_host_prefix=False))
+        return backend.session.client("logs", endpoint_url=backend.endpoint_url, config=config)
+
+    async def live(self) -> AsyncIterator[LogEvent]:
+        """One live-tail session. Sets `self.live_outcome`: "usable" (start another when it ends),
+        "missing" (no log group yet: try again once one appears) or "unusable" (poll from now on)."""
+        self.live_outcome = "unusable"
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue = asyncio.Queue()
+        stop = threading.Event()
+        held: dict[str, Any] = {}
+
+        def put(item) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:
+                stop.set()  # the loop is gone: nobody is listening
+
+        def read() -> None:
+            # Blocking boto3 calls and a blocking stream: all of it on this thread.
+            try:
+                arn = self._group_arn()
+                if arn is None:
+                    put(("missing", None))
+                    return
+                kwargs: dict[str, Any] = {"logGroupIdentifiers": [arn]}
+                if self.filter_pattern:
+                    kwargs["logEventFilterPattern"] = self.filter_pattern
+                response = self._live_client().start_live_tail(**kwargs)
+                stream = held["stream"] = response["responseStream"]
+                if stop.is_set():
+                    return
+                for item in stream:
+                    if stop.is_set():
+                        return
+                    put(("item", item))
+                put(("end", None))
+            except Exception as e:  # noqa: BLE001 - any failure means: fall back to polling
+                put(("error", e))
+            finally:
+                _close(held.get("stream"))
+
+        started = time.monotonic()
+        session_started = False
+        threading.Thread(target=read, name=f"live tail {self.group}", daemon=True).start()
+        try:
+            while True:
+                kind, value = await queue.get()
+                if kind == "missing":
+                    self.live_outcome = "missing"
+                    return
+                if kind != "item":
+                    break
+                if "sessionStart" in value:
+                    session_started = True
+                    # Events that arrived between the previous poll and the session's start reach
+                    # neither: one poll now covers them (de-duplicated against the session's events).
+                    try:
+                        async for event in self.poll(self.next_start_ms()):
+                            yield event
+                    except _GroupMissing:
+                        pass  # deleted since: the session will end, and polling takes over
+                update = value.get("sessionUpdate")
+                if not update:
+                    continue
+                for raw in update.get("sessionResults", ()):
+                    ts = int(raw.get("timestamp", 0))
+                    message = raw.get("message", "")
+                    if ts < self.start_ms or not self.live_match(message):
+                        continue
+                    stream = raw.get("logStreamName", "")
+                    key = (ts, stream, message)
+                    if self.cross.seen_by_other("live", key):
+                        continue  # already yielded by a poll
+                    self.cross.note("live", key)
+                    yield self._event(ts, stream, message)
+        finally:
+            stop.set()
+            _close(held.get("stream"))
+        if session_started and time.monotonic() - started >= LIVE_TAIL_MIN_SESSION_S:
+            self.live_outcome = "usable"
+
+
+def _close(stream) -> None:
+    if stream is not None:
+        try:
+            stream.close()
+        except Exception:  # noqa: BLE001 - closing a broken stream may fail; it is closed anyway
+            pass
+
+
+async def tail_log_group(
+    backend,
+    name: str,
+    *,
+    since: float | None = None,
+    follow: bool = True,
+    filter_pattern: str | None = None,
+    poll_interval: float = 1.0,
+    page_size: int | None = None,
+    live_tail: bool = True,
+) -> AsyncIterator[LogEvent]:
+    """Log events of `/aws/lambda/<name>` from `since` (epoch seconds; default an hour ago), oldest
+    first, then — while `follow` — new ones as they arrive, until the caller stops iterating.
+
+    `backend` is an `AwsBackend` (its `logs_client`, `session`, `endpoint_url`). A missing log group
+    yields nothing; when following it is polled for until it appears. Other failures raise a
+    `BackendError`. `page_size` caps FilterLogEvents pages (AWS's default: 1 MB or 10,000 events);
+    `live_tail=False` follows by polling only.
+    """
+    tail = _Tail(backend, name, since, filter_pattern, page_size)
+    try:
+        async for event in tail.poll(tail.start_ms):
+            yield event
+    except _GroupMissing:
+        if not follow:
+            return
+    if not follow:
+        return
+    retry_live = False
+    use_live = live_tail
+    while True:
+        if use_live:
+            async for event in tail.live():
+                yield event
+            # A session that ran for a while (AWS ends them after three hours) is started again;
+            # one that ended at once, or could not start, means polling from now on; without a log
+            # group there is nothing to tail yet, so polls wait for it and live tail is tried then.
+            if tail.live_outcome == "usable":
+                continue
+            use_live = False
+            retry_live = live_tail and tail.live_outcome == "missing"
+        await asyncio.sleep(poll_interval)
+        try:
+            async for event in tail.poll(tail.next_start_ms()):
+                yield event
+        except _GroupMissing:
+            continue  # no logs yet: the function has not run, or not since its group was deleted
+        if live_tail and retry_live:
+            use_live, retry_live = True, False

@@ -1,0 +1,212 @@
+"""`lambdatui logs NAME`: a function's log lines, one per line with a UTC timestamp; `--follow` tails.
+
+AWS: the backend's `tail_logs` (CloudWatch Logs). Local: a new process has no in-memory logs and
+must not start the executor, so it reads the JSON lines the local backend persists under the state
+dir (`<state>/logs/<function>.jsonl`, rotated once to `.jsonl.1`), and with `--follow` watches the
+file for appended lines as `tail -f` does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from .main import UsageError, open_backend
+
+FOLLOW_POLL_S = 0.2
+DEFAULT_SINCE = "10m"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+# The timestamp's width plus the space after it: continuation lines are indented to the message.
+_INDENT = " " * len("2026-01-01T00:00:00.000Z ")
+
+
+def parse_since(text: str, now: float | None = None) -> float:
+    """`30s`, `10m`, `2h`, `1d`, `1w` ago, or an ISO 8601 time (UTC unless it names a zone): epoch s."""
+    now = time.time() if now is None else now
+    m = _DURATION.match(text)
+    if m:
+        return now - float(m.group(1)) * _UNITS[m.group(2)]
+    try:
+        when = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        raise UsageError(
+            f"--since {text!r}: expected a duration (30s, 10m, 2h, 1d) or an ISO 8601 time "
+            "(2026-11-27T10:00:00Z)"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.timestamp()
+
+
+def format_event(timestamp: float, message: str) -> str:
+    """`<ISO 8601 UTC, ms>Z <message>`; a multi-line message (AWS's runtime joins a traceback's
+    lines with "\\r") continues on following lines, indented under the message."""
+    ms = int(round(timestamp * 1000))
+    stamp = datetime.fromtimestamp(ms // 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    text = message.rstrip("\r\n").replace("\r\n", "\n").replace("\r", "\n")
+    return f"{stamp}.{ms % 1000:03d}Z " + text.replace("\n", "\n" + _INDENT)
+
+
+def run_logs(args) -> int:
+    from ..config import load_config
+    from ..logfilter import compile_filter
+
+    since = parse_since(args.since if args.since is not None else DEFAULT_SINCE)
+    config = load_config(getattr(args, "config", None))
+    kind = getattr(args, "backend", None) or config.backend
+    out = _Printer()
+    try:
+        if kind == "local":
+            from ..backends.base import FunctionNotFoundError
+
+            if args.name not in config.local.functions:
+                arn = f"arn:aws:lambda:{config.local.region}:{config.local.account_id}:function:{args.name}"
+                raise FunctionNotFoundError(f"Function not found: {arn}")
+            from ..backends.local import default_state_dir
+
+            match = compile_filter(args.filter_pattern)
+            directory = default_state_dir() / "logs"
+            for timestamp, message in local_events(directory, args.name, since, args.follow):
+                if match(message):
+                    out.line(timestamp, message)
+            return 0
+        backend = open_backend(args, config=config)
+        try:
+            return _run_remote(backend, args, since, out)
+        finally:
+            backend.close()
+    except KeyboardInterrupt:
+        return 0  # ctrl+c is how --follow ends
+    except BrokenPipeError:
+        # The reader went away (`| head`): not an error. Stop Python complaining at exit too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _run_remote(backend, args, since: float, out: "_Printer") -> int:
+    import asyncio
+
+    async def tail() -> None:
+        async for event in backend.tail_logs(
+            args.name, since=since, follow=args.follow, filter_pattern=args.filter_pattern
+        ):
+            out.line(event.timestamp, event.message)
+
+    asyncio.run(tail())
+    return 0
+
+
+class _Printer:
+    def line(self, timestamp: float, message: str) -> None:
+        # Flushed per line, so `--follow` output reaches a pipe (or a test) as it happens.
+        sys.stdout.write(format_event(timestamp, message) + "\n")
+        sys.stdout.flush()
+
+
+# -- the local backend's persisted log lines --------------------------------------------------------
+
+
+def local_events(directory: Path, function: str, since: float, follow: bool) -> Iterator[tuple[float, str]]:
+    """(timestamp, message) of `function`'s persisted lines from `since`, oldest first; with
+    `follow`, then the lines appended later, forever."""
+    if not follow:
+        from ..executor.logstore import read_log_file
+
+        for event in read_log_file(directory, function):
+            if event.timestamp >= since:
+                yield event.timestamp, event.message
+        return
+    for timestamp, message in _FileFollower(directory, function).events():
+        if timestamp >= since:
+            yield timestamp, message
+
+
+class _FileFollower:
+    """`tail -f` over `<function>.jsonl`: complete lines only (the writer's buffer may flush half a
+    line), starting over from the top of the file when it is rotated to `.jsonl.1`."""
+
+    def __init__(self, directory: Path, function: str, interval: float = FOLLOW_POLL_S) -> None:
+        self.path = directory / f"{function}.jsonl"
+        self.rotated = directory / f"{function}.jsonl.1"
+        self.interval = interval
+        self._file = None
+        self._inode: int | None = None
+        self._partial = b""
+
+    def events(self) -> Iterator[tuple[float, str]]:
+        # The current file is opened before the rotated one is read: if it rotates in between, the
+        # handle still holds its lines (now `.jsonl.1`), so nothing is read twice or skipped.
+        self._open()
+        try:
+            with open(self.rotated, "rb") as f:
+                yield from _parse(f.read().splitlines())
+        except FileNotFoundError:
+            pass
+        try:
+            while True:
+                yield from self._read_new()
+                if self._replaced():
+                    yield from self._read_new()  # the rest of the old file, now `.jsonl.1`
+                    if self._partial:
+                        yield from _parse([self._partial])
+                    self._close()
+                    self._open()
+                    continue
+                time.sleep(self.interval)
+        finally:
+            self._close()
+
+    def _open(self) -> None:
+        try:
+            self._file = open(self.path, "rb")
+        except FileNotFoundError:
+            self._file, self._inode = None, None  # no invocation has logged yet
+            return
+        self._inode = os.fstat(self._file.fileno()).st_ino
+        self._partial = b""
+
+    def _close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _replaced(self) -> bool:
+        try:
+            inode = os.stat(self.path).st_ino
+        except FileNotFoundError:
+            # Rotated and not written to since, or never written: wait, keeping our handle.
+            return False
+        return inode != self._inode
+
+    def _read_new(self) -> Iterator[tuple[float, str]]:
+        if self._file is None:
+            return
+        data = self._file.read()
+        if not data:
+            return
+        data = self._partial + data
+        complete, _, self._partial = data.rpartition(b"\n")
+        if complete:
+            yield from _parse(complete.split(b"\n"))
+
+
+def _parse(lines: list[bytes]) -> Iterator[tuple[float, str]]:
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            yield d["t"] / 1000.0, d["m"]
+        except (ValueError, KeyError, TypeError):
+            continue  # not a line the log store wrote
+
+
+__all__ = ["run_logs", "parse_since", "format_event", "local_events"]
