@@ -291,6 +291,11 @@ class AwsBackend(Backend):
 
     # -- logs and metrics --------------------------------------------------------------------
 
+    def metrics(self, name: str, *, start: float, end: float, period: int = 60):
+        from .aws_metrics import fetch_metrics
+
+        return fetch_metrics(self.cloudwatch_client, name, start=start, end=end, period=period)
+
     async def tail_logs(
         self,
         name: str,
