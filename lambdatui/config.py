@@ -389,6 +389,36 @@ def validate_function_field(key: str, value: Any) -> Any:
     raise ValueError(f"unknown setting {key}")
 
 
+EDITABLE_FUNCTION_FIELDS = (
+    "memory_size", "timeout", "environment", "handler", "runtime", "architecture", "description",
+    "reserved_concurrency", "provisioned_concurrency",
+)
+
+
+def validate_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """Check an edit of a function's settings with the loader's rules; returns the normalised values.
+
+    Raises ValueError naming the field ("memory_size: 64 is outside 128–10240 MB"). Both backends
+    run every edit through this, so the dashboard, the config file and AWS agree on what is valid.
+    """
+    out: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key not in EDITABLE_FUNCTION_FIELDS:
+            raise ValueError(f"{key} cannot be changed (editable: {', '.join(EDITABLE_FUNCTION_FIELDS)})")
+        try:
+            if key == "environment":
+                env = {str(k): "" if v is None else str(v) for k, v in (value or {}).items()}
+                for k in env:
+                    validate_env_key(k)
+                validate_environment(env)
+                out[key] = env
+            else:
+                out[key] = validate_function_field(key, value)
+        except ValueError as e:
+            raise ValueError(f"{key}: {e}") from None
+    return out
+
+
 def validate_env_key(key: str) -> None:
     if key in RESERVED_ENV_KEYS:
         raise ValueError(f"{key} is reserved by Lambda and cannot be set")

@@ -19,12 +19,11 @@ import botocore.exceptions
 from botocore.config import Config as BotoConfig
 
 from .. import logformat
-from ..config import Config, validate_env_key, validate_environment, validate_function_field
+from ..config import Config, validate_changes
 from ..executor.spec import MAX_SYNC_PAYLOAD_BYTES, InvokeResult
 from ..pricing import invocation_cost
 from .aws_errors import translate
 from .base import (
-    EDITABLE_FIELDS,
     Backend,
     BackendError,
     FunctionConfiguration,
@@ -161,35 +160,22 @@ class AwsBackend(Backend):
     ) -> FunctionConfiguration:
         if self.read_only:
             raise ReadOnlyError(f"{name} was not changed: aws.read_only is true for this session")
-        kwargs: dict[str, Any] = {}
-        reserved_change = False
-        reserved: int | None = None
-        for key, value in changes.items():
-            if key not in EDITABLE_FIELDS:
-                raise InvalidParameterError(f"{key} cannot be changed (editable: {', '.join(EDITABLE_FIELDS)})")
-            try:
-                if key == "environment":
-                    env = {str(k): "" if v is None else str(v) for k, v in (value or {}).items()}
-                    for k in env:
-                        validate_env_key(k)
-                    validate_environment(env)
-                    kwargs["Environment"] = {"Variables": env}
-                elif key == "reserved_concurrency":
-                    reserved = validate_function_field(key, value)
-                    reserved_change = True
-                elif key == "provisioned_concurrency":
-                    if validate_function_field(key, value):
-                        raise ValueError(
-                            "is set on a published version or alias in AWS ($LATEST cannot have it); "
-                            "lambdatui edits $LATEST"
-                        )
-                elif key == "architecture":
-                    validate_function_field(key, value)
-                    raise ValueError("changes only with new code on AWS (UpdateFunctionCode): deploy to change it")
-                else:
-                    kwargs[_API_FIELDS[key]] = validate_function_field(key, value)
-            except ValueError as e:
-                raise InvalidParameterError(f"{key}: {e}") from None
+        try:
+            valid = validate_changes(changes)
+        except ValueError as e:
+            raise InvalidParameterError(str(e)) from None
+        if valid.get("provisioned_concurrency"):
+            raise InvalidParameterError(
+                "provisioned_concurrency: is set on a published version or alias in AWS ($LATEST cannot "
+                "have it); lambdatui edits $LATEST"
+            )
+        if "architecture" in valid:
+            raise InvalidParameterError("architecture: changes only with new code on AWS (UpdateFunctionCode): deploy to change it")
+        kwargs: dict[str, Any] = {_API_FIELDS[k]: v for k, v in valid.items() if k in _API_FIELDS}
+        if "environment" in valid:
+            kwargs["Environment"] = {"Variables": valid["environment"]}
+        reserved_change = "reserved_concurrency" in valid
+        reserved = valid.get("reserved_concurrency")
         if kwargs:
             if progress:
                 progress(f"Updating {name}…")

@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from typing import Any, AsyncIterator
 
+from ..config import EDITABLE_FUNCTION_FIELDS as EDITABLE_FIELDS  # the editor's fields
 from ..executor.logstore import LogEvent
 from ..executor.spec import InvokeResult
 
@@ -28,13 +29,6 @@ __all__ = [
     "RequestError",
     "EDITABLE_FIELDS",
 ]
-
-# The fields `update_function` accepts (the editor's fields).
-EDITABLE_FIELDS = (
-    "memory_size", "timeout", "environment", "handler", "runtime", "architecture", "description",
-    "reserved_concurrency", "provisioned_concurrency",
-)
-
 
 class BackendError(Exception):
     """A backend call failed; `str(e)` is one line for the user."""

@@ -19,15 +19,12 @@ from ..config import (
     Config,
     ConfigError,
     FunctionConfig,
-    validate_environment,
-    validate_env_key,
-    validate_function_field,
+    validate_changes,
 )
 from ..executor import Executor, FunctionNotFound, InvokeRequestError, LogEvent, LogStore
 from ..executor.spec import InvokeResult
 from ..logfilter import compile_filter
 from .base import (
-    EDITABLE_FIELDS,
     Backend,
     BackendError,
     FunctionConfiguration,
@@ -140,21 +137,10 @@ class LocalBackend(Backend):
             return self._configuration(updated)
 
     def _validated(self, current: FunctionConfig, changes: dict[str, Any]) -> FunctionConfig:
-        updated = replace(current, environment=dict(current.environment))
-        for key, value in changes.items():
-            if key not in EDITABLE_FIELDS:
-                raise InvalidParameterError(f"{key} cannot be changed (editable: {', '.join(EDITABLE_FIELDS)})")
-            try:
-                if key == "environment":
-                    env = {str(k): "" if v is None else str(v) for k, v in (value or {}).items()}
-                    for k in env:
-                        validate_env_key(k)
-                    validate_environment(env)
-                    updated.environment = env
-                else:
-                    setattr(updated, key, validate_function_field(key, value))
-            except ValueError as e:
-                raise InvalidParameterError(f"{key}: {e}") from None
+        try:
+            updated = replace(current, **validate_changes(changes))
+        except ValueError as e:
+            raise InvalidParameterError(str(e)) from None
         if updated.reserved_concurrency is not None and updated.provisioned_concurrency > updated.reserved_concurrency:
             raise InvalidParameterError(
                 f"provisioned_concurrency: {updated.provisioned_concurrency} is more than "
