@@ -86,9 +86,10 @@ class _SeenIds:
 class _CrossSource:
     """Events yielded by one source (poll or live tail) that the other may return again.
 
-    Live-tail events have no eventId, so an event is known by (timestamp, stream, message). Counts,
-    not a set: two identical lines in the same millisecond are two events. An event from one source
-    that matches an uncounted-for event of the other is the same event: consumed, not yielded.
+    Live-tail events have no eventId, so an event is known by (timestamp, stream, message) — the
+    message by its hash, to keep memory small. Counts, not a set: two identical lines in the same
+    millisecond are two events. An event from one source that matches an uncounted-for event of the
+    other is the same event: consumed, not yielded.
     """
 
     def __init__(self, cap: int = MAX_CROSS_KEYS) -> None:
@@ -182,7 +183,7 @@ class _Tail:
                     self.seen.add(event_id, ts)
                 stream = raw.get("logStreamName", "")
                 message = raw.get("message", "")
-                key = (ts, stream, message)
+                key = (ts, stream, hash(message))
                 if self.cross.seen_by_other("poll", key):
                     continue  # already yielded from the live tail
                 self.cross.note("poll", key)
@@ -288,7 +289,7 @@ class _Tail:
                     if ts < self.start_ms or not self.live_match(message):
                         continue
                     stream = raw.get("logStreamName", "")
-                    key = (ts, stream, message)
+                    key = (ts, stream, hash(message))
                     if self.cross.seen_by_other("live", key):
                         continue  # already yielded by a poll
                     self.cross.note("live", key)

@@ -34,8 +34,11 @@ def parse_since(text: str, now: float | None = None) -> float:
     m = _DURATION.match(text)
     if m:
         return now - float(m.group(1)) * _UNITS[m.group(2)]
+    iso = text.strip()
+    if iso[-1:] in ("Z", "z"):
+        iso = iso[:-1] + "+00:00"  # Python 3.10's fromisoformat does not read "Z"
     try:
-        when = datetime.fromisoformat(text.strip().replace("z", "Z"))
+        when = datetime.fromisoformat(iso)
     except ValueError:
         raise UsageError(
             f"--since {text!r}: expected a duration (30s, 10m, 2h, 1d) or an ISO 8601 time "
