@@ -309,10 +309,8 @@ def _parse_function(v: "_Validator", name: str, node: yaml.Node, base: Path) -> 
                 v.fail(lnode, f"{prefix}.layers[{i}]", f"{text!r} is not a folder (looked for {layer})")
             f.layers.append(layer)
     if "triggers" in m and not _is_null(m["triggers"]):
-        triggers = _construct(m["triggers"])
-        if not isinstance(triggers, list):
-            v.fail(m["triggers"], f"{prefix}.triggers", "must be a list")
-        f.triggers = triggers
+        for i, tnode in enumerate(v.sequence(m["triggers"], f"{prefix}.triggers")):
+            f.triggers.append(_parse_trigger(v, tnode, f"{prefix}.triggers[{i}]", base))
     if "inherit_environment" in m and not _is_null(m["inherit_environment"]):
         for i, inode in enumerate(v.sequence(m["inherit_environment"], f"{prefix}.inherit_environment")):
             f.inherit_environment.append(v.string(inode, f"{prefix}.inherit_environment[{i}]"))
@@ -325,6 +323,85 @@ def _parse_function(v: "_Validator", name: str, node: yaml.Node, base: Path) -> 
     # A handler without a dot is accepted, as Lambda accepts it: it fails at init with
     # Runtime.MalformedHandlerName, which is what the user should see.
     return f
+
+
+TRIGGER_KEYS = {
+    "http": ("type", "path", "method", "payload_format"),
+    "schedule": ("type", "expression", "input", "enabled", "name"),
+    "s3": ("type", "bucket", "path", "events", "prefix", "suffix"),
+    "sqs": ("type", "queue", "batch_size", "maximum_batching_window", "visibility_timeout", "max_receive_count", "dead_letter_queue"),
+}
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
+S3_EVENTS = (
+    "s3:ObjectCreated:*", "s3:ObjectCreated:Put", "s3:ObjectCreated:Post", "s3:ObjectCreated:Copy",
+    "s3:ObjectCreated:CompleteMultipartUpload", "s3:ObjectRemoved:*", "s3:ObjectRemoved:Delete",
+)
+QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
+
+
+def _parse_trigger(v: "_Validator", node: yaml.Node, key: str, base: Path) -> dict:
+    """One event source: checked here, with lines, so `serve` never starts on a bad trigger."""
+    m = v.mapping(node, key)
+    if "type" not in m:
+        v.fail(node, f"{key}.type", f"is required (one of: {', '.join(TRIGGER_KEYS)})")
+    kind = v.choice(m["type"], f"{key}.type", tuple(TRIGGER_KEYS))
+    v.only_keys(m, TRIGGER_KEYS[kind], key + ".")
+    t: dict[str, Any] = {"type": kind}
+    if kind == "http":
+        if "path" not in m:
+            v.fail(node, f"{key}.path", "is required (e.g. /items/{id})")
+        t["path"] = v.string(m["path"], f"{key}.path")
+        if not t["path"].startswith("/"):
+            v.fail(m["path"], f"{key}.path", f"{t['path']!r} must start with /")
+        t["method"] = v.choice(m["method"], f"{key}.method", HTTP_METHODS).upper() if "method" in m else "ANY"
+        t["payload_format"] = str(v.value(m["payload_format"])) if "payload_format" in m else "2.0"
+        if t["payload_format"] not in ("1.0", "2.0"):
+            v.fail(m["payload_format"], f"{key}.payload_format", f"{t['payload_format']!r} is not one of: \"1.0\", \"2.0\"")
+    elif kind == "schedule":
+        if "expression" not in m:
+            v.fail(node, f"{key}.expression", "is required (rate(5 minutes) or cron(0 12 * * ? *))")
+        t["expression"] = v.string(m["expression"], f"{key}.expression")
+        try:
+            from .serve.schedule import parse_expression
+        except ImportError:  # pragma: no cover - the schedule module ships with lambdatui
+            parse_expression = None
+        if parse_expression is not None:
+            try:
+                parse_expression(t["expression"])
+            except ValueError as e:
+                v.fail(m["expression"], f"{key}.expression", str(e))
+        if "input" in m:
+            t["input"] = v.value(m["input"])
+        t["enabled"] = v.boolean(m["enabled"], f"{key}.enabled") if "enabled" in m else True
+        if "name" in m:
+            t["name"] = v.string(m["name"], f"{key}.name")
+    elif kind == "s3":
+        for required in ("bucket", "path"):
+            if required not in m:
+                v.fail(node, f"{key}.{required}", "is required")
+        t["bucket"] = v.string(m["bucket"], f"{key}.bucket")
+        t["path"] = str((base / v.string(m["path"], f"{key}.path")).resolve())
+        events = [v.string(e, f"{key}.events") for e in v.sequence(m["events"], f"{key}.events")] if "events" in m else ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
+        for e, enode in zip(events, v.sequence(m["events"], f"{key}.events") if "events" in m else [node] * len(events)):
+            if e not in S3_EVENTS:
+                v.fail(enode, f"{key}.events", f"{e!r} is not one of: {', '.join(S3_EVENTS)}")
+        t["events"] = events
+        t["prefix"] = v.optional_str(m["prefix"], f"{key}.prefix") or "" if "prefix" in m else ""
+        t["suffix"] = v.optional_str(m["suffix"], f"{key}.suffix") or "" if "suffix" in m else ""
+    elif kind == "sqs":
+        if "queue" not in m:
+            v.fail(node, f"{key}.queue", "is required")
+        t["queue"] = v.string(m["queue"], f"{key}.queue")
+        if not QUEUE_NAME.fullmatch(t["queue"]):
+            v.fail(m["queue"], f"{key}.queue", "a queue name is 1-80 letters, digits, hyphens or underscores")
+        t["batch_size"] = int(v.number(m["batch_size"], f"{key}.batch_size", 1, 10000)) if "batch_size" in m else 10
+        t["maximum_batching_window"] = v.number(m["maximum_batching_window"], f"{key}.maximum_batching_window", 0, 300) if "maximum_batching_window" in m else 0
+        t["visibility_timeout"] = v.number(m["visibility_timeout"], f"{key}.visibility_timeout", 0, 43200) if "visibility_timeout" in m else 30
+        if "max_receive_count" in m:
+            t["max_receive_count"] = int(v.number(m["max_receive_count"], f"{key}.max_receive_count", 1, 1000))
+        if "dead_letter_queue" in m:
+            t["dead_letter_queue"] = v.string(m["dead_letter_queue"], f"{key}.dead_letter_queue")
+    return t
 
 
 # -- field rules shared with the editor ----------------------------------------------------------

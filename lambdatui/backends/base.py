@@ -76,6 +76,7 @@ class FunctionConfiguration:
     role: str | None = None
     state: str = "Active"
     last_update_status: str = "Successful"
+    triggers: list[dict] = field(default_factory=list)  # local event sources (config `triggers:`)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

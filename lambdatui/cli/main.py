@@ -49,6 +49,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
 
+    p = sub.add_parser("serve", help="run the local functions behind a Lambda API and their triggers")
+    p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="configuration file")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=3001, help="Lambda API port (default 3001, as SAM's start-lambda)")
+    p.add_argument("--http-port", dest="http_port", type=int, default=3000, help="HTTP triggers port (default 3000, as SAM's start-api)")
+
+    p = sub.add_parser("schedule", help="print the next fire times of an EventBridge schedule expression")
+    p.add_argument("expression", help='rate(5 minutes) or cron(0 12 * * ? *)')
+    p.add_argument("--after", metavar="ISO8601", help="start after this UTC time (default now)")
+    p.add_argument("--count", type=int, default=5, metavar="N", help="how many fire times (default 5)")
+
+    p = sub.add_parser("send-message", help="put a message on a local SQS queue (delivered by serve)")
+    p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="configuration file")
+    p.add_argument("queue", help="queue name, as in an sqs trigger")
+    p.add_argument("body", help="message body")
+
     p = sub.add_parser("list", help="list functions")
     _common(p)
     p.add_argument("--json", action="store_true", help="a JSON list of objects")
@@ -80,6 +96,18 @@ def main(argv: list[str] | None = None) -> int:
             from .invoke import run_invoke
 
             return run_invoke(args)
+        if args.command == "serve":
+            from .serve import run_serve
+
+            return run_serve(args)
+        if args.command == "schedule":
+            from .schedule import run_schedule
+
+            return run_schedule(args)
+        if args.command == "send-message":
+            from .send_message import run_send_message
+
+            return run_send_message(args)
         if args.command == "web":
             from .web import run_web
 

@@ -264,8 +264,17 @@ class LambdaTUI(App):
         self._selected = name
         config = self._functions.get(name) if name else None
         self.query_one(EventConsole).set_function(name)
-        self.query_one(ConfigEditor).load(config, read_only=self.read_only)
+        editor = self.query_one(ConfigEditor)
+        editor.load(config, read_only=self.read_only)
+        editor.set_triggers(self._trigger_lines(config))
         self.query_one(LogTail).follow(self.backend, name)
+
+    def _trigger_lines(self, config: FunctionConfiguration | None) -> list[str]:
+        if config is None or not config.triggers:
+            return []
+        from ..serve.describe import trigger_lines
+
+        return trigger_lines(config.triggers, state_dir=getattr(self.backend, "state_dir", None))
 
     # -- invoke --------------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, DataTable, Input, Label, Select
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from ...backends.base import FunctionConfiguration
 
@@ -393,6 +393,8 @@ class ConfigEditor(Widget):
         height: auto;
         display: none;
     }
+    ConfigEditor #cfg-triggers-title { margin-top: 1; text-style: bold; }
+    ConfigEditor #cfg-triggers { color: $text-muted; height: auto; }
     ConfigEditor #cfg-env-header {
         height: 1;
         margin-top: 1;
@@ -492,6 +494,8 @@ class ConfigEditor(Widget):
                 yield Button("Edit", id="cfg-env-edit", compact=True)
                 yield Button("Delete", id="cfg-env-delete", compact=True)
                 yield Button("Reveal secrets", id="cfg-reveal", compact=True)
+            yield Label("Triggers", id="cfg-triggers-title")
+            yield Static("", id="cfg-triggers", markup=False)
 
     @staticmethod
     def _make_control(key: str) -> Widget:
@@ -520,6 +524,10 @@ class ConfigEditor(Widget):
             self.load(None)
 
     # -- public API --------------------------------------------------------------------------
+
+    def set_triggers(self, lines: list[str]) -> None:
+        """Show the function's event sources, one line each (routes, next fire times, queue depth)."""
+        self.query_one("#cfg-triggers", Static).update("\n".join(lines) if lines else "None configured.")
 
     @property
     def config(self) -> FunctionConfiguration | None:
