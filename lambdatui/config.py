@@ -353,7 +353,9 @@ def _parse_trigger(v: "_Validator", node: yaml.Node, key: str, base: Path) -> di
         t["path"] = v.string(m["path"], f"{key}.path")
         if not t["path"].startswith("/"):
             v.fail(m["path"], f"{key}.path", f"{t['path']!r} must start with /")
-        t["method"] = v.choice(m["method"], f"{key}.method", HTTP_METHODS).upper() if "method" in m else "ANY"
+        t["method"] = str(v.value(m["method"])).upper() if "method" in m else "ANY"
+        if t["method"] not in HTTP_METHODS:
+            v.fail(m["method"], f"{key}.method", f"{t['method']!r} is not one of: {', '.join(HTTP_METHODS)}")
         t["payload_format"] = str(v.value(m["payload_format"])) if "payload_format" in m else "2.0"
         if t["payload_format"] not in ("1.0", "2.0"):
             v.fail(m["payload_format"], f"{key}.payload_format", f"{t['payload_format']!r} is not one of: \"1.0\", \"2.0\"")
