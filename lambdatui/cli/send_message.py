@@ -1,0 +1,74 @@
+"""`lambdatui send-message QUEUE BODY`: put a message on a local SQS queue; prints its MessageId.
+
+The queues live in `<state dir>/sqs.db` (`$LAMBDATUI_STATE_DIR` moves it), the store `serve`
+polls, so a message sent while `serve` is down is delivered when it starts. BODY `-` reads the
+body from standard input. When a configuration is found and no sqs trigger reads QUEUE, a warning
+says so (the message is kept all the same).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .main import UsageError
+
+
+def queue_db_path() -> Path:
+    """The SQLite file holding the local SQS queues (shared by `send-message` and `serve`)."""
+    from ..backends.local import default_state_dir
+
+    return default_state_dir() / "sqs.db"
+
+
+def _configured_queues(config) -> set[str]:
+    names = set()
+    for f in config.local.functions.values():
+        for t in getattr(f, "triggers", None) or []:
+            if t.get("type") == "sqs":
+                names.add(t.get("queue"))
+                if t.get("dead_letter_queue"):
+                    names.add(t["dead_letter_queue"])
+                elif t.get("max_receive_count") is not None:
+                    names.add(f"{t.get('queue')}-dlq")
+    return names
+
+
+def _warn_if_unread(queue: str, explicit_config: str | None) -> None:
+    from ..config import BUNDLED_SAMPLE, ConfigError, load_config
+
+    try:
+        config = load_config(explicit_config)
+    except ConfigError:
+        if explicit_config:
+            raise  # the user named it: a broken config is an error (exit 2)
+        return  # no configuration around: nothing to check against
+    if config.path is not None and Path(config.path).resolve() == Path(BUNDLED_SAMPLE).resolve():
+        return  # only the bundled sample was found: the user has no configuration yet
+    if queue not in _configured_queues(config):
+        print(
+            f"lambdatui: warning: no sqs trigger in {config.path or 'the configuration'} reads queue {queue!r}; "
+            "the message waits until one does",
+            file=sys.stderr,
+        )
+
+
+def run_send_message(args) -> int:
+    from ..serve.sqs_queue import QueueStore, validate_queue_name
+
+    queue = args.queue
+    body = args.body
+    if body == "-":
+        body = sys.stdin.read()
+    try:
+        validate_queue_name(queue)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    _warn_if_unread(queue, getattr(args, "config", None))
+    with QueueStore(queue_db_path()) as store:
+        try:
+            message_id = store.send(queue, body)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+    print(message_id)
+    return 0

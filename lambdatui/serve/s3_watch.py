@@ -1,0 +1,469 @@
+"""S3 trigger: a local folder stands in for a bucket; files created, changed or removed in it invoke
+the function with the event S3 sends to Lambda (one record per notification, as S3 does).
+
+A created or changed file fires `ObjectCreated:Put`, a removed one `ObjectRemoved:Delete`. Keys are
+paths relative to the folder with "/" separators, URL-encoded as S3 notifications encode them (form
+encoding: a space becomes "+"). A file still being written fires once, when it is complete: every
+path is held until its size and mtime have been stable for `settle_seconds`, so a slow copy, or an
+editor's "write a temp file, rename it over" save, is one `Put` of the final content. A file that
+appears and disappears before it settles never existed as far as the bucket is concerned.
+
+Hidden files and folders (a name starting with "."), editor backups and partial downloads
+(`*~`, `*.swp`, `*.swx`, `*.tmp`, `*.part`, `*.crdownload`, `~$*`) are not objects.
+
+Files already in the folder when the watcher starts are the bucket's existing objects: they fire
+nothing until they change or are removed.
+
+The function is invoked synchronously, one event at a time, by a dispatch thread, so a slow
+function does not stop the watching. Failures are logged to the `lambdatui.serve` logger, never
+raised, and not retried.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import hashlib
+import json
+import logging
+import os
+import queue
+import secrets
+import stat
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable
+from urllib.parse import quote_plus
+
+log = logging.getLogger("lambdatui.serve")
+
+DEFAULT_EVENTS = ("s3:ObjectCreated:*", "s3:ObjectRemoved:*")
+PUT = "ObjectCreated:Put"
+DELETE = "ObjectRemoved:Delete"
+FIRED_EVENTS = (PUT, DELETE)  # what a folder can produce; Post, Copy, multipart uploads cannot happen
+
+# Placeholders where S3 names the caller, the bucket owner and the request: the values' shapes.
+PRINCIPAL_ID = "AWS:AIDALAMBDATUILOCAL01"
+OWNER_ID = "A1LAMBDATUILOCAL"
+SOURCE_IP = "127.0.0.1"
+
+_IGNORED_SUFFIXES = ("~", ".swp", ".swx", ".tmp", ".part", ".crdownload")
+
+_seq_lock = threading.Lock()
+_last_seq = 0
+
+
+def next_sequencer() -> str:
+    """A hex string that grows with every call (S3's sequencer orders events for one key)."""
+    global _last_seq
+    with _seq_lock:
+        _last_seq = max(time.time_ns(), _last_seq + 1)
+        return f"{_last_seq:018X}"
+
+
+def encode_key(key: str) -> str:
+    """The key as S3 notifications carry it: form-encoded, "/" kept, a space as "+"."""
+    return quote_plus(key, safe="/")
+
+
+def _event_time(when: float | None = None) -> str:
+    when = time.time() if when is None else when
+    ms = int(when * 1000)
+    return datetime.fromtimestamp(ms // 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
+
+
+def s3_event(
+    bucket: str,
+    key: str,
+    event_name: str = PUT,
+    *,
+    size: int | None = None,
+    etag: str | None = None,
+    sequencer: str | None = None,
+    region: str = "us-east-1",
+    event_time: float | None = None,
+    configuration_id: str | None = None,
+) -> dict:
+    """The event S3 sends to Lambda for one notification: {"Records": [one record]}.
+
+    `key` is the object's key as stored (unencoded); it is encoded here as S3 encodes it.
+    `event_name` is without the "s3:" prefix (`ObjectCreated:Put`, `ObjectRemoved:Delete`).
+    `size` and `etag` (the MD5 hex of the content) belong to created objects only.
+    """
+    if event_name.startswith("s3:"):
+        event_name = event_name[3:]
+    obj: dict = {"key": encode_key(key)}
+    if event_name.startswith("ObjectCreated"):
+        obj["size"] = int(size or 0)
+        obj["eTag"] = etag or hashlib.md5(b"").hexdigest()
+    obj["sequencer"] = sequencer or next_sequencer()
+    record = {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": region,
+        "eventTime": _event_time(event_time),
+        "eventName": event_name,
+        "userIdentity": {"principalId": PRINCIPAL_ID},
+        "requestParameters": {"sourceIPAddress": SOURCE_IP},
+        "responseElements": {
+            "x-amz-request-id": secrets.token_hex(8).upper(),
+            "x-amz-id-2": base64.b64encode(secrets.token_bytes(56)).decode("ascii"),
+        },
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": configuration_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"s3://{bucket}")),
+            "bucket": {
+                "name": bucket,
+                "ownerIdentity": {"principalId": OWNER_ID},
+                "arn": f"arn:aws:s3:::{bucket}",
+            },
+            "object": obj,
+        },
+    }
+    return {"Records": [record]}
+
+
+def normalize_events(events: Iterable[str] | str | None) -> tuple[str, ...]:
+    """The event filter as `s3:`-prefixed patterns; raises ValueError for one that is not S3's."""
+    if events is None:
+        return DEFAULT_EVENTS
+    if isinstance(events, str):
+        events = [events]
+    out = []
+    for e in events:
+        e = str(e).strip()
+        if not e.startswith("s3:"):
+            e = "s3:" + e
+        kind, _, detail = e[3:].partition(":")
+        if kind not in ("ObjectCreated", "ObjectRemoved") or not detail:
+            raise ValueError(f"{e!r} is not an S3 event a folder can produce (s3:ObjectCreated:*, s3:ObjectRemoved:*, …)")
+        out.append(e)
+    return tuple(out)
+
+
+def event_matches(event_name: str, patterns: Iterable[str]) -> bool:
+    """Whether `ObjectCreated:Put` (with or without "s3:") is selected by patterns like `s3:ObjectCreated:*`."""
+    name = event_name if event_name.startswith("s3:") else "s3:" + event_name
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def is_ignored(rel: str) -> bool:
+    """Hidden files and folders, editor swap/backup files and partial downloads are not objects."""
+    parts = rel.replace(os.sep, "/").split("/")
+    if any(p.startswith(".") for p in parts if p):
+        return True
+    name = parts[-1]
+    return name.startswith("~$") or name.endswith(_IGNORED_SUFFIXES)
+
+
+def _signature(path: Path) -> tuple[int, int] | None:
+    """(size, mtime_ns) of a regular file; None when there is none (removed, or a folder)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return (st.st_size, st.st_mtime_ns)
+
+
+def _digest(path: Path) -> tuple[int, str] | None:
+    h = hashlib.md5()
+    size = 0
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+                size += len(chunk)
+    except OSError:
+        return None
+    return size, h.hexdigest()
+
+
+class _Pending:
+    __slots__ = ("signature", "stable_since", "last_change")
+
+    def __init__(self, signature, now: float) -> None:
+        self.signature = signature
+        self.stable_since = now
+        self.last_change = now
+
+
+class S3Watcher:
+    """Watches `folder` as bucket `bucket`, invoking `function` once per matching notification."""
+
+    def __init__(
+        self,
+        backend,
+        function: str,
+        *,
+        bucket: str,
+        folder: Path,
+        events: Iterable[str] = DEFAULT_EVENTS,
+        prefix: str = "",
+        suffix: str = "",
+        region: str = "us-east-1",
+        settle_seconds: float = 0.3,
+        force_polling: bool | None = None,
+    ) -> None:
+        self.backend = backend
+        self.function = function
+        self.bucket = bucket
+        self.folder = Path(folder).resolve()  # watchers report real paths (macOS: /tmp is /private/tmp)
+        self.events = normalize_events(events)
+        self.prefix = prefix or ""
+        self.suffix = suffix or ""
+        self.region = region
+        self.settle_seconds = max(0.0, float(settle_seconds))
+        self.force_polling = force_polling
+        self.configuration_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"lambdatui:s3:{bucket}:{function}"))
+        self.fired = 0  # events handed to the function (invoked, whatever the outcome)
+        self.errors = 0  # of those, the ones that failed or were throttled
+        self._known: set[str] = set()  # keys of the objects in the "bucket" (relative paths, "/")
+        self._pending: dict[str, _Pending] = {}
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._outbox: queue.Queue = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._idle = threading.Condition()
+        self._queued = 0  # events queued for dispatch and not yet invoked
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start watching; returns once the folder is being watched (changes from then on fire)."""
+        if self._threads:
+            return
+        if not any(event_matches(e, self.events) for e in FIRED_EVENTS):
+            log.warning(
+                "S3 trigger s3://%s → %s: events %s never happen to a local folder (only %s do)",
+                self.bucket, self.function, ", ".join(self.events), ", ".join(FIRED_EVENTS),
+            )
+        quiet = logging.getLogger("watchfiles.main")
+        if quiet.level == logging.NOTSET:
+            quiet.setLevel(logging.WARNING)  # not "N changes detected" on every batch
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._known = set(self._scan())
+        self._stop.clear()
+        self._ready.clear()
+        watcher = threading.Thread(target=self._watch_loop, name=f"s3-watch-{self.bucket}", daemon=True)
+        dispatcher = threading.Thread(target=self._dispatch_loop, name=f"s3-dispatch-{self.bucket}", daemon=True)
+        self._threads = [watcher, dispatcher]
+        dispatcher.start()
+        watcher.start()
+        if not self._ready.wait(timeout):
+            log.warning("S3 trigger s3://%s: watching %s took longer than %.0f s to start", self.bucket, self.folder, timeout)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._outbox.put(None)
+        for t in self._threads:
+            t.join(timeout)
+        self._threads = []
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until nothing is pending or queued for dispatch (for tests and orderly shutdown)."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._pending or self._queued:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(min(left, 0.05))
+        return True
+
+    # -- watching ----------------------------------------------------------------------------
+
+    def _rel(self, path: Path) -> str | None:
+        try:
+            rel = path.relative_to(self.folder)
+        except ValueError:
+            return None
+        key = rel.as_posix()
+        return None if key in ("", ".") else key
+
+    def _scan(self, under: Path | None = None) -> list[str]:
+        keys = []
+        base = under or self.folder
+        for root, dirs, files in os.walk(base):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            for name in files:
+                key = self._rel(Path(root) / name)
+                if key and not is_ignored(key):
+                    keys.append(key)
+        return keys
+
+    def _watch_filter(self, change, path: str) -> bool:
+        key = self._rel(Path(path))
+        return key is not None and not is_ignored(key)
+
+    def _watch_loop(self) -> None:
+        import watchfiles
+
+        tick_ms = max(20, min(100, int(self.settle_seconds * 1000 / 3) or 20))
+        first = True
+        while not self._stop.is_set():
+            try:
+                for changes in watchfiles.watch(
+                    self.folder,
+                    watch_filter=self._watch_filter,
+                    debounce=tick_ms * 2,
+                    step=min(50, tick_ms),
+                    stop_event=self._stop,
+                    rust_timeout=tick_ms,
+                    yield_on_timeout=True,
+                    raise_interrupt=False,
+                    force_polling=self.force_polling,
+                    recursive=True,
+                ):
+                    if first:
+                        # Watching now: files that appeared between the first scan and here are new.
+                        first = False
+                        now = time.monotonic()
+                        for key in self._scan():
+                            if key not in self._known:
+                                self._mark(key, now)
+                        self._ready.set()
+                    self._on_changes(changes)
+                    self._settle()
+                    if self._stop.is_set():
+                        break
+            except Exception:
+                if self._stop.is_set():
+                    break
+                log.exception("S3 trigger s3://%s: watching %s failed; retrying", self.bucket, self.folder)
+                self._ready.set()
+                self._stop.wait(1.0)
+                try:
+                    self.folder.mkdir(parents=True, exist_ok=True)
+                except OSError:
+                    pass
+
+    def _mark(self, key: str, now: float) -> None:
+        with self._idle:
+            p = self._pending.get(key)
+            if p is None:
+                self._pending[key] = _Pending(_signature(self.folder / key), now)
+            else:
+                p.last_change = now
+
+    def _on_changes(self, changes) -> None:
+        if not changes:
+            return
+        import watchfiles
+
+        now = time.monotonic()
+        for change, raw in changes:
+            path = Path(raw)
+            key = self._rel(path)
+            if key is None or is_ignored(key):
+                continue
+            if change == watchfiles.Change.deleted and key not in self._known and key not in self._pending:
+                # Not an object: a folder removed or moved away (its files are gone too, and moving
+                # reports only the folder), or a file that never settled (nothing to do).
+                for k in [k for k in self._known if k.startswith(key + "/")]:
+                    self._mark(k, now)
+                continue
+            self._mark(key, now)
+
+    def _settle(self) -> None:
+        """Fire every pending path whose state has stopped changing for settle_seconds."""
+        if not self._pending:
+            return
+        now = time.monotonic()
+        for key in list(self._pending):
+            p = self._pending[key]
+            path = self.folder / key
+            sig = _signature(path)
+            if sig != p.signature:
+                p.signature = sig
+                p.stable_since = now
+            if now - max(p.stable_since, p.last_change) < self.settle_seconds:
+                continue
+            with self._idle:
+                del self._pending[key]
+            if sig is None:
+                if path.is_dir():
+                    # A folder created or moved in: its files are objects (each settles on its own).
+                    for k in self._scan(path):
+                        if k not in self._known:
+                            self._mark(k, now)
+                    continue
+                if key in self._known:
+                    self._known.discard(key)
+                    self._emit(DELETE, key, None, None)
+                continue
+            digest = _digest(path)
+            if digest is None:
+                continue  # unreadable or gone between the stat and the read; a later event decides
+            if _signature(path) != sig:
+                self._mark(key, now)  # changed while it was read: not complete yet
+                continue
+            self._known.add(key)
+            self._emit(PUT, key, digest[0], digest[1])
+
+    def _emit(self, event_name: str, key: str, size: int | None, etag: str | None) -> None:
+        if not event_matches(event_name, self.events):
+            return
+        if not key.startswith(self.prefix) or not key.endswith(self.suffix):
+            return
+        event = s3_event(
+            self.bucket, key, event_name, size=size, etag=etag, region=self.region,
+            configuration_id=self.configuration_id,
+        )
+        with self._idle:
+            self._queued += 1
+        self._outbox.put((event_name, key, event))
+
+    # -- invoking ----------------------------------------------------------------------------
+
+    def _dispatch_loop(self) -> None:
+        while True:
+            item = self._outbox.get()
+            if item is None:
+                if self._stop.is_set():
+                    return
+                continue
+            event_name, key, event = item
+            try:
+                self._invoke(event_name, key, event)
+            finally:
+                with self._idle:
+                    self._queued -= 1
+                    self._idle.notify_all()
+
+    def _invoke(self, event_name: str, key: str, event: dict) -> None:
+        where = f"S3 trigger s3://{self.bucket}/{key} ({event_name}) → {self.function}"
+        try:
+            result = self.backend.invoke(self.function, json.dumps(event).encode())
+        except Exception as e:
+            self.fired += 1
+            self.errors += 1
+            log.error("%s: %s", where, e)
+            return
+        self.fired += 1
+        if result.status_code == 429 or result.error:
+            self.errors += 1
+            reason = (result.error or {}).get("reason") or (result.error or {}).get("type") or "throttled"
+            log.warning("%s: throttled (%s)", where, reason)
+        elif result.function_error:
+            self.errors += 1
+            log.warning("%s: function error %s: %s", where, result.error_type or result.function_error, _error_message(result.payload))
+        elif result.status_code >= 300:
+            self.errors += 1
+            log.warning("%s: status %s", where, result.status_code)
+        else:
+            log.info("%s: ok", where)
+
+
+def _error_message(payload: bytes) -> str:
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        return payload.decode("utf-8", "replace")[:200]
+    if isinstance(body, dict) and "errorMessage" in body:
+        return str(body["errorMessage"])[:200]
+    return str(body)[:200]
