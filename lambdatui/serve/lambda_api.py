@@ -508,12 +508,13 @@ class _Handler(BaseHTTPRequestHandler):
             request = Request(self.command, url.path, parse_qs(url.query), self.headers, body)
             response = api.handle(request)
         request_id = response.headers.setdefault("x-amzn-RequestId", str(uuid.uuid4()))
-        self._send(response)
+        # Logged before the answer goes out, so whoever reads the answer finds the line already there.
         log.info(
             "%s %s %d%s %d B %.1f ms %s",
             self.command, self.path, response.status, f" {response.error}" if response.error else "",
             len(response.body), (time.monotonic() - started) * 1000, request_id,
         )
+        self._send(response)
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_GET
 
