@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .main import open_backend
+from .main import UsageError, open_backend
 
 
 def run_dashboard(args) -> int:
@@ -11,9 +11,25 @@ def run_dashboard(args) -> int:
 
     config = load_config(args.config)
     backend = open_backend(args, config)  # the dashboard watches code and provisions every function
+    local = (args.backend or config.backend) == "local"
+    runner = None
     try:
-        first = next(iter(config.local.functions), None) if (args.backend or config.backend) == "local" else None
+        if getattr(args, "serve", False):
+            if not local:
+                raise UsageError("--serve runs local functions: it needs the local backend")
+            from ..serve.runner import ServeRunner
+
+            # The triggers invoke through the dashboard's own backend, so what they fire shows in its log tail.
+            runner = ServeRunner(config, backend=backend)
+            try:
+                runner.start()
+            except OSError as e:
+                raise UsageError(f"cannot listen: {e.strerror or e}") from None
+        first = next(iter(config.local.functions), None) if local else None
         LambdaTUI(backend, config, select=first).run()
     finally:
+        if runner is not None:
+            runner.backend = None  # closed below, once
+            runner.stop()
         backend.close()
     return 0

@@ -34,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"lambdatui {__version__}")
     _common(parser, top=True)
+    parser.add_argument(
+        "--serve", action="store_true",
+        help="with the dashboard: also run the Lambda API (port 3001) and the triggers, as `serve` does",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("invoke", help="invoke a function and print the response, figures and log tail")

@@ -307,3 +307,18 @@ async def test_leaving_a_function_with_unsaved_changes_asks_first(local_backend)
         await pilot.click("#yes")
         await wait_for(pilot, lambda: app._selected != "api-gateway")
         assert not app.query_one("ConfigEditor").dirty
+
+
+async def test_configuration_pane_lists_the_functions_triggers(local_backend):
+    config, backend = local_backend()
+    app = LambdaTUI(backend, config, select="api-gateway")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app._selected == "api-gateway")
+        await pilot.press("f3")
+        await pilot.pause(0.1)
+        text = str(app.query_one("#cfg-triggers").render())
+        assert "HTTP GET http://127.0.0.1:3000/items/{id} (payload 1.0)" in text
+        app.query_one(FunctionList).select("hello-world")
+        app.query_one(FunctionList)._set_selected("hello-world")
+        await wait_for(pilot, lambda: app._selected == "hello-world")
+        await wait_for(pilot, lambda: "Schedule rate(1 hour): next 20" in str(app.query_one("#cfg-triggers").render()))
