@@ -272,9 +272,13 @@ class LambdaTUI(App):
     def _trigger_lines(self, config: FunctionConfiguration | None) -> list[str]:
         if config is None or not config.triggers:
             return []
-        from ..serve.describe import trigger_lines
+        from datetime import datetime, timezone
 
-        return trigger_lines(config.triggers, state_dir=getattr(self.backend, "state_dir", None))
+        from ..serve.describe import trigger_lines
+        from .present import FIXED_EPOCH
+
+        now = datetime.fromtimestamp(FIXED_EPOCH, timezone.utc) if deterministic_enabled() else None
+        return trigger_lines(config.triggers, state_dir=getattr(self.backend, "state_dir", None), now=now)
 
     # -- invoke --------------------------------------------------------------------------------
 

@@ -318,7 +318,7 @@ async def test_configuration_pane_lists_the_functions_triggers(local_backend):
         await pilot.pause(0.1)
         text = str(app.query_one("#cfg-triggers").render())
         assert "HTTP GET http://127.0.0.1:3000/items/{id} (payload 1.0)" in text
-        app.query_one(FunctionList).select("hello-world")
-        app.query_one(FunctionList)._set_selected("hello-world")
+        app.query_one(FunctionList).table.focus()
+        await pilot.press("up")
         await wait_for(pilot, lambda: app._selected == "hello-world")
         await wait_for(pilot, lambda: "Schedule rate(1 hour): next 20" in str(app.query_one("#cfg-triggers").render()))
