@@ -83,7 +83,7 @@ def test_changes_only_the_changed_keys_lines_keeping_their_comments(sample):
     )
     # the new key goes at the end of the function's mapping, before the next function
     lines = after.splitlines()
-    assert lines[lines.index("      description: edited") - 1] == "      triggers: []"
+    assert lines[lines.index("      description: edited") - 1] == '        - {type: schedule, expression: "rate(1 hour)"}'
     assert lines[lines.index("      description: edited") + 1] == "    api-gateway:"
     for comment in comment_lines(before):
         if not comment.lstrip().startswith(("memory_size", "timeout", "reserved_concurrency")):
@@ -144,7 +144,7 @@ local:
       memory_size: 128
       triggers:
         - type: schedule   # cron
-          rate: 5 minutes
+          expression: rate(5 minutes)
 
     # the next function
     other:
@@ -191,7 +191,7 @@ def test_keys_added_after_nested_content_go_above_the_next_functions_comment(blo
     update_function_in_file(block, "block", {"timeout": 9, "description": "d"})
     after = block.read_text(encoding="utf-8")
     assert changed_lines(before, after) == (set(), {"      timeout: 9", "      description: d"})
-    assert "          rate: 5 minutes\n      timeout: 9\n      description: d\n\n    # the next function\n" in after
+    assert "          expression: rate(5 minutes)\n      timeout: 9\n      description: d\n\n    # the next function\n" in after
     assert function(block, "block").timeout == 9
 
 
