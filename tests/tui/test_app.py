@@ -322,3 +322,26 @@ async def test_configuration_pane_lists_the_functions_triggers(local_backend):
         await pilot.press("up")
         await wait_for(pilot, lambda: app._selected == "hello-world")
         await wait_for(pilot, lambda: "Schedule rate(1 hour): next 20" in str(app.query_one("#cfg-triggers").render()))
+
+
+async def test_trigger_fired_invocations_show_in_the_dashboards_log_tail(local_backend):
+    """`lambdatui --serve`: the triggers invoke through the dashboard's backend."""
+    import httpx
+
+    from lambdatui.serve.runner import ServeRunner
+
+    config, backend = local_backend()
+    runner = ServeRunner(config, backend=backend, port=0, http_port=0)
+    runner.start()
+    try:
+        app = LambdaTUI(backend, config, select="api-gateway")
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: app._selected == "api-gateway")
+            await pilot.pause(0.3)
+            url = runner.http.url_for(runner.http.routes[0]).replace("{id}", "2")
+            response = await asyncio.to_thread(httpx.get, url)
+            assert response.status_code == 200
+            await wait_for(pilot, lambda: any(line.startswith("REPORT") or "REPORT RequestId" in line for line in app.query_one(LogTail).plain_lines()))
+    finally:
+        runner.backend = None
+        runner.stop()
