@@ -204,16 +204,21 @@ class LambdaTUI(App):
 
     # -- functions -----------------------------------------------------------------------------
 
+    def _call(self, what: str, fn, *args, done=None) -> None:
+        """Run a blocking backend call (in a worker thread) and report back with a message."""
+        try:
+            value = fn(*args)
+        except BackendError as e:
+            self.post_message(BackendFailed(what, str(e)))
+        except Exception as e:  # a backend bug must not take the dashboard down
+            self.post_message(BackendFailed(what, f"{type(e).__name__}: {e}"))
+        else:
+            if done is not None:
+                self.post_message(done(value))
+
     @work(thread=True, exclusive=True, group="list")
     def load_functions(self) -> None:
-        try:
-            functions = self.backend.list_functions()
-        except BackendError as e:
-            self.post_message(BackendFailed("Listing functions", str(e)))
-        except Exception as e:  # a backend bug must not take the dashboard down
-            self.post_message(BackendFailed("Listing functions", f"{type(e).__name__}: {e}"))
-        else:
-            self.post_message(FunctionsLoaded(functions))
+        self._call("Listing functions", self.backend.list_functions, done=FunctionsLoaded)
 
     def on_functions_loaded(self, message: FunctionsLoaded) -> None:
         self._functions = {f.name: f for f in message.functions}
@@ -298,14 +303,7 @@ class LambdaTUI(App):
 
     @work(thread=True, group="invoke")
     def _invoke(self, name: str, payload: bytes) -> None:
-        try:
-            result = self.backend.invoke(name, payload)
-        except BackendError as e:
-            self.post_message(BackendFailed(f"Invoking {name}", str(e)))
-        except Exception as e:
-            self.post_message(BackendFailed(f"Invoking {name}", f"{type(e).__name__}: {e}"))
-        else:
-            self.post_message(InvocationFinished(result))
+        self._call(f"Invoking {name}", self.backend.invoke, name, payload, done=InvocationFinished)
 
     def on_invocation_finished(self, message: InvocationFinished) -> None:
         result = message.result
@@ -339,14 +337,7 @@ class LambdaTUI(App):
 
     @work(thread=True, group="save")
     def _save(self, name: str, changes: dict[str, Any]) -> None:
-        try:
-            config = self.backend.update_function(name, changes)
-        except BackendError as e:
-            self.post_message(BackendFailed(f"Saving {name}", str(e)))
-        except Exception as e:
-            self.post_message(BackendFailed(f"Saving {name}", f"{type(e).__name__}: {e}"))
-        else:
-            self.post_message(ConfigurationSaved(config))
+        self._call(f"Saving {name}", self.backend.update_function, name, changes, done=ConfigurationSaved)
 
     def on_configuration_saved(self, message: ConfigurationSaved) -> None:
         config = message.config
@@ -421,11 +412,9 @@ class LambdaTUI(App):
 
     @work(thread=True, exclusive=True, group="list")
     def _switch_aws(self, profile: str, region: str) -> None:
-        try:
+        def switch() -> list[FunctionConfiguration]:
             self.backend.switch(profile=profile, region=region)
-            functions = self.backend.list_functions()
-        except BackendError as e:
-            self.post_message(BackendFailed("Switching profile or region", str(e)))
-            return
-        self.call_from_thread(setattr, self, "sub_title", self.backend.describe())
-        self.post_message(FunctionsLoaded(functions))
+            self.call_from_thread(setattr, self, "sub_title", self.backend.describe())
+            return self.backend.list_functions()
+
+        self._call("Switching profile or region", switch, done=FunctionsLoaded)
