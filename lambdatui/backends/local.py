@@ -21,7 +21,7 @@ from ..config import (
     FunctionConfig,
     validate_changes,
 )
-from ..executor import Executor, FunctionNotFound, InvokeRequestError, LogEvent, LogStore
+from ..executor import Executor, FunctionNotFound, InvokeRequestError, LogEvent, LogStore, UnsupportedRuntime
 from ..executor.spec import InvokeResult
 from ..logfilter import compile_filter
 from .base import (
@@ -185,6 +185,8 @@ class LocalBackend(Backend):
             raise FunctionNotFoundError(str(e)) from None
         except InvokeRequestError as e:
             raise RequestError(e.message, e.error_type, e.status_code) from None
+        except UnsupportedRuntime as e:
+            raise BackendError(str(e)) from None
         finally:
             self.logs.flush()
 

@@ -27,7 +27,7 @@ from .. import logformat
 from ..pricing import billed_duration_ms, invocation_cost
 from .environment import Environment, Outcome, exit_description
 from .logstore import LogStore
-from .runtimes import RUNTIME_DIR, Launch, clear_bytecode, launch_for
+from .runtimes import RUNTIME_DIR, Launch, clear_bytecode, launch_for, spawn_error_message
 from .spec import DEFAULT_ACCOUNT_CONCURRENCY, INIT_LIMIT_S, MAX_SYNC_PAYLOAD_BYTES, FunctionSpec, InvokeResult
 
 # Lambda's own values for these (see AWS's "Defined runtime environment variables").
@@ -298,7 +298,12 @@ class Executor:
                 return None, generation, False
             pool.busy += 1
             spec = pool.spec
-        return self._new_environment(spec, "on-demand"), generation, True
+        try:
+            return self._new_environment(spec, "on-demand"), generation, True
+        except BaseException:
+            with self._lock:
+                pool.busy -= 1  # the environment never existed (e.g. the runtime's toolchain is missing)
+            raise
 
     def _release(self, pool: _Pool, env: Environment, generation: int) -> None:
         replace_provisioned = False
@@ -417,9 +422,10 @@ class Executor:
                     env.spawn()
                     init = env.wait_ready(INIT_LIMIT_S)
                 except OSError as e:
+                    # Lambda's answer when the entry point cannot be executed (a custom runtime's
+                    # bootstrap missing or not executable).
                     env.close()
-                    init = Outcome("exit", returncode=127)
-                    env.log(f"lambdatui: could not start the runtime: {e}")
+                    init = Outcome("spawn_error", body=spawn_error_message(spec, e).encode())
                 if init.kind != "ready":
                     result = self._init_failed(spec, env, request_id, init)
                     result.started_at = started_at
@@ -509,6 +515,10 @@ class Executor:
         status = "timeout" if init.kind == "timeout" else "error"
         if init.kind == "init_error":
             payload = init.body
+        elif init.kind == "spawn_error":
+            message = f"RequestId: {request_id} Error: {init.body.decode()}"
+            env.log(message)
+            payload = _error_payload(error_type, message)
         elif init.kind == "timeout":
             payload = _error_payload("Sandbox.Timedout", f"RequestId: {request_id} Error: Task timed out after {INIT_LIMIT_S:.2f} seconds")
         else:
@@ -564,6 +574,8 @@ def _error_type_of(o: Outcome) -> str:
 def _init_error_type(o: Outcome) -> str:
     if o.kind == "init_error":
         return _error_type_of(o)
+    if o.kind == "spawn_error":
+        return "Runtime.InvalidEntrypoint"
     if o.kind == "timeout":
         return "Sandbox.Timedout"
     return "Runtime.ExitError"

@@ -135,6 +135,90 @@ def launch_for(spec: FunctionSpec, cache_dir: Path) -> Launch:
         }
         # -S: no site-packages of the host, only what Lambda would have (see sdk_site_dir).
         return Launch([interpreter, "-S", str(PYTHON_BOOTSTRAP)], env, [warning] if warning else [])
+    if runtime.startswith("nodejs"):
+        major = runtime[len("nodejs"):].split(".")[0]
+        node, warning = find_node(major)
+        env = {
+            "NODE_PATH": node_path(spec, major),
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",
+        }
+        return Launch([node, str(NODE_BOOTSTRAP)], env, [warning] if warning else [])
+    if runtime.startswith("provided"):
+        # A custom runtime: Lambda runs the function's `bootstrap` (or a layer's), and AWS_EXECUTION_ENV is unset.
+        return Launch([str(custom_bootstrap(spec))], {})
     if runtime in KNOWN_RUNTIMES:
-        raise UnsupportedRuntime(f"runtime {runtime} is not supported by the local executor yet (Python runtimes are)")
+        raise UnsupportedRuntime(missing_toolchain(runtime))
     raise UnsupportedRuntime(f"unknown runtime {runtime!r}")
+
+
+NODE_BOOTSTRAP = RUNTIME_DIR / "node_bootstrap.mjs"
+
+
+@lru_cache(maxsize=None)
+def _node_version(node: str) -> str:
+    import subprocess
+
+    try:
+        return subprocess.run([node, "--version"], capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def find_node(major: str) -> tuple[str, str | None]:
+    """Node.js from PATH, and a warning when its major version is not the runtime's."""
+    node = shutil.which("node")
+    if node is None:
+        raise UnsupportedRuntime(f"nodejs{major}.x needs Node.js on PATH: `node` was not found (install Node.js {major})")
+    version = _node_version(node)
+    found = version.lstrip("v").split(".")[0]
+    if found != major:
+        return node, (
+            f"nodejs{major}.x runs under Node.js {version or '(unknown version)'} ({node}), not {major}: "
+            "behaviour specific to that version may differ on Lambda"
+        )
+    return node, None
+
+
+def node_path(spec: FunctionSpec, major: str) -> str:
+    # Lambda's NODE_PATH: each layer's nodejs/nodeNN/node_modules and nodejs/node_modules, then the task root.
+    parts: list[str] = []
+    for layer in spec.layers:
+        parts += [str(layer / "nodejs" / f"node{major}" / "node_modules"), str(layer / "nodejs" / "node_modules")]
+    parts.append(str(spec.code_dir))
+    return os.pathsep.join(parts)
+
+
+def custom_bootstrap(spec: FunctionSpec) -> Path:
+    """The function's `bootstrap`, else the first layer's, as Lambda looks in /var/task then /opt."""
+    for folder in (spec.code_dir, *spec.layers):
+        candidate = Path(folder) / "bootstrap"
+        if candidate.exists():
+            return candidate
+    return Path(spec.code_dir) / "bootstrap"
+
+
+def spawn_error_message(spec: FunctionSpec, error: OSError) -> str:
+    """What Lambda says when the entry point cannot run (Runtime.InvalidEntrypoint)."""
+    if spec.runtime.startswith("provided"):
+        if isinstance(error, FileNotFoundError):
+            places = " ".join(str(Path(p) / "bootstrap") for p in (spec.code_dir, *spec.layers))
+            return f"Couldn't find valid bootstrap(s): [{places}]"
+        if isinstance(error, PermissionError):
+            return f"fork/exec {custom_bootstrap(spec)}: permission denied"
+    return f"could not start the runtime: {error}"
+
+
+_TOOLCHAINS = {"java": ("java", "Java"), "dotnet": ("dotnet", ".NET"), "ruby": ("ruby", "Ruby")}
+
+
+def missing_toolchain(runtime: str) -> str:
+    family = re.sub(r"[\d.]+$", "", runtime)
+    command, label = _TOOLCHAINS.get(family, (family, family))
+    version = runtime[len(family):]
+    where = shutil.which(command)
+    found = f"`{command}` is at {where}, but" if where else f"`{command}` was not found, and"
+    return (
+        f"{runtime} needs {label} {version} and AWS's runtime interface client for it: {found} lambdatui "
+        f"bundles no {label} runtime client. Python, Node.js and custom (provided.*) runtimes run locally; "
+        f"a {label} function can run as a custom runtime with its own bootstrap."
+    )
