@@ -88,6 +88,7 @@ class Executor:
         watch_code: bool = False,
         host_environ: dict[str, str] | None = None,
         launcher: Callable[[FunctionSpec, Path], Launch] = launch_for,
+        init_limit_s: float = INIT_LIMIT_S,
     ) -> None:
         self.region = region
         self.account_id = account_id
@@ -98,6 +99,7 @@ class Executor:
         self.watch_code = watch_code
         self._host_environ = dict(os.environ if host_environ is None else host_environ)
         self._launcher = launcher  # how a runtime's process starts; any Runtime API client will do
+        self.init_limit_s = init_limit_s  # Lambda's 10 s for on-demand init
         self._lock = threading.Lock()
         self._pools: dict[str, _Pool] = {}
         self._stop = threading.Event()
@@ -220,7 +222,7 @@ class Executor:
             env = self._new_environment(spec, "provisioned-concurrency")
             try:
                 env.spawn()
-                outcome = env.wait_ready(INIT_LIMIT_S)
+                outcome = env.wait_ready(self.init_limit_s)
             except OSError as e:
                 env.close()
                 outcome = Outcome("exit", returncode=-1)
@@ -420,7 +422,7 @@ class Executor:
                 env.log(logformat.init_start_line(spec.runtime, self.region))
                 try:
                     env.spawn()
-                    init = env.wait_ready(INIT_LIMIT_S)
+                    init = env.wait_ready(self.init_limit_s)
                 except OSError as e:
                     # Lambda's answer when the entry point cannot be executed (a custom runtime's
                     # bootstrap missing or not executable).
@@ -520,7 +522,7 @@ class Executor:
             env.log(message)
             payload = _error_payload(error_type, message)
         elif init.kind == "timeout":
-            payload = _error_payload("Sandbox.Timedout", f"RequestId: {request_id} Error: Task timed out after {INIT_LIMIT_S:.2f} seconds")
+            payload = _error_payload("Sandbox.Timedout", f"RequestId: {request_id} Error: Task timed out after {self.init_limit_s:.2f} seconds")
         else:
             message = f"RequestId: {request_id} Error: Runtime exited with error: {exit_description(init.returncode or 0)}"
             env.log(message)
