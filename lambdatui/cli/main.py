@@ -64,6 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--after", metavar="ISO8601", help="start after this UTC time (default now)")
     p.add_argument("--count", type=int, default=5, metavar="N", help="how many fire times (default 5)")
 
+    p = sub.add_parser("cost", help="estimate a month of a function's invocations on AWS Lambda, in USD")
+    p.add_argument("--memory", type=int, required=True, metavar="MB", help="memory size, 128-10240 MB")
+    p.add_argument("--duration-ms", dest="duration_ms", type=float, required=True, metavar="MS", help="duration of one invocation (billed rounded up to the ms)")
+    p.add_argument("--invocations", type=int, required=True, metavar="N", help="invocations a month")
+    p.add_argument("--architecture", choices=("x86_64", "arm64"), default="x86_64", help="default x86_64")
+    p.add_argument("--no-free-tier", dest="no_free_tier", action="store_true", help="leave out the monthly free tier")
+    p.add_argument("--ephemeral-storage", dest="ephemeral_storage", type=int, default=512, metavar="MB", help="/tmp size, 512-10240 MB (default 512)")
+    p.add_argument("--provisioned-concurrency", dest="provisioned_concurrency", type=int, default=0, metavar="N", help="environments kept warm all month (730 h)")
+    p.add_argument("--json", action="store_true", help="the totals and the breakdown as JSON")
+
     p = sub.add_parser("send-message", help="put a message on a local SQS queue (delivered by serve)")
     p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="configuration file")
     p.add_argument("queue", help="queue name, as in an sqs trigger")
@@ -86,6 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--filter", dest="filter_pattern", metavar="PATTERN",
         help='a CloudWatch Logs filter pattern: ERROR, "exact phrase", ?ERROR ?WARN, ERROR -retry',
     )
+
+    p = sub.add_parser("stats", help="a function's invocations, errors, cold starts, durations and cost over a window")
+    _common(p)
+    p.add_argument("name", help="function name")
+    p.add_argument(
+        "--since", default="1h", metavar="WHEN",
+        help="from this long ago (30s, 10m, 2h, 1d) or an ISO 8601 time, UTC unless given (default 1h)",
+    )
+    p.add_argument("--json", action="store_true", help="the figures as one JSON object")
     return parser
 
 
@@ -108,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
             from .schedule import run_schedule
 
             return run_schedule(args)
+        if args.command == "cost":
+            from .cost import run_cost
+
+            return run_cost(args)
         if args.command == "send-message":
             from .send_message import run_send_message
 
@@ -124,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
             from .logs import run_logs
 
             return run_logs(args)
+        if args.command == "stats":
+            from .stats import run_stats
+
+            return run_stats(args)
         from .dashboard import run_dashboard
 
         return run_dashboard(args)
