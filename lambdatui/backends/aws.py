@@ -205,7 +205,14 @@ class AwsBackend(Backend):
 
     # -- invoke ------------------------------------------------------------------------------
 
-    def invoke(self, name: str, payload: bytes = b"{}", *, invocation_type: str = "RequestResponse") -> InvokeResult:
+    def invoke(
+        self,
+        name: str,
+        payload: bytes = b"{}",
+        *,
+        invocation_type: str = "RequestResponse",
+        source: str | None = None,  # AWS keeps its own records (CloudWatch): not used here
+    ) -> InvokeResult:
         if isinstance(payload, str):
             payload = payload.encode("utf-8")
         payload = payload or b"{}"

@@ -156,8 +156,18 @@ class Backend(ABC):
         """Apply changes to the fields in EDITABLE_FIELDS; validated before anything is written."""
 
     @abstractmethod
-    def invoke(self, name: str, payload: bytes = b"{}", *, invocation_type: str = "RequestResponse") -> InvokeResult:
-        """Invoke; `RequestResponse` returns the response and its figures, `Event` 202, `DryRun` 204."""
+    def invoke(
+        self,
+        name: str,
+        payload: bytes = b"{}",
+        *,
+        invocation_type: str = "RequestResponse",
+        source: str | None = None,
+    ) -> InvokeResult:
+        """Invoke; `RequestResponse` returns the response and its figures, `Event` 202, `DryRun` 204.
+
+        `source` says what asked for the invocation (console, cli, http, schedule, s3, sqs, api,
+        api-async, ...); a backend that keeps an invocation history records it, others ignore it."""
 
     @abstractmethod
     def tail_logs(

@@ -4,11 +4,17 @@ Translates between the `Backend` interface and the executor, keeps the configura
 edits (validated with the config loader's own rules, then saved to the config file, comments and
 all, by `config_writer`), and persists log lines under the state dir so `lambdatui logs` in another
 process can read them.
+
+Every invocation that runs (`invoke` is the single entry: the dashboard's, the CLI's and `serve`'s
+triggers') is recorded with its `source` in the invocation history, `<state dir>/history.db`
+(`lambdatui.history`), opened on first use; `metrics` and `history_summary` are computed from it.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
 import threading
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -23,6 +29,7 @@ from ..config import (
 )
 from ..executor import Executor, FunctionNotFound, InvokeRequestError, LogEvent, LogStore, UnsupportedRuntime
 from ..executor.spec import InvokeResult
+from ..history import DEFAULT_SOURCE, HISTORY_FILE_NAME, History
 from ..logfilter import compile_filter
 from .base import (
     Backend,
@@ -35,6 +42,8 @@ from .base import (
 )
 
 STATE_DIR_ENV_VAR = "LAMBDATUI_STATE_DIR"
+
+log = logging.getLogger("lambdatui.backends.local")
 
 
 def default_state_dir() -> Path:
@@ -66,8 +75,15 @@ class LocalBackend(Backend):
         persist_logs: bool = True,
         persist_config: bool = True,
         read_only: bool = False,
+        record_history: bool = True,
     ) -> None:
         self.read_only = read_only
+        # Whether invocations are written to the history; reading it (metrics, stats) works either way.
+        self.record_history = record_history
+        self._history: History | None = None
+        self._history_failed = False
+        self._history_lock = threading.Lock()
+        self._closed = False
         self.config = config
         # Edits are saved to config.path (when it is set) unless persist_config is False.
         self.persist_config = persist_config
@@ -86,6 +102,8 @@ class LocalBackend(Backend):
         )
         if start:
             self.executor.start(provision=provision)
+            if record_history:
+                _ = self.history  # opened now (a few ms), not on the first invocation's way back
 
     def describe(self) -> str:
         where = f" · {self.config.path}" if self.config.path else ""
@@ -169,18 +187,28 @@ class LocalBackend(Backend):
 
     # -- invoke ------------------------------------------------------------------------------
 
-    def invoke(self, name: str, payload: bytes = b"{}", *, invocation_type: str = "RequestResponse") -> InvokeResult:
+    def invoke(
+        self,
+        name: str,
+        payload: bytes = b"{}",
+        *,
+        invocation_type: str = "RequestResponse",
+        source: str | None = None,
+    ) -> InvokeResult:
         self._function(name)
+        source = source or DEFAULT_SOURCE
         if invocation_type == "DryRun":
             return InvokeResult(function=name, request_id="", status_code=204, payload=b"")
         if invocation_type == "Event":
             # Accepted now, run in the background, as Lambda's asynchronous invocation.
-            threading.Thread(target=self._invoke_quietly, args=(name, payload), daemon=True).start()
+            threading.Thread(target=self._invoke_quietly, args=(name, payload, source), daemon=True).start()
             return InvokeResult(function=name, request_id="", status_code=202, payload=b"")
         if invocation_type != "RequestResponse":
             raise InvalidParameterError(f"invocation type {invocation_type!r} is not RequestResponse, Event or DryRun")
         try:
-            return self.executor.invoke(name, payload)
+            result = self.executor.invoke(name, payload)
+            self._record(result, source)
+            return result
         except FunctionNotFound as e:
             raise FunctionNotFoundError(str(e)) from None
         except InvokeRequestError as e:
@@ -190,13 +218,63 @@ class LocalBackend(Backend):
         finally:
             self.logs.flush()
 
-    def _invoke_quietly(self, name: str, payload: bytes) -> None:
+    def _invoke_quietly(self, name: str, payload: bytes, source: str) -> None:
         try:
-            self.executor.invoke(name, payload)
+            self._record(self.executor.invoke(name, payload), source)
         except Exception:
             pass
         finally:
             self.logs.flush()
+
+    # -- history -----------------------------------------------------------------------------
+
+    @property
+    def history(self) -> History | None:
+        """The invocation history (opened on first use); None if it cannot be opened."""
+        if self._history is None and not self._history_failed and not self._closed:
+            with self._history_lock:
+                if self._history is None and not self._history_failed and not self._closed:
+                    path = self.state_dir / HISTORY_FILE_NAME
+                    try:
+                        self._history = History(path)
+                    except (OSError, sqlite3.Error) as e:
+                        self._history_failed = True  # invocations go on unrecorded
+                        log.warning("invocation history %s unavailable: %s", path, e)
+        return self._history
+
+    def _record(self, result: InvokeResult, source: str) -> None:
+        if not self.record_history:
+            return
+        f = self.config.local.functions.get(result.function)
+        history = self.history
+        if history is not None:
+            history.record(result, source, f.architecture if f is not None else "x86_64")
+
+    def _require_history(self) -> History:
+        history = self.history
+        if history is None:
+            raise BackendError(f"The invocation history ({self.state_dir / HISTORY_FILE_NAME}) is not available")
+        return history
+
+    def metrics(self, name: str, *, start: float, end: float, period: int = 60):
+        """From the invocation history; see `History.series`."""
+        self._function(name)
+        try:
+            return self._require_history().series(name, start, end, period)
+        except ValueError as e:
+            raise InvalidParameterError(str(e)) from None
+        except sqlite3.Error as e:
+            raise BackendError(f"Reading the invocation history failed: {e}") from None
+
+    def history_summary(self, name: str, since: float, until: float | None = None) -> dict[str, Any]:
+        """`History.summary` of `name` over [since, until), priced at the function's configured memory."""
+        f = self._function(name)
+        try:
+            return self._require_history().summary(
+                name, since, until, memory_size=f.memory_size, architecture=f.architecture
+            )
+        except sqlite3.Error as e:
+            raise BackendError(f"Reading the invocation history failed: {e}") from None
 
     # -- logs --------------------------------------------------------------------------------
 
@@ -241,6 +319,11 @@ class LocalBackend(Backend):
 
     def close(self) -> None:
         self.executor.close()
+        with self._history_lock:
+            self._closed = True
+            history, self._history = self._history, None
+        if history is not None:
+            history.close()  # writes what is queued
         self.logs.close()
 
 

@@ -126,7 +126,7 @@ def run_invoke(args) -> int:
     failed = False
 
     def one(_: int) -> InvokeResult:
-        r = backend.invoke(args.name, payload)
+        r = backend.invoke(args.name, payload, source="cli")
         with lock:
             results.append(r)
             if args.json:

@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass
 
 from ..backends.base import Backend, FunctionNotFoundError, RequestError
+from ..history import invoke_with_source
 
 log = logging.getLogger("lambdatui.serve")
 
@@ -158,7 +159,7 @@ class AsyncInvoker:
         """Run one attempt: (error type or None, whether a failure may be retried)."""
         event.attempt += 1
         try:
-            result = self.backend.invoke(event.name, event.payload)
+            result = invoke_with_source(self.backend, event.name, event.payload, "api-async")
         except FunctionNotFoundError:
             return "ResourceNotFoundException", False
         except RequestError as e:

@@ -46,6 +46,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..backends.base import Backend, BackendError
 from ..executor.spec import InvokeResult
+from ..history import invoke_with_source
 
 __all__ = [
     "HTTP_METHODS",
@@ -725,7 +726,7 @@ class HttpTriggerServer:
         )
         started = time.monotonic()
         try:
-            result = self.backend.invoke(route.function, json.dumps(event).encode())
+            result = invoke_with_source(self.backend, route.function, json.dumps(event).encode(), "http")
         except BackendError as e:
             # A missing function or a refused request: for API Gateway a failed integration (500).
             log.warning("%s %s → %s: %s", request.method, request.path, route.function, e)

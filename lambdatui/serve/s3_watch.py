@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import quote_plus
 
+from ..history import invoke_with_source
+
 log = logging.getLogger("lambdatui.serve")
 
 DEFAULT_EVENTS = ("s3:ObjectCreated:*", "s3:ObjectRemoved:*")
@@ -438,7 +440,7 @@ class S3Watcher:
     def _invoke(self, event_name: str, key: str, event: dict) -> None:
         where = f"S3 trigger s3://{self.bucket}/{key} ({event_name}) → {self.function}"
         try:
-            result = self.backend.invoke(self.function, json.dumps(event).encode())
+            result = invoke_with_source(self.backend, self.function, json.dumps(event).encode(), "s3")
         except Exception as e:
             self.fired += 1
             self.errors += 1

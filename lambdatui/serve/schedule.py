@@ -60,6 +60,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from ..history import invoke_with_source
+
 __all__ = [
     "CronSchedule",
     "RateSchedule",
@@ -569,7 +571,7 @@ class ScheduleRunner:
     def _fire(self, time: datetime) -> None:
         try:
             payload = self.payload_for(time)
-            result = self.backend.invoke(self.function, payload)
+            result = invoke_with_source(self.backend, self.function, payload, "schedule")
         except Exception as e:  # a schedule outlives any one failed invoke, as EventBridge's does
             self.errors += 1
             log.error("schedule %s → %s at %s: invoke failed: %s", self.rule_name, self.function, format_time(time), e)

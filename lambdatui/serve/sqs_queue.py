@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..history import invoke_with_source
+
 log = logging.getLogger("lambdatui.serve")
 
 QUEUE_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,80}")
@@ -550,7 +552,7 @@ class SqsPoller:
         where = f"SQS {self.queue} → {self.function} ({len(batch)} message{'s' if len(batch) != 1 else ''})"
         self.batches += 1
         try:
-            result = self.backend.invoke(self.function, payload)
+            result = invoke_with_source(self.backend, self.function, payload, "sqs")
         except Exception as e:
             return self._failed(batch, f"{where}: {e}")
         if result.status_code == 429 or result.error:

@@ -30,6 +30,7 @@ from .widgets.config_editor import ConfigEditor
 from .widgets.event_console import EventConsole
 from .widgets.function_list import FunctionList
 from .widgets.log_tail import LogTail
+from .widgets.monitor import MonitorPane
 
 SELECT_SETTLE_S = 0.08
 NARROW_WIDTH = 110
@@ -116,6 +117,7 @@ class LambdaTUI(App):
         Binding("f3", "show_pane('config')", "Config pane", show=False, priority=True, id="app.pane_config"),
         Binding("f4", "show_pane('logs')", "Logs", show=False, priority=True, id="app.pane_logs"),
         Binding("f5", "refresh_functions", "Refresh", show=False, priority=True, id="app.refresh"),
+        Binding("f6", "show_pane('monitor')", "Monitor", show=False, priority=True, id="app.pane_monitor"),
         Binding("f8", "next_theme", "Theme", show=False, priority=True, id="app.next_theme"),
         Binding("f9", "save_svg", "Screenshot", show=False, priority=True, id="app.screenshot"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
@@ -145,12 +147,14 @@ class LambdaTUI(App):
                 yield Tabs(
                     Tab("Invoke", id="invoke"),
                     Tab("Configuration", id="config"),
+                    Tab("Monitor", id="monitor"),
                     Tab("Logs", id="logs-tab"),
                     id="pane-tabs",
                 )
                 with ContentSwitcher(initial="console", id="panes"):
                     yield EventConsole(self.store, id="console")
                     yield ConfigEditor(id="editor")
+                    yield MonitorPane(id="monitor-pane")
                 yield LogTail(id="logs")
         yield Footer()
 
@@ -185,11 +189,11 @@ class LambdaTUI(App):
 
     @on(Tabs.TabActivated, "#pane-tabs")
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
-        pane = {"invoke": "invoke", "config": "config", "logs-tab": "logs"}[event.tab.id]
+        pane = {"invoke": "invoke", "config": "config", "monitor": "monitor", "logs-tab": "logs"}[event.tab.id]
         self._show(pane)
 
     def action_show_pane(self, pane: str) -> None:
-        tab = {"invoke": "invoke", "config": "config", "logs": "logs-tab"}[pane]
+        tab = {"invoke": "invoke", "config": "config", "monitor": "monitor", "logs": "logs-tab"}[pane]
         if pane == "logs" and not self.screen.has_class("-narrow"):
             self.query_one(LogTail).focus()
             return
@@ -199,8 +203,8 @@ class LambdaTUI(App):
     def _show(self, pane: str) -> None:
         self._pane = pane
         self.screen.set_class(pane == "logs", "-show-logs")
-        if pane in ("invoke", "config"):
-            self.query_one("#panes", ContentSwitcher).current = "console" if pane == "invoke" else "editor"
+        if pane in ("invoke", "config", "monitor"):
+            self.query_one("#panes", ContentSwitcher).current = {"invoke": "console", "config": "editor", "monitor": "monitor-pane"}[pane]
 
     # -- functions -----------------------------------------------------------------------------
 
@@ -272,6 +276,7 @@ class LambdaTUI(App):
         editor = self.query_one(ConfigEditor)
         editor.load(config, read_only=self.read_only)
         editor.set_triggers(self._trigger_lines(config))
+        self.query_one(MonitorPane).show(self.backend, name, config.memory_size if config else None)
         self.query_one(LogTail).follow(self.backend, name)
 
     def _trigger_lines(self, config: FunctionConfiguration | None) -> list[str]:
@@ -391,6 +396,7 @@ class LambdaTUI(App):
         yield SystemCommand("Show the invoke pane", "Test events and results (F2)", lambda: self.action_show_pane("invoke"))
         yield SystemCommand("Show the configuration editor", "Memory, timeout, environment… (F3)", lambda: self.action_show_pane("config"))
         yield SystemCommand("Show the log tail", "Live logs of the selected function (F4)", lambda: self.action_show_pane("logs"))
+        yield SystemCommand("Show the monitor", "Invocations, errors, durations, memory and cost (F6)", lambda: self.action_show_pane("monitor"))
         yield SystemCommand("Jump to the last invocation's logs", "Scroll the tail to its START line", self.query_one(EventConsole).action_jump_to_logs)
         yield SystemCommand("Save event", "Save the console's event beside the config", self.query_one(EventConsole).action_save_event)
         yield SystemCommand("Next theme", "Cycle dark, light and projector themes (F8)", self.action_next_theme)

@@ -1,0 +1,167 @@
+"""`lambdatui stats NAME [--since 1h] [--json]`: a function's figures over a recent window.
+
+Local: the invocation history the local backend records (`lambdatui.history`, in the state dir, so
+invocations made by other processes — `invoke`, `serve`, the dashboard — count): invocations,
+errors, throttles, cold starts, init, duration percentiles, memory, cost so far and a monthly
+projection. AWS: the totals of the function's CloudWatch metrics (`Backend.metrics`); what
+CloudWatch does not give is null in `--json` and "-" in the table. Never imports Textual.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from .logs import parse_since
+from .main import open_backend
+
+DEFAULT_SINCE = "1h"
+MAX_AWS_POINTS = 1440  # buckets asked of CloudWatch: the window's totals need no finer grain
+
+# Every summary has these keys (None where the backend cannot tell).
+SUMMARY_KEYS = (
+    "invocations",
+    "errors",
+    "throttles",
+    "cold_starts",
+    "cold_start_rate",
+    "avg_init_ms",
+    "duration_p50",
+    "duration_p90",
+    "duration_p99",
+    "memory_max_mb",
+    "memory_avg_mb",
+    "memory_size_mb",
+    "concurrent_executions",
+    "cost_usd",
+    "projected_monthly_usd",
+    "projected_monthly_usd_no_free_tier",
+    "window_seconds",
+)
+
+
+def run_stats(args) -> int:
+    from ..config import load_config
+
+    since_text = args.since if args.since is not None else DEFAULT_SINCE
+    since = parse_since(since_text)
+    now = time.time()
+    config = load_config(getattr(args, "config", None))
+    kind = getattr(args, "backend", None) or config.backend
+    if kind == "local":
+        backend = open_backend(args, config=config, start=False, watch_code=False, persist_logs=False)
+        try:
+            summary = backend.history_summary(args.name, since, now)
+        finally:
+            backend.close()
+    else:
+        backend = open_backend(args, config=config)
+        try:
+            summary = aws_summary(backend, args.name, since, now)
+        finally:
+            backend.close()
+    out: dict[str, Any] = {"function": args.name, "backend": kind, "since": _iso(since)}
+    out.update({key: summary.get(key) for key in SUMMARY_KEYS})
+    for key, value in summary.items():
+        out.setdefault(key, value)
+    if args.json:
+        print(json.dumps({k: _rounded(k, v) for k, v in out.items()}, indent=2))
+    else:
+        print(format_table(out, since_text))
+    return 0
+
+
+def aws_summary(backend, name: str, since: float, until: float) -> dict[str, Any]:
+    """The summary's keys from CloudWatch's totals over [since, until)."""
+    configuration = backend.get_function(name)  # an unknown function fails here, not with empty metrics
+    span = max(until - since, 60.0)
+    period = max(60, math.ceil(span / MAX_AWS_POINTS / 60) * 60)
+    totals = backend.metrics(name, start=since, end=until, period=period).totals()
+    invocations = int(totals["invocations"])
+    has_durations = invocations > 0
+    summary: dict[str, Any] = {key: None for key in SUMMARY_KEYS}
+    summary.update(
+        invocations=invocations,
+        errors=int(totals["errors"]),
+        throttles=int(totals["throttles"]),
+        duration_p50=totals["duration_p50"] if has_durations else None,
+        duration_p99=totals["duration_p99"] if has_durations else None,
+        concurrent_executions=int(totals["concurrent_executions"]),
+        memory_size_mb=configuration.memory_size,
+        window_seconds=until - since,
+    )
+    return summary
+
+
+# -- the table --------------------------------------------------------------------------------------
+
+
+def format_table(s: dict[str, Any], since_text: str) -> str:
+    invocations = s.get("invocations") or 0
+
+    def share(count: Any) -> str:
+        if count is None:
+            return "-"
+        if not invocations:
+            return str(count)
+        return f"{count} ({count / invocations:.1%})"
+
+    def ms(value: Any) -> str:
+        return "-" if value is None else f"{value:,.2f} ms"
+
+    def mb(value: Any) -> str:
+        return "-" if value is None else f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+    memory = "-"
+    if s.get("memory_max_mb") is not None or s.get("memory_size_mb") is not None:
+        memory = f"{mb(s.get('memory_max_mb'))} / {mb(s.get('memory_avg_mb'))} of {mb(s.get('memory_size_mb'))} MB"
+    cold = s.get("cold_starts")
+    rows = [
+        ("Invocations", str(invocations)),
+        ("Errors", share(s.get("errors"))),
+        ("Throttles", "-" if s.get("throttles") is None else str(s["throttles"])),
+        ("Cold starts", "-" if cold is None else f"{cold} ({s['cold_start_rate']:.1%})" if s.get("cold_start_rate") is not None else str(cold)),
+        ("Init (avg)", ms(s.get("avg_init_ms"))),
+        ("Duration p50", ms(s.get("duration_p50"))),
+        ("Duration p90", ms(s.get("duration_p90"))),
+        ("Duration p99", ms(s.get("duration_p99"))),
+        ("Memory max / avg", memory),
+        ("Concurrency (max)", "-" if s.get("concurrent_executions") is None else str(s["concurrent_executions"])),
+        ("Cost so far", usd(s.get("cost_usd"))),
+        ("Projected monthly", usd(s.get("projected_monthly_usd")) + (" (free tier applied)" if s.get("projected_monthly_usd") is not None else "")),
+        ("  without free tier", usd(s.get("projected_monthly_usd_no_free_tier"))),
+    ]
+    sources = s.get("by_source")
+    if sources:
+        rows.append(("Sources", ", ".join(f"{k} {v}" for k, v in sources.items())))
+    width = max(len(label) for label, _ in rows)
+    title = f"{s['function']} · {s.get('backend', '')} · since {s['since']} ({since_text})"
+    return "\n".join([title, ""] + [f"{label.ljust(width)}  {value}" for label, value in rows])
+
+
+def usd(value: Any) -> str:
+    if value is None:
+        return "-"
+    if value == 0:
+        return "$0"
+    if abs(value) < 0.01:
+        return f"${value:.10f}".rstrip("0")
+    return f"${value:,.2f}"
+
+
+def _rounded(key: str, value: Any) -> Any:
+    """Milliseconds, megabytes and rates to 3 decimals (percentiles interpolate: float noise); money as is."""
+    if isinstance(value, float) and not key.endswith("_usd"):
+        return round(value, 3 if key != "cold_start_rate" else 6)
+    return value
+
+
+def _iso(epoch: float) -> str:
+    stamp = datetime.fromtimestamp(epoch, timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S") + "Z"
+
+
+__all__ = ["run_stats", "aws_summary", "format_table", "SUMMARY_KEYS"]

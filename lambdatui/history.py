@@ -1,0 +1,559 @@
+"""Invocation history: every local invocation's figures in one SQLite file, for stats and metrics.
+
+The local backend records each invocation it runs (`LocalBackend.invoke` is the single entry, so
+the dashboard's, the CLI's and `serve`'s triggers' invocations all land here) with where it came
+from (`source`: console, cli, http, schedule, s3, sqs, api, api-async, ...). From these rows,
+`summary` answers `lambdatui stats` (counts, cold-start rate, duration percentiles, memory, cost and
+a monthly projection) and `series` the monitor pane's `FunctionMetrics`, as CloudWatch would for AWS.
+
+Storage: `<state dir>/history.db`, one table `invocations`, in WAL mode, so several processes (the
+dashboard, `serve`, one-shot `lambdatui invoke`s) can write while others read. `record` only puts
+a tuple on a queue (a few microseconds): a writer thread inserts in batches, one transaction each,
+and `flush` / `close` wait for what was queued (`close` also runs at interpreter exit). Readers
+flush first, so a process always sees its own records. Rows older than `max_age_days`, and the
+oldest beyond `max_rows`, are pruned when the writer starts and every `PRUNE_EVERY` records.
+
+Semantics, as CloudWatch's Lambda metrics: `invocations` counts invocations that ran (a throttle
+is not an invocation, it counts in `throttles`); `errors` counts function errors (unhandled
+exceptions, timeouts, crashes, init failures). Percentiles interpolate linearly between ranks (as
+numpy's default); durations are the invoke phase in ms, without init.
+"""
+
+from __future__ import annotations
+
+import atexit
+import inspect
+import logging
+import math
+import queue
+import sqlite3
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+from . import pricing
+
+if TYPE_CHECKING:  # the backends package is not needed to record or to summarise
+    from .backends.base import FunctionMetrics
+    from .executor.spec import InvokeResult
+
+log = logging.getLogger("lambdatui.history")
+
+HISTORY_FILE_NAME = "history.db"
+DEFAULT_SOURCE = "console"
+DAY_S = 86400
+MONTH_S = 30 * DAY_S  # the projection's month
+PRUNE_EVERY = 1000  # records between two prunes
+MAX_BUCKETS = 100_800  # as CloudWatch's GetMetricData: more data points in one answer is a mistake
+# An invocation runs at most 900 s (plus a 10 s init): rows this much older than a window may still
+# be running inside it, which matters for concurrency.
+LONGEST_INVOCATION_S = 960
+BUSY_TIMEOUT_S = 10.0
+FLUSH_TIMEOUT_S = 10.0
+
+_COLUMNS = (
+    "time",
+    "function",
+    "request_id",
+    "source",
+    "status_code",
+    "duration_ms",
+    "billed_duration_ms",
+    "init_duration_ms",
+    "memory_size_mb",
+    "max_memory_used_mb",
+    "cold",
+    "error_type",
+    "function_error",
+    "cost_usd",
+    "architecture",
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS invocations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time REAL NOT NULL,              -- epoch seconds: when the invoke started
+    function TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    source TEXT,                     -- console, cli, http, schedule, s3, sqs, api, api-async, ...
+    status_code INTEGER NOT NULL,    -- 429: throttled
+    duration_ms REAL,                -- NULL when the figures are unknown (no REPORT line)
+    billed_duration_ms INTEGER,
+    init_duration_ms REAL,           -- cold starts only
+    memory_size_mb INTEGER,
+    max_memory_used_mb INTEGER,
+    cold INTEGER NOT NULL DEFAULT 0,
+    error_type TEXT,
+    function_error TEXT,             -- "Unhandled" when the function failed
+    cost_usd REAL NOT NULL DEFAULT 0,
+    architecture TEXT
+);
+CREATE INDEX IF NOT EXISTS invocations_function_time ON invocations (function, time);
+CREATE INDEX IF NOT EXISTS invocations_time ON invocations (time);
+"""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One recorded invocation."""
+
+    time: float
+    function: str
+    request_id: str
+    source: str | None
+    status_code: int
+    duration_ms: float | None
+    billed_duration_ms: int | None
+    init_duration_ms: float | None
+    memory_size_mb: int | None
+    max_memory_used_mb: int | None
+    cold: bool
+    error_type: str | None
+    function_error: str | None
+    cost_usd: float
+    architecture: str | None
+
+    @property
+    def throttled(self) -> bool:
+        return self.status_code == 429
+
+    @property
+    def error(self) -> bool:
+        """A function error (Lambda's Errors metric); a throttle is not one."""
+        return not self.throttled and self.function_error is not None
+
+    @property
+    def end(self) -> float:
+        """When the invocation finished (epoch s): its start plus init and duration."""
+        return self.time + ((self.init_duration_ms or 0.0) + (self.duration_ms or 0.0)) / 1000.0
+
+
+def row_values(result: "InvokeResult", source: str | None, architecture: str = "x86_64", at: float | None = None) -> tuple:
+    """The `invocations` columns of one result, in `_COLUMNS` order."""
+    figures = getattr(result, "has_figures", True)
+    throttled = result.status_code == 429
+    error_type = result.error_type or ((result.error or {}).get("type") if result.error else None)
+    started = at if at is not None else (result.started_at or time.time())
+    known = figures and not throttled
+    return (
+        float(started),
+        result.function,
+        result.request_id or "",
+        source,
+        int(result.status_code),
+        float(result.duration_ms) if known else None,
+        int(result.billed_duration_ms) if known else None,
+        float(result.init_duration_ms) if known and result.init_duration_ms is not None else None,
+        int(result.memory_size_mb) if result.memory_size_mb else None,
+        int(result.max_memory_used_mb) if known else None,
+        1 if (result.cold_start and not throttled) else 0,
+        error_type,
+        result.function_error,
+        float(result.cost_usd or 0.0) if known else 0.0,
+        architecture,
+    )
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """The p-th percentile (0-100) of `values`, interpolating linearly between ranks; None if empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * p / 100.0
+    lo = math.floor(rank)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (rank - lo)
+
+
+def max_concurrency(intervals: Iterable[tuple[float, float]]) -> int:
+    """The largest number of [start, end) intervals open at one instant (touching ones do not overlap)."""
+    peak = 0
+    for _, count, _ in _segments(intervals):
+        peak = max(peak, count)
+    return peak
+
+
+def _segments(intervals: Iterable[tuple[float, float]]):
+    """(from, count, to): the number of open intervals over each stretch between two events."""
+    events: list[tuple[float, int]] = []
+    for start, end in intervals:
+        end = max(end, start + 1e-6)  # a run of no known length still ran, for an instant
+        events.append((start, 1))
+        events.append((end, -1))
+    events.sort()  # at equal times, ends (-1) before starts (+1)
+    count = 0
+    previous = None
+    for t, delta in events:
+        if previous is not None and t > previous and count > 0:
+            yield previous, count, t
+        count += delta
+        previous = t
+
+
+class History:
+    """The invocations recorded in `db_path`; safe to share between threads and processes."""
+
+    def __init__(self, db_path: Path, *, max_age_days: float | None = 30, max_rows: int | None = 200_000) -> None:
+        self.db_path = Path(db_path)
+        self.max_age_days = max_age_days
+        self.max_rows = max_rows
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._closed = False
+        self._close_lock = threading.Lock()
+        self._read_lock = threading.Lock()
+        self._reader: sqlite3.Connection | None = None
+        self._since_prune = 0
+        # Opened here, not in the writer, so a file that is not a database fails the constructor.
+        self._writer = self._connect()
+        with self._write_tx() as c:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    c.execute(statement)
+        self._thread = threading.Thread(target=self._write_loop, name="lambdatui-history", daemon=True)
+        self._thread.start()
+        ref = weakref.ref(self)
+        self._at_exit = lambda: (h := ref()) is not None and h.close()
+        atexit.register(self._at_exit)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def record(self, result: "InvokeResult", source: str | None, architecture: str = "x86_64") -> None:
+        """Queue one invocation for writing (returns at once; see `flush`). Dropped after `close`."""
+        if self._closed:
+            return
+        self._queue.put(row_values(result, source, architecture))
+
+    def flush(self, timeout: float = FLUSH_TIMEOUT_S) -> bool:
+        """Wait until everything queued so far is written; False if that took over `timeout`."""
+        if not self._thread.is_alive():
+            return True
+        done = threading.Event()
+        self._queue.put(done)
+        return done.wait(timeout)
+
+    def close(self) -> None:
+        """Write what is queued, stop the writer and close the file. Idempotent."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._queue.put(None)
+        self._thread.join(FLUSH_TIMEOUT_S)
+        with self._read_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+        try:
+            atexit.unregister(self._at_exit)
+        except Exception:  # pragma: no cover - interpreter shutting down
+            pass
+
+    def __enter__(self) -> "History":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def prune(self, now: float | None = None) -> int:
+        """Delete rows older than `max_age_days`, then the oldest beyond `max_rows`: how many went."""
+        self.flush()
+        with self._read_lock:
+            connection = self._reader_connection()
+            return self._prune(connection, now)
+
+    def _prune(self, connection: sqlite3.Connection, now: float | None = None) -> int:
+        now = time.time() if now is None else now
+        deleted = 0
+        with self._tx(connection) as c:
+            if self.max_age_days is not None:
+                deleted += c.execute("DELETE FROM invocations WHERE time < ?", (now - self.max_age_days * DAY_S,)).rowcount
+            if self.max_rows is not None:
+                (count,) = c.execute("SELECT count(*) FROM invocations").fetchone()
+                excess = count - self.max_rows
+                if excess > 0:
+                    deleted += c.execute(
+                        "DELETE FROM invocations WHERE id IN "
+                        "(SELECT id FROM invocations ORDER BY time, id LIMIT ?)",
+                        (excess,),
+                    ).rowcount
+        return deleted
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            str(self.db_path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across a crash of the process
+        return connection
+
+    def _write_tx(self):
+        return self._tx(self._writer)
+
+    @staticmethod
+    def _tx(connection: sqlite3.Connection):
+        return _Transaction(connection)
+
+    def _write_loop(self) -> None:
+        try:
+            self._prune(self._writer)
+        except sqlite3.Error as e:
+            log.warning("history: pruning %s failed: %s", self.db_path, e)
+        stop = False
+        while not stop:
+            item = self._queue.get()
+            rows: list[tuple] = []
+            markers: list[threading.Event] = []
+            while True:
+                if item is None:
+                    stop = True
+                elif isinstance(item, threading.Event):
+                    markers.append(item)
+                else:
+                    rows.append(item)
+                if stop or len(rows) >= 500:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            if rows:
+                self._insert(rows)
+            for marker in markers:
+                marker.set()
+        self._writer.close()
+
+    def _insert(self, rows: list[tuple]) -> None:
+        try:
+            with self._write_tx() as c:
+                c.executemany(
+                    f"INSERT INTO invocations ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
+                    rows,
+                )
+        except sqlite3.Error as e:  # history is a convenience: it never fails an invocation
+            log.warning("history: %d invocation(s) not recorded in %s: %s", len(rows), self.db_path, e)
+            return
+        self._since_prune += len(rows)
+        if self._since_prune >= PRUNE_EVERY:
+            self._since_prune = 0
+            try:
+                self._prune(self._writer)
+            except sqlite3.Error as e:
+                log.warning("history: pruning %s failed: %s", self.db_path, e)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _reader_connection(self) -> sqlite3.Connection:
+        if self._reader is None:
+            if self._closed:
+                raise sqlite3.ProgrammingError("the history is closed")
+            self._reader = self._connect()
+        return self._reader
+
+    def _select(self, where: str, params: tuple) -> list[Row]:
+        self.flush()
+        with self._read_lock:
+            cursor = self._reader_connection().execute(
+                f"SELECT {', '.join(_COLUMNS)} FROM invocations WHERE {where} ORDER BY time, id", params
+            )
+            return [_row(values) for values in cursor.fetchall()]
+
+    def query(self, function: str | None, since: float, until: float | None = None) -> list[Row]:
+        """Rows of `function` (None: every function) started in [since, until), oldest first."""
+        clauses, params = ["time >= ?"], [float(since)]
+        if until is not None:
+            clauses.append("time < ?")
+            params.append(float(until))
+        if function is not None:
+            clauses.append("function = ?")
+            params.append(function)
+        return self._select(" AND ".join(clauses), tuple(params))
+
+    def functions(self) -> list[str]:
+        """The names of the functions with recorded invocations."""
+        self.flush()
+        with self._read_lock:
+            return [r[0] for r in self._reader_connection().execute("SELECT DISTINCT function FROM invocations ORDER BY 1")]
+
+    def summary(
+        self,
+        function: str,
+        since: float,
+        until: float | None = None,
+        memory_size: int | None = None,
+        architecture: str | None = None,
+    ) -> dict[str, Any]:
+        """Figures of `function` over [since, until) (until: now); see the module docstring.
+
+        `memory_size` / `architecture` (the function's current settings) price the projection;
+        without them, those of the latest invocation in the window are used.
+        """
+        until_t = time.time() if until is None else float(until)
+        rows = self.query(function, since, until_t)
+        window = max(0.0, until_t - float(since))
+        ran = [r for r in rows if not r.throttled]
+        with_figures = [r for r in ran if r.duration_ms is not None]
+        durations = [r.duration_ms for r in with_figures]
+        cold = [r for r in ran if r.cold]
+        inits = [r.init_duration_ms for r in cold if r.init_duration_ms is not None]
+        used = [r.max_memory_used_mb for r in with_figures if r.max_memory_used_mb]
+        latest = rows[-1] if rows else None
+        size = memory_size if memory_size is not None else (latest.memory_size_mb if latest else None)
+        arch = architecture or (latest.architecture if latest and latest.architecture else "x86_64")
+        invocations = len(ran)
+        projected = projected_free = None
+        if window > 0:
+            projected, projected_free = 0.0, 0.0
+            billed = [r.billed_duration_ms for r in with_figures if r.billed_duration_ms is not None]
+            if invocations and billed and size:
+                monthly_invocations = round(invocations * MONTH_S / window)
+                average_billed = sum(billed) / len(billed)
+                projected = pricing.monthly_cost(size, average_billed, monthly_invocations, arch, free_tier=True).total_usd
+                projected_free = pricing.monthly_cost(size, average_billed, monthly_invocations, arch, free_tier=False).total_usd
+        by_source: dict[str, int] = {}
+        for r in rows:
+            by_source[r.source or "unknown"] = by_source.get(r.source or "unknown", 0) + 1
+        return {
+            "invocations": invocations,
+            "errors": sum(1 for r in ran if r.error),
+            "throttles": len(rows) - invocations,
+            "cold_starts": len(cold),
+            "cold_start_rate": len(cold) / invocations if invocations else None,
+            "avg_init_ms": sum(inits) / len(inits) if inits else None,
+            "duration_p50": percentile(durations, 50),
+            "duration_p90": percentile(durations, 90),
+            "duration_p99": percentile(durations, 99),
+            "memory_max_mb": max(used) if used else None,
+            "memory_avg_mb": sum(used) / len(used) if used else None,
+            "memory_size_mb": size,
+            "concurrent_executions": max_concurrency((r.time, r.end) for r in ran),
+            "cost_usd": sum(r.cost_usd for r in rows),
+            "projected_monthly_usd": projected,
+            "projected_monthly_usd_no_free_tier": projected_free,
+            "by_source": dict(sorted(by_source.items())),
+            "window_seconds": window,
+        }
+
+    def series(self, function: str, start: float, end: float, period: int = 60) -> "FunctionMetrics":
+        """`function`'s metrics over [start, end) in buckets of `period` s, as CloudWatch's.
+
+        The window is aligned to the period (start rounded down, end up). Every bucket has a point for
+        invocations, errors, throttles (sums, by start time) and concurrent executions (the most
+        invocations running at one instant in the bucket, from their start and init + duration);
+        the duration percentiles have points only for buckets with durations.
+        """
+        from .backends.base import FunctionMetrics, MetricSeries
+
+        if not isinstance(period, int) or isinstance(period, bool) or period < 1:
+            raise ValueError(f"the metrics period must be a whole number of seconds, not {period!r}")
+        if not end > start:
+            raise ValueError("the end of the metrics window must be after its start")
+        lo = math.floor(start / period) * period
+        hi = max(math.ceil(end / period) * period, lo + period)
+        n = (hi - lo) // period
+        if n > MAX_BUCKETS:
+            raise ValueError(f"{n} buckets of {period} s is more than {MAX_BUCKETS}: choose a longer period")
+        rows = self.query(function, lo - LONGEST_INVOCATION_S, hi)
+        invocations, errors, throttles, concurrency = [0.0] * n, [0.0] * n, [0.0] * n, [0.0] * n
+        durations: list[list[float]] = [[] for _ in range(n)]
+        window_durations: list[float] = []
+        for r in rows:
+            if r.time < lo:
+                continue
+            k = min(n - 1, int((r.time - lo) // period))
+            if r.throttled:
+                throttles[k] += 1
+                continue
+            invocations[k] += 1
+            if r.error:
+                errors[k] += 1
+            if r.duration_ms is not None:
+                durations[k].append(r.duration_ms)
+                window_durations.append(r.duration_ms)
+        for a, count, b in _segments((r.time, r.end) for r in rows if not r.throttled):
+            a, b = max(a, lo), min(b, hi)
+            if b <= a:
+                continue
+            first = int((a - lo) // period)
+            last = min(n - 1, math.ceil((b - lo) / period) - 1)
+            for k in range(first, last + 1):
+                if count > concurrency[k]:
+                    concurrency[k] = float(count)
+        stamps = [float(lo + k * period) for k in range(n)]
+
+        def full(values: list[float]) -> MetricSeries:
+            return MetricSeries(timestamps=list(stamps), values=values)
+
+        def percentiles(p: float) -> MetricSeries:
+            points = [(stamps[k], percentile(d, p)) for k, d in enumerate(durations) if d]
+            return MetricSeries(timestamps=[t for t, _ in points], values=[v for _, v in points])
+
+        return FunctionMetrics(
+            function=function,
+            start=float(lo),
+            end=float(hi),
+            period=period,
+            invocations=full(invocations),
+            errors=full(errors),
+            throttles=full(throttles),
+            duration_p50=percentiles(50),
+            duration_p99=percentiles(99),
+            concurrent_executions=full(concurrency),
+            duration_p50_window=percentile(window_durations, 50),
+            duration_p99_window=percentile(window_durations, 99),
+        )
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on an exception): a write lock taken up front."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.connection.execute("BEGIN IMMEDIATE")
+        return self.connection
+
+    def __exit__(self, kind, value, traceback) -> None:
+        self.connection.execute("ROLLBACK" if kind is not None else "COMMIT")
+
+
+def _row(values: tuple) -> Row:
+    d = dict(zip(_COLUMNS, values))
+    d["cold"] = bool(d["cold"])
+    return Row(**d)
+
+
+def invoke_with_source(backend, name: str, payload: bytes, source: str, **options):
+    """`backend.invoke(name, payload, source=source, **options)`, for callers (serve's triggers) that
+    may be handed a stand-in without the `source` keyword (every `Backend` takes it): such a one is
+    called without it."""
+    if _takes_source(type(backend)):
+        return backend.invoke(name, payload, source=source, **options)
+    return backend.invoke(name, payload, **options)
+
+
+@lru_cache(maxsize=64)
+def _takes_source(cls: type) -> bool:
+    try:
+        parameters = inspect.signature(cls.invoke).parameters.values()
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return any(p.name == "source" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+__all__ = [
+    "DEFAULT_SOURCE",
+    "HISTORY_FILE_NAME",
+    "History",
+    "Row",
+    "invoke_with_source",
+    "max_concurrency",
+    "percentile",
+    "row_values",
+]
