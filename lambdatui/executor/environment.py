@@ -23,6 +23,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
 
+from .cpu import CpuHandle, CpuLimiter
 from .http1 import Connection, ProtocolError, Request
 from .memory import ProcessMemory
 from .spec import MAX_RESPONSE_BYTES, FunctionSpec
@@ -93,6 +94,7 @@ class Environment:
         *,
         init_type: str = "on-demand",
         emit: Callable[[str, str], None],
+        cpu_limiter: "CpuLimiter | None" = None,
     ) -> None:
         self.spec = spec
         self.id = uuid.uuid4().hex
@@ -121,6 +123,8 @@ class Environment:
         self._partial: dict[str, bytes] = {"out": b"", "err": b""}
         self.proc: subprocess.Popen | None = None
         self.memory: ProcessMemory | None = None
+        self._cpu_limiter = cpu_limiter  # caps the process's CPU to its memory size (executor.cpu)
+        self.cpu: CpuHandle | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -136,6 +140,8 @@ class Environment:
             start_new_session=True,  # its own process group, so a kill takes its children too
             close_fds=True,
         )
+        if self._cpu_limiter is not None:
+            self.cpu = self._cpu_limiter.attach(self.proc.pid, self.spec.memory_size)
         self.memory = ProcessMemory(self.proc.pid)
         for name, pipe in (("out", self.proc.stdout), ("err", self.proc.stderr)):
             os.set_blocking(pipe.fileno(), False)
@@ -294,6 +300,9 @@ class Environment:
                 pass
         if self.memory is not None:
             self.memory.close()
+        if self.cpu is not None:
+            self._cpu_limiter.release(self.cpu)  # after the kill above: the cgroup is empty by now
+            self.cpu = None
 
     # -- the event loop ----------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from typing import Callable, Iterable
 
 from .. import logformat
 from ..pricing import billed_duration_ms, invocation_cost
+from .cpu import CpuLimiter, default_limiter
 from .environment import Environment, Outcome, exit_description
 from .logstore import LogStore
 from .runtimes import RUNTIME_DIR, Launch, clear_bytecode, launch_for, spawn_error_message
@@ -89,6 +90,8 @@ class Executor:
         host_environ: dict[str, str] | None = None,
         launcher: Callable[[FunctionSpec, Path], Launch] = launch_for,
         init_limit_s: float = INIT_LIMIT_S,
+        scale_cpu: bool = False,
+        cpu_limiter: CpuLimiter | None = None,
     ) -> None:
         self.region = region
         self.account_id = account_id
@@ -100,6 +103,10 @@ class Executor:
         self._host_environ = dict(os.environ if host_environ is None else host_environ)
         self._launcher = launcher  # how a runtime's process starts; any Runtime API client will do
         self.init_limit_s = init_limit_s  # Lambda's 10 s for on-demand init
+        # CPU in proportion to memory (1,769 MB = 1 vCPU) where cgroups allow: read for each new
+        # environment, so it can be switched on and off (power tuning does); see executor.cpu.
+        self.scale_cpu = scale_cpu
+        self._cpu_limiter = cpu_limiter
         self._lock = threading.Lock()
         self._pools: dict[str, _Pool] = {}
         self._stop = threading.Event()
@@ -188,6 +195,8 @@ class Executor:
                 p.idle_provisioned.clear()
         for env in envs:
             env.close()
+        if self._cpu_limiter is not None:
+            self._cpu_limiter.close()
         self.logs.flush()
 
     def __enter__(self) -> "Executor":
@@ -264,6 +273,18 @@ class Executor:
                     pool.fingerprint = fp
             self.logs.flush()
 
+    @property
+    def cpu_limiter(self) -> CpuLimiter:
+        """What caps environments' CPU when scale_cpu is on (the process's shared one unless given)."""
+        if self._cpu_limiter is None:
+            self._cpu_limiter = default_limiter()
+        return self._cpu_limiter
+
+    @property
+    def cpu_scaling_active(self) -> bool:
+        """Whether new environments get CPU in proportion to their memory (scale_cpu, and cgroups allow it)."""
+        return bool(self.scale_cpu) and self.cpu_limiter.available()
+
     def environment_counts(self, name: str) -> dict[str, int]:
         pool = self._pool(name)
         with self._lock:
@@ -336,7 +357,8 @@ class Executor:
         def emit(stream: str, message: str) -> None:
             store.append(name, stream, message)
 
-        env = Environment(spec, launch.argv, env_vars, init_type=init_type, emit=emit)
+        limiter = self.cpu_limiter if self.scale_cpu else None
+        env = Environment(spec, launch.argv, env_vars, init_type=init_type, emit=emit, cpu_limiter=limiter)
         env.warnings = launch.warnings
         return env
 

@@ -359,6 +359,18 @@ class LambdaTUI(App):
 
     # -- everywhere ----------------------------------------------------------------------------
 
+    def action_power_tune(self) -> None:
+        from .powertune_screen import PowerTuneScreen
+
+        if self._selected is None:
+            self.notify("Select a function first", severity="warning")
+            return
+        payload = self.query_one(EventConsole).event_payload()
+        if payload is None:
+            self.notify("The event is not valid JSON", severity="error")
+            return
+        self.push_screen(PowerTuneScreen(self.backend, self._selected, payload))
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self))
 
@@ -399,6 +411,7 @@ class LambdaTUI(App):
         yield SystemCommand("Show the monitor", "Invocations, errors, durations, memory and cost (F6)", lambda: self.action_show_pane("monitor"))
         yield SystemCommand("Jump to the last invocation's logs", "Scroll the tail to its START line", self.query_one(EventConsole).action_jump_to_logs)
         yield SystemCommand("Save event", "Save the console's event beside the config", self.query_one(EventConsole).action_save_event)
+        yield SystemCommand("Power-tune memory", "Run the selected function at several memory sizes: cost and speed", self.action_power_tune)
         yield SystemCommand("Next theme", "Cycle dark, light and projector themes (F8)", self.action_next_theme)
         yield SystemCommand("Save SVG screenshot", "Write the screen as an SVG file (F9)", self.action_save_svg)
         yield SystemCommand("Help: keys", "Every key and its binding id (F1)", self.action_help)

@@ -14,6 +14,7 @@ def binding_scopes(app) -> list[tuple[str, list[Binding]]]:
     from .widgets.event_console import EventConsole
     from .widgets.function_list import FunctionList
     from .widgets.log_tail import LogTail
+    from .powertune_screen import PowerTuneScreen
     from .widgets.monitor import MonitorPane
 
     def bindings(cls) -> list[Binding]:
@@ -27,6 +28,7 @@ def binding_scopes(app) -> list[tuple[str, list[Binding]]]:
         ("Environment variables", [b for b in ENV_TABLE_BINDINGS if isinstance(b, Binding) and b.id]),
         ("Log tail", bindings(LogTail)),
         ("Monitor", bindings(MonitorPane)),
+        ("Power tuning", bindings(PowerTuneScreen)),
     ]
 
 
