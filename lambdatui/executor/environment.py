@@ -244,6 +244,10 @@ class Environment:
     def _ended(self, kind: str, started: float, peak_kb: int) -> Outcome:
         return Outcome(kind, duration_ms=(time.perf_counter() - started) * 1000.0, peak_kb=max(peak_kb, self.spec.memory_size * 1024))
 
+    def exited(self) -> bool:
+        """Whether the process has ended (one waitpid(WNOHANG), cheap enough for every acquire)."""
+        return self.proc is not None and self.proc.poll() is not None
+
     def kill(self, reason: str) -> None:
         """SIGKILL the environment's whole process group and release its resources."""
         if self.killed_for is None:

@@ -311,7 +311,9 @@ class Executor:
             for stack in (pool.idle_provisioned, pool.idle):
                 while stack:
                     env, gen = stack.pop()
-                    if env.dead or gen != generation:
+                    # A runtime may exit after answering (Node's does after an uncaught exception):
+                    # Lambda then starts the next invoke in a fresh environment, and so do we.
+                    if env.dead or gen != generation or env.exited():
                         env.close()
                         continue
                     pool.busy += 1

@@ -190,3 +190,22 @@ def test_close_kills_every_environment_process(make_function, executor_factory):
         time.sleep(0.05)
     else:
         raise AssertionError("environment process still alive after close()")
+
+
+def test_a_runtime_that_exits_after_answering_gets_a_fresh_environment_next(make_function, executor_factory):
+    # The answer is posted, then the process ends (as Node's runtime does after an uncaught exception):
+    # the next invoke must start a new environment, not fail on the dead one.
+    spec = make_function(
+        """
+        import os, threading, time
+        def handler(event, context):
+            threading.Thread(target=lambda: (time.sleep(0.1), os._exit(7))).start()
+            return os.getpid()
+        """
+    )
+    ex = executor_factory(spec)
+    first = ex.invoke(spec.name)
+    time.sleep(0.5)
+    second = ex.invoke(spec.name)
+    assert second.function_error is None, second.payload
+    assert second.cold_start and json.loads(second.payload) != json.loads(first.payload)
