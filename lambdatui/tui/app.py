@@ -136,6 +136,7 @@ class LambdaTUI(App):
         self._selected: str | None = None
         self._functions: dict[str, FunctionConfiguration] = {}
         self._pending_select = None
+        self._previous_backends: list[Backend] = []
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -359,6 +360,31 @@ class LambdaTUI(App):
 
     # -- everywhere ----------------------------------------------------------------------------
 
+    def action_deploy(self) -> None:
+        from .deploy_screen import DeployScreen
+
+        if self._selected is None or self.config is None or self._selected not in self.config.local.functions:
+            self.notify("Select a local function to deploy", severity="warning")
+            return
+        name = self._selected
+
+        def opened(aws) -> None:
+            if aws is not None:
+                self.switch_backend(aws, select=name)
+
+        self.push_screen(DeployScreen(self.config, name), opened)
+
+    def switch_backend(self, backend: Backend, select: str | None = None) -> None:
+        """Show another backend in the same panes (the previous one stays open until exit)."""
+        self._previous_backends.append(self.backend)
+        self.backend = backend
+        self.read_only = bool(getattr(backend, "read_only", False))
+        self.sub_title = backend.describe()
+        self._selected = None
+        self.initial_selection = select
+        self.query_one(FunctionList).forget_selection()
+        self.load_functions()
+
     def action_power_tune(self) -> None:
         from .powertune_screen import PowerTuneScreen
 
@@ -411,6 +437,8 @@ class LambdaTUI(App):
         yield SystemCommand("Show the monitor", "Invocations, errors, durations, memory and cost (F6)", lambda: self.action_show_pane("monitor"))
         yield SystemCommand("Jump to the last invocation's logs", "Scroll the tail to its START line", self.query_one(EventConsole).action_jump_to_logs)
         yield SystemCommand("Save event", "Save the console's event beside the config", self.query_one(EventConsole).action_save_event)
+        if getattr(self.backend, "name", "") == "local" and self.config is not None:
+            yield SystemCommand("Deploy to AWS", "Package the selected function and create or update it on AWS Lambda", self.action_deploy)
         yield SystemCommand("Power-tune memory", "Run the selected function at several memory sizes: cost and speed", self.action_power_tune)
         yield SystemCommand("Next theme", "Cycle dark, light and projector themes (F8)", self.action_next_theme)
         yield SystemCommand("Save SVG screenshot", "Write the screen as an SVG file (F9)", self.action_save_svg)

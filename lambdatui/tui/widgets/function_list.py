@@ -217,6 +217,10 @@ class FunctionList(Vertical):
         if event.row_key is not None and event.row_key.value is not None:
             self._set_selected(str(event.row_key.value))
 
+    def forget_selection(self) -> None:
+        """The next list (another backend's) announces its selection even if the name is the same."""
+        self._selected = None
+
     def select(self, name: str) -> None:
         """Put the cursor back on `name` without announcing a new selection."""
         names = self._visible_names()

@@ -1,0 +1,145 @@
+"""The deploy dialog: the plan for one local function on AWS, applied only when the user says so,
+then an offer to open the function on the AWS backend in the same panes."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from ..backends.base import BackendError
+
+
+class DeployScreen(ModalScreen[object | None]):
+    """Dismisses with the AWS backend to open (after a deploy and "Open on AWS"), else None."""
+
+    DEFAULT_CSS = """
+    DeployScreen { align: center middle; }
+    DeployScreen > Vertical { width: 90%; max-width: 110; height: 85%; border: thick $primary; background: $surface; padding: 0 1; }
+    DeployScreen #deploy-title { text-style: bold; padding: 0 0 1 0; }
+    DeployScreen #deploy-plan { height: 1fr; background: $panel; padding: 0 1; }
+    DeployScreen #deploy-status { height: auto; padding: 1 0 0 0; color: $text-muted; }
+    DeployScreen #deploy-status.-error { color: $error; }
+    DeployScreen Horizontal { height: auto; align-horizontal: right; padding: 1 0 0 0; }
+    DeployScreen Button { margin-left: 2; }
+    """
+    BINDINGS = [Binding("escape", "close", "Close", id="deploy.close")]
+
+    class Progress(Message):
+        def __init__(self, text: str, error: bool = False) -> None:
+            super().__init__()
+            self.text = text
+            self.error = error
+
+    class Planned(Message):
+        def __init__(self, plan) -> None:
+            super().__init__()
+            self.plan = plan
+
+    class Applied(Message):
+        pass
+
+    def __init__(self, config, function_name: str) -> None:
+        super().__init__()
+        self.config = config
+        self.function_name = function_name
+        self.plan = None
+        self.aws = None
+        self._busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"Deploy {self.function_name} to AWS Lambda", id="deploy-title")
+            with VerticalScroll(id="deploy-plan"):
+                yield Static("Packaging and reading the deployed function…", id="deploy-plan-text", markup=False)
+            yield Static("", id="deploy-status", markup=False)
+            with Horizontal():
+                yield Button("Close", id="deploy-close")
+                yield Button("Open on AWS", id="deploy-open", disabled=True)
+                yield Button("Apply", id="deploy-apply", variant="warning", disabled=True)
+
+    def on_mount(self) -> None:
+        self._plan()
+
+    def _connect(self):
+        from ..backends.aws import AwsBackend
+
+        if self.aws is None:
+            self.aws = AwsBackend(self.config)
+        return self.aws
+
+    @work(thread=True, exclusive=True, group="deploy")
+    def _plan(self) -> None:
+        from ..deploy.plan import make_plan
+
+        try:
+            aws = self._connect()
+            function = self.config.local.functions[self.function_name]
+            plan = make_plan(aws, function, self.config, progress=lambda t: self.post_message(self.Progress(t)))
+        except (BackendError, Exception) as e:  # noqa: BLE001 - shown, never raised into the app
+            self.post_message(self.Progress(str(e).splitlines()[0] if str(e) else type(e).__name__, error=True))
+            return
+        self.post_message(self.Planned(plan))
+
+    def on_deploy_screen_planned(self, message: Planned) -> None:
+        self.plan = message.plan
+        self.query_one("#deploy-plan-text", Static).update(self.plan.render())
+        blocked = bool(self.plan.problems) or getattr(self.aws, "read_only", False)
+        nothing = self.plan.action == "unchanged"
+        self.query_one("#deploy-apply", Button).disabled = blocked or nothing
+        if getattr(self.aws, "read_only", False):
+            self._status("aws.read_only is true: deploys are refused.", error=True)
+        elif self.plan.problems:
+            self._status("Cannot deploy: " + "; ".join(self.plan.problems), error=True)
+        elif nothing:
+            self._status("Already up to date: nothing to upload or change.")
+            self.query_one("#deploy-open", Button).disabled = False
+        else:
+            self._status("Review the plan, then Apply.")
+
+    @on(Button.Pressed, "#deploy-apply")
+    def _apply_pressed(self) -> None:
+        if self.plan is None or self._busy:
+            return
+        self._busy = True
+        self.query_one("#deploy-apply", Button).disabled = True
+        self._apply()
+
+    @work(thread=True, exclusive=True, group="deploy")
+    def _apply(self) -> None:
+        from ..deploy.plan import apply_plan
+
+        try:
+            function = self.config.local.functions[self.function_name]
+            apply_plan(self.aws, self.plan, function, self.config, progress=lambda t: self.post_message(self.Progress(t)))
+        except Exception as e:  # noqa: BLE001 - shown in the dialog
+            self.post_message(self.Progress(f"Deploy failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}", error=True))
+            self._busy = False
+            return
+        self.post_message(self.Applied())
+
+    def on_deploy_screen_applied(self, message: Applied) -> None:
+        self._busy = False
+        self._status(f"Deployed {self.function_name}. Open it on the AWS backend to invoke it there.")
+        self.query_one("#deploy-open", Button).disabled = False
+
+    def on_deploy_screen_progress(self, message: Progress) -> None:
+        self._status(message.text, error=message.error)
+
+    def _status(self, text: str, error: bool = False) -> None:
+        status = self.query_one("#deploy-status", Static)
+        status.update(text)
+        status.set_class(error, "-error")
+
+    @on(Button.Pressed, "#deploy-open")
+    def _open(self) -> None:
+        self.dismiss(self.aws)
+
+    @on(Button.Pressed, "#deploy-close")
+    def action_close(self) -> None:
+        if not self._busy:
+            self.dismiss(None)
