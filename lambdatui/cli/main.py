@@ -105,6 +105,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="from this long ago (30s, 10m, 2h, 1d) or an ISO 8601 time, UTC unless given (default 1h)",
     )
     p.add_argument("--json", action="store_true", help="the figures as one JSON object")
+
+    p = sub.add_parser("deploy", help="package local functions and create or update them on AWS Lambda")
+    p.add_argument("name", nargs="?", help="function name (from local.functions)")
+    p.add_argument("--all", action="store_true", help="deploy every function under local.functions")
+    p.add_argument("--dry-run", dest="dry_run", action="store_true", help="print the plan and change nothing")
+    p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="configuration file")
+    p.add_argument("--profile", default=argparse.SUPPRESS, help="AWS profile")
+    p.add_argument("--region", default=argparse.SUPPRESS, help="AWS region")
+    p.add_argument("--endpoint-url", dest="endpoint_url", metavar="URL", default=argparse.SUPPRESS, help="AWS endpoint")
     return parser
 
 
@@ -151,6 +160,10 @@ def main(argv: list[str] | None = None) -> int:
             from .stats import run_stats
 
             return run_stats(args)
+        if args.command == "deploy":
+            from .deploy import run_deploy
+
+            return run_deploy(args)
         from .dashboard import run_dashboard
 
         return run_dashboard(args)
