@@ -27,7 +27,11 @@ class DeployScreen(ModalScreen[object | None]):
     DeployScreen Horizontal { height: auto; align-horizontal: right; padding: 1 0 0 0; }
     DeployScreen Button { margin-left: 2; }
     """
-    BINDINGS = [Binding("escape", "close", "Close", id="deploy.close")]
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="deploy.close"),
+        Binding("a", "apply", "Apply", id="deploy.apply"),
+        Binding("o", "open", "Open on AWS", id="deploy.open"),
+    ]
 
     class Progress(Message):
         def __init__(self, text: str, error: bool = False) -> None:
@@ -99,11 +103,12 @@ class DeployScreen(ModalScreen[object | None]):
             self._status("Already up to date: nothing to upload or change.")
             self.query_one("#deploy-open", Button).disabled = False
         else:
-            self._status("Review the plan, then Apply.")
+            self._status("Review the plan, then Apply (a).")
+            self.query_one("#deploy-apply", Button).focus()
 
     @on(Button.Pressed, "#deploy-apply")
-    def _apply_pressed(self) -> None:
-        if self.plan is None or self._busy:
+    def action_apply(self) -> None:
+        if self.plan is None or self._busy or self.query_one("#deploy-apply", Button).disabled:
             return
         self._busy = True
         self.query_one("#deploy-apply", Button).disabled = True
@@ -124,8 +129,9 @@ class DeployScreen(ModalScreen[object | None]):
 
     def on_deploy_screen_applied(self, message: Applied) -> None:
         self._busy = False
-        self._status(f"Deployed {self.function_name}. Open it on the AWS backend to invoke it there.")
+        self._status(f"Deployed {self.function_name}. Open it on the AWS backend to invoke it there (o).")
         self.query_one("#deploy-open", Button).disabled = False
+        self.query_one("#deploy-open", Button).focus()
 
     def on_deploy_screen_progress(self, message: Progress) -> None:
         self._status(message.text, error=message.error)
@@ -136,8 +142,9 @@ class DeployScreen(ModalScreen[object | None]):
         status.set_class(error, "-error")
 
     @on(Button.Pressed, "#deploy-open")
-    def _open(self) -> None:
-        self.dismiss(self.aws)
+    def action_open(self) -> None:
+        if not self.query_one("#deploy-open", Button).disabled:
+            self.dismiss(self.aws)
 
     @on(Button.Pressed, "#deploy-close")
     def action_close(self) -> None:

@@ -253,9 +253,9 @@ class EventConsole(Vertical):
             table.add_row(
                 time.strftime("%H:%M:%S", time.gmtime(r.started_at or time.time())),
                 status,
-                f"{r.duration_ms:.2f} ms" if r.status_code == 200 else "–",
-                "cold" if r.cold_start else "warm",
-                f"{r.max_memory_used_mb}/{r.memory_size_mb} MB",
+                f"{r.duration_ms:.2f} ms" if r.status_code == 200 and r.has_figures else "–",
+                ("cold" if r.cold_start else "warm") if r.has_figures else "–",
+                f"{r.max_memory_used_mb}/{r.memory_size_mb} MB" if r.has_figures else "–",
                 r.request_id or "–",
                 key=r.request_id or str(id(r)),
             )
