@@ -14,7 +14,6 @@ import textwrap
 import threading
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 

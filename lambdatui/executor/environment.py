@@ -20,7 +20,7 @@ import subprocess
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from .cpu import CpuHandle, CpuLimiter

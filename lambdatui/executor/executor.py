@@ -19,7 +19,6 @@ import os
 import threading
 import time
 import uuid
-from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable
 

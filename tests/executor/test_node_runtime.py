@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import textwrap
 import uuid
-from pathlib import Path
 
 import pytest
 

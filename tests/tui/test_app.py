@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 
 from lambdatui.backends.base import BackendError
 from lambdatui.tui.app import LambdaTUI

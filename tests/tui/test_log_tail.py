@@ -11,7 +11,6 @@ import time
 import warnings
 from pathlib import Path
 
-import pytest
 from textual import events
 from textual.app import App, ComposeResult
 

@@ -4,11 +4,10 @@ metrics only, windows and their periods, backends that fail, and an 80×24 termi
 from __future__ import annotations
 
 import json
-import textwrap
 import threading
-from pathlib import Path
 
 import pytest
+from conformance.conftest import write_local_config  # the conformance suite's two functions
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Sparkline, Static
@@ -23,7 +22,7 @@ from lambdatui.backends.base import (
 from lambdatui.config import parse_config
 from lambdatui.tui.widgets.monitor import NO_DATA, MonitorPane, histogram
 
-from .conftest import PY, wait_for
+from .conftest import wait_for
 
 
 class MonitorApp(App):
@@ -301,45 +300,10 @@ def test_histogram_buckets_are_log_spaced():
 # -- the local backend, with its invocation history ------------------------------------------------
 
 
-HANDLERS = {
-    "echo": """
-        def handler(event, context):
-            return {"event": event}
-        """,
-    "fails": """
-        def handler(event, context):
-            return event["action"]
-        """,
-}
-
-
-def write_local_config(root: Path) -> Path:
-    """Two functions for the local backend, as tests/conformance/conftest.py writes them."""
-    lines = ["backend: local", "local:", "  keep_warm_seconds: 600", "  functions:"]
-    for name, source in HANDLERS.items():
-        folder = root / name
-        folder.mkdir(parents=True)
-        (folder / "app.py").write_text(textwrap.dedent(source))
-        lines += [
-            f"    conf-{name}:",
-            f"      runtime: {PY}",
-            "      handler: app.handler",
-            f"      code: {name}",
-            "      memory_size: 128",
-            "      timeout: 3",
-        ]
-    path = root / "lambdatui.yaml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
 @pytest.fixture
 def local(tmp_path):
     path = write_local_config(tmp_path)
     backend = make_backend(parse_config(path.read_text(), path), state_dir=tmp_path / "state")
-    if not (hasattr(backend, "metrics") and type(backend).metrics is not Backend.metrics and hasattr(backend, "history_summary")):
-        backend.close()
-        pytest.skip("LocalBackend has no metrics/history_summary yet")
     yield backend
     backend.close()
 
