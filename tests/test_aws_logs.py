@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from aws_support import CREDENTIALS, MotoServer
+from aws_support import CREDENTIALS
 from lambdatui.backends import aws_logs
 from lambdatui.backends.aws import AwsBackend
 from lambdatui.backends.base import BackendError
@@ -23,11 +23,9 @@ GROUP = "/aws/lambda/fn"
 REQUEST = "3f1c8a52-6d1e-4b8e-9a4f-1c2d3e4f5a6b"
 
 
-@pytest.fixture(scope="module")
-def moto():
-    server = MotoServer()
-    yield server
-    server.stop()
+@pytest.fixture
+def moto(moto_server):
+    return moto_server  # the session's server (tests/conftest.py)
 
 
 @pytest.fixture

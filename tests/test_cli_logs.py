@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from aws_support import CREDENTIALS, MotoServer
+from aws_support import CREDENTIALS
 
 PY = f"python{sys.version_info.major}.{sys.version_info.minor}"
 LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})Z (.*)$")
@@ -237,11 +237,9 @@ def test_follow_reopens_a_rotated_file(tmp_path, env):
 # -- AWS backend -----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def moto():
-    server = MotoServer()
-    yield server
-    server.stop()
+@pytest.fixture
+def moto(moto_server):
+    return moto_server  # the session's server (tests/conftest.py)
 
 
 @pytest.fixture

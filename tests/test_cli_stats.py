@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from aws_support import CREDENTIALS, MotoServer
+from aws_support import CREDENTIALS
 
 PY = f"python{sys.version_info.major}.{sys.version_info.minor}"
 HANDLER = """
@@ -125,11 +125,9 @@ def test_stats_does_not_import_textual(config, env, tmp_path):
 # -- AWS backend: CloudWatch's totals ---------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def moto():
-    server = MotoServer()
-    yield server
-    server.stop()
+@pytest.fixture
+def moto(moto_server):
+    return moto_server  # the session's server (tests/conftest.py)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from polling import wait_for
 
 from lambdatui import history as history_module
 from lambdatui import pricing
@@ -409,11 +410,6 @@ def local_backend(tmp_path, **options):
     return make_backend(parse_config(path.read_text(), path), state_dir=tmp_path / "state", **options)
 
 
-def wait_for(predicate, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_local_backend_records_every_invocation_with_its_source(tmp_path):
@@ -427,7 +423,7 @@ def test_local_backend_records_every_invocation_with_its_source(tmp_path):
         assert backend.invoke("hist-echo", b"{}", invocation_type="DryRun").status_code == 204  # not an invocation
         assert backend.invoke("hist-echo", b"{}", invocation_type="Event", source="s3").status_code == 202
         history = backend.history
-        wait_for(lambda: len(history.query("hist-echo", started)) == 4)  # the event's run is recorded when it runs
+        wait_for(lambda: len(history.query("hist-echo", started)) == 4, timeout=20)  # the event's run is recorded when it runs
 
         rows = history.query("hist-echo", started)
         assert [r.source for r in rows] == ["http", "console", "schedule", "s3"]

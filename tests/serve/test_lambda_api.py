@@ -15,12 +15,12 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 import uuid
 
 import boto3
 import httpx
 import pytest
+from polling import wait_for
 from botocore.config import Config as BotoConfig
 
 from lambdatui.backends import make_backend
@@ -107,14 +107,6 @@ def client(server, aws_credentials):
     )
 
 
-def wait_for(predicate, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting")
 
 
 # -- Invoke ----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from polling import wait_for
 
 from lambdatui.cli.schedule import run_schedule
 from lambdatui.serve.schedule import (
@@ -365,12 +366,6 @@ class RecordingBackend:
         return None
 
 
-def wait_for(predicate, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.005)
 
 
 def test_runner_fires_scheduled_events_at_the_fire_times():

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from polling import wait_for
 
 from lambdatui.backends import make_backend
 from lambdatui.config import parse_config
@@ -97,14 +98,6 @@ def batches(out: Path, queue: str) -> list[list[dict]]:
     return found
 
 
-def wait_for(predicate, timeout: float = 5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    return predicate()
 
 
 @pytest.fixture

@@ -1,0 +1,17 @@
+"""Waiting for something a background thread or process will do, in tests that are not async."""
+
+from __future__ import annotations
+
+import time
+
+
+def wait_for(predicate, timeout: float = 10.0, interval: float = 0.01):
+    """The predicate's first truthy value within `timeout` seconds; AssertionError when it never comes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting")
+        time.sleep(interval)
