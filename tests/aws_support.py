@@ -65,3 +65,13 @@ class MotoServer:
 
     def stop(self) -> None:
         self._server.stop()
+
+
+def cli_credentials(env: dict, monkeypatch, tmp_path) -> None:
+    """Credentials that reach only moto, for this process's boto3 clients and for CLI subprocesses
+    run with `env`; the host's ~/.aws files are kept out of the subprocesses."""
+    for key, value in CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+        env[key] = value
+    env["AWS_CONFIG_FILE"] = str(tmp_path / "no-aws-config")
+    env["AWS_SHARED_CREDENTIALS_FILE"] = str(tmp_path / "no-aws-credentials")

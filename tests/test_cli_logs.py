@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from aws_support import CREDENTIALS
+from aws_support import cli_credentials
 
 PY = f"python{sys.version_info.major}.{sys.version_info.minor}"
 LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})Z (.*)$")
@@ -244,11 +244,7 @@ def moto(moto_server):
 
 @pytest.fixture
 def aws_env(moto, env, monkeypatch, tmp_path):
-    for key, value in CREDENTIALS.items():
-        monkeypatch.setenv(key, value)  # for this process's boto3 client
-        env[key] = value  # and the CLI's
-    env["AWS_CONFIG_FILE"] = str(tmp_path / "no-aws-config")
-    env["AWS_SHARED_CREDENTIALS_FILE"] = str(tmp_path / "no-aws-credentials")
+    cli_credentials(env, monkeypatch, tmp_path)
     moto.reset()
     logs = moto.client("logs")
     logs.create_log_group(logGroupName="/aws/lambda/remote-fn")

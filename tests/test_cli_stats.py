@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from aws_support import CREDENTIALS
+from aws_support import cli_credentials
 
 PY = f"python{sys.version_info.major}.{sys.version_info.minor}"
 HANDLER = """
@@ -132,11 +132,7 @@ def moto(moto_server):
 
 @pytest.fixture
 def aws(moto, env, monkeypatch, tmp_path):
-    for key, value in CREDENTIALS.items():
-        monkeypatch.setenv(key, value)  # for this process's boto3 clients
-        env[key] = value  # and the CLI's
-    env["AWS_CONFIG_FILE"] = str(tmp_path / "no-aws-config")
-    env["AWS_SHARED_CREDENTIALS_FILE"] = str(tmp_path / "no-aws-credentials")
+    cli_credentials(env, monkeypatch, tmp_path)
     moto.reset()
     moto.create_function("remote-fn", "def handler(event, context):\n    return 1\n", memory=1024)
     return moto
