@@ -170,7 +170,7 @@ def main() -> int:
         code = tmp / "code"
         code.mkdir()
         (code / "handler.py").write_text(HANDLER)
-        spec = FunctionSpec(name="noop", runtime=RUNTIME, handler="handler.handler", code_dir=code)
+        spec = FunctionSpec(name="noop", runtime=RUNTIME, handler="handler.handler", code=code)
         cpus = sorted(os.sched_getaffinity(0))
         pipe_ms = pipe_round_trip_ms(cfg["pipe"])
         same_ms = pipe_round_trip_ms(cfg["pipe"], (cpus[0], cpus[0]))

@@ -115,8 +115,8 @@ def main() -> int:
         (tmp / "py").mkdir()
         (tmp / "py" / "handler.py").write_text(PY_HANDLER)
         specs = [
-            FunctionSpec(name="node-noop", runtime=NODE_RUNTIME, handler="index.handler", code_dir=tmp / "node"),
-            FunctionSpec(name="py-noop", runtime=PY_RUNTIME, handler="handler.handler", code_dir=tmp / "py"),
+            FunctionSpec(name="node-noop", runtime=NODE_RUNTIME, handler="index.handler", code=tmp / "node"),
+            FunctionSpec(name="py-noop", runtime=PY_RUNTIME, handler="handler.handler", code=tmp / "py"),
         ]
         names = [s.name for s in specs]
         with Executor(specs, cache_dir=tmp / "cache", logs=LogStore()) as ex:

@@ -18,13 +18,14 @@ from typing import Any, Callable
 import yaml
 
 from .executor.runtimes import KNOWN_RUNTIMES
-from .executor.spec import (
+from .model import (
+    EDITABLE_FIELDS,
     ENV_VARS_MAX_BYTES,
     MEMORY_MAX_MB,
     MEMORY_MIN_MB,
     TIMEOUT_MAX_S,
     TIMEOUT_MIN_S,
-    FunctionSpec,
+    Function,
 )
 
 CONFIG_ENV_VAR = "LAMBDATUI_CONFIG"
@@ -73,45 +74,8 @@ class AwsSettings:
     role: str | None = None
 
 
-@dataclass
-class FunctionConfig:
-    """A function as the config file declares it (paths resolved against the file)."""
-
-    name: str
-    runtime: str = "python3.12"
-    handler: str = "app.lambda_handler"
-    code: Path = Path(".")
-    memory_size: int = 128
-    timeout: int = 3
-    architecture: str = "x86_64"
-    environment: dict[str, str] = field(default_factory=dict)
-    layers: list[Path] = field(default_factory=list)
-    reserved_concurrency: int | None = None
-    provisioned_concurrency: int = 0
-    triggers: list[dict] = field(default_factory=list)
-    description: str = ""
-    ephemeral_storage: int = 512
-    inherit_environment: list[str] = field(default_factory=list)
-    role: str | None = None
-    line: int | None = None
-
-    def to_spec(self) -> FunctionSpec:
-        return FunctionSpec(
-            name=self.name,
-            runtime=self.runtime,
-            handler=self.handler,
-            code_dir=self.code,
-            memory_size=self.memory_size,
-            timeout=self.timeout,
-            architecture=self.architecture,
-            environment=dict(self.environment),
-            layers=tuple(self.layers),
-            reserved_concurrency=self.reserved_concurrency,
-            provisioned_concurrency=self.provisioned_concurrency,
-            description=self.description,
-            ephemeral_storage=self.ephemeral_storage,
-            inherit_environment=tuple(self.inherit_environment),
-        )
+# A function as the config file declares it (paths resolved against the file): the one model.
+FunctionConfig = Function
 
 
 @dataclass
@@ -119,7 +83,7 @@ class LocalSettings:
     region: str = "us-east-1"
     account_id: str = "123456789012"
     keep_warm_seconds: float = 600
-    functions: dict[str, FunctionConfig] = field(default_factory=dict)
+    functions: dict[str, Function] = field(default_factory=dict)
 
 
 @dataclass
@@ -273,21 +237,22 @@ def _parse_local(v: "_Validator", node: yaml.Node, base: Path) -> LocalSettings:
     return s
 
 
-def _parse_function(v: "_Validator", name: str, node: yaml.Node, base: Path) -> FunctionConfig:
+def _parse_function(v: "_Validator", name: str, node: yaml.Node, base: Path) -> Function:
     prefix = f"local.functions.{name}"
     m = v.mapping(node, prefix)
     v.only_keys(m, FUNCTION_KEYS, prefix + ".")
-    f = FunctionConfig(name=name, line=node.start_mark.line + 1)
+    f: dict[str, Any] = {"name": name, "line": node.start_mark.line + 1, "environment": {}, "layers": [], "triggers": [], "inherit_environment": []}
     for key in ("runtime", "handler", "memory_size", "timeout", "architecture", "description",
                 "reserved_concurrency", "provisioned_concurrency", "ephemeral_storage", "role"):
         if key in m:
-            setattr(f, key, v.run(m[key], f"{prefix}.{key}", lambda value, k=key: validate_function_field(k, value)))
+            f[key] = (v.run(m[key], f"{prefix}.{key}", lambda value, k=key: validate_function_field(k, value)))
     if "code" not in m:
         v.fail(node, prefix, "code: is required (the folder holding the handler, relative to the config file)")
     code = v.string(m["code"], f"{prefix}.code")
-    f.code = (base / code).resolve()
-    if not f.code.is_dir():
-        v.fail(m["code"], f"{prefix}.code", f"{code!r} is not a folder (looked for {f.code})")
+    code_dir = (base / code).resolve()
+    if not code_dir.is_dir():
+        v.fail(m["code"], f"{prefix}.code", f"{code!r} is not a folder (looked for {code_dir})")
+    f["code"] = str(code_dir)
     if "environment" in m and not _is_null(m["environment"]):
         env_map = v.mapping(m["environment"], f"{prefix}.environment")
         for k, vnode in env_map.items():
@@ -296,9 +261,9 @@ def _parse_function(v: "_Validator", name: str, node: yaml.Node, base: Path) -> 
                 validate_env_key(k)
             except ValueError as e:
                 v.fail(v.key_nodes[id(env_map)][k], f"{prefix}.environment.{k}", str(e))
-            f.environment[k] = value
+            f["environment"][k] = value
         try:
-            validate_environment(f.environment)
+            validate_environment(f["environment"])
         except ValueError as e:
             v.fail(m["environment"], f"{prefix}.environment", str(e))
     if "layers" in m and not _is_null(m["layers"]):
@@ -307,22 +272,23 @@ def _parse_function(v: "_Validator", name: str, node: yaml.Node, base: Path) -> 
             layer = (base / text).resolve()
             if not layer.is_dir():
                 v.fail(lnode, f"{prefix}.layers[{i}]", f"{text!r} is not a folder (looked for {layer})")
-            f.layers.append(layer)
+            f["layers"].append(str(layer))
     if "triggers" in m and not _is_null(m["triggers"]):
         for i, tnode in enumerate(v.sequence(m["triggers"], f"{prefix}.triggers")):
-            f.triggers.append(_parse_trigger(v, tnode, f"{prefix}.triggers[{i}]", base))
+            f["triggers"].append(_parse_trigger(v, tnode, f"{prefix}.triggers[{i}]", base))
     if "inherit_environment" in m and not _is_null(m["inherit_environment"]):
         for i, inode in enumerate(v.sequence(m["inherit_environment"], f"{prefix}.inherit_environment")):
-            f.inherit_environment.append(v.string(inode, f"{prefix}.inherit_environment[{i}]"))
-    if f.reserved_concurrency is not None and f.provisioned_concurrency > f.reserved_concurrency:
+            f["inherit_environment"].append(v.string(inode, f"{prefix}.inherit_environment[{i}]"))
+    function = Function(**f)
+    if function.reserved_concurrency is not None and function.provisioned_concurrency > function.reserved_concurrency:
         v.fail(
             m.get("provisioned_concurrency", node),
             f"{prefix}.provisioned_concurrency",
-            f"{f.provisioned_concurrency} is more than reserved_concurrency ({f.reserved_concurrency})",
+            f"{function.provisioned_concurrency} is more than reserved_concurrency ({function.reserved_concurrency})",
         )
     # A handler without a dot is accepted, as Lambda accepts it: it fails at init with
     # Runtime.MalformedHandlerName, which is what the user should see.
-    return f
+    return function
 
 
 TRIGGER_KEYS = {
@@ -468,10 +434,7 @@ def validate_function_field(key: str, value: Any) -> Any:
     raise ValueError(f"unknown setting {key}")
 
 
-EDITABLE_FUNCTION_FIELDS = (
-    "memory_size", "timeout", "environment", "handler", "runtime", "architecture", "description",
-    "reserved_concurrency", "provisioned_concurrency",
-)
+EDITABLE_FUNCTION_FIELDS = EDITABLE_FIELDS
 
 
 def validate_changes(changes: dict[str, Any]) -> dict[str, Any]:

@@ -32,7 +32,7 @@ def make_function(tmp_path):
         code.mkdir()
         (code / f"{module}.py").write_text(textwrap.dedent(source))
         settings.setdefault("runtime", PY)
-        return FunctionSpec(name=name or f"fn{n}", handler=handler, code_dir=code, **settings)
+        return FunctionSpec(name=name or f"fn{n}", handler=handler, code=code, **settings)
 
     return make
 

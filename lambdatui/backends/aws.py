@@ -128,6 +128,7 @@ class AwsBackend(Backend):
             arn=c.get("FunctionArn", ""),
             code=c.get("PackageType", "Zip"),
             role=c.get("Role"),
+            ephemeral_storage=(c.get("EphemeralStorage") or {}).get("Size", 512),
             state=c.get("State") or "Active",
             last_update_status=c.get("LastUpdateStatus") or "Successful",
         )

@@ -13,9 +13,9 @@ from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from typing import Any, AsyncIterator
 
-from ..config import EDITABLE_FUNCTION_FIELDS as EDITABLE_FIELDS  # the editor's fields
 from ..executor.logstore import LogEvent
 from ..executor.spec import InvokeResult
+from ..model import EDITABLE_FIELDS, Function
 
 __all__ = [
     "Backend",
@@ -57,29 +57,8 @@ class RequestError(BackendError):
         self.status_code = status_code
 
 
-@dataclass
-class FunctionConfiguration:
-    name: str
-    runtime: str
-    handler: str
-    memory_size: int
-    timeout: int
-    architecture: str = "x86_64"
-    description: str = ""
-    environment: dict[str, str] = field(default_factory=dict)
-    layers: list[str] = field(default_factory=list)
-    reserved_concurrency: int | None = None
-    provisioned_concurrency: int = 0
-    last_modified: str | None = None  # ISO 8601, as Lambda's LastModified
-    arn: str = ""
-    code: str = ""  # a local folder, or the code's location on AWS
-    role: str | None = None
-    state: str = "Active"
-    last_update_status: str = "Successful"
-    triggers: list[dict] = field(default_factory=list)  # local event sources (config `triggers:`)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+# What a backend returns for a function: the one model, with its deployment's state filled in.
+FunctionConfiguration = Function
 
 
 @dataclass

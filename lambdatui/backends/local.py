@@ -92,7 +92,7 @@ class LocalBackend(Backend):
         local = config.local
         self.logs = LogStore(self.state_dir / "logs" if persist_logs else None)
         self.executor = Executor(
-            (f.to_spec() for f in local.functions.values()),
+            local.functions.values(),
             region=local.region,
             account_id=local.account_id,
             keep_warm_seconds=local.keep_warm_seconds,
@@ -118,24 +118,7 @@ class LocalBackend(Backend):
         return f
 
     def _configuration(self, f: FunctionConfig) -> FunctionConfiguration:
-        return FunctionConfiguration(
-            name=f.name,
-            runtime=f.runtime,
-            handler=f.handler,
-            memory_size=f.memory_size,
-            timeout=f.timeout,
-            architecture=f.architecture,
-            description=f.description,
-            environment=dict(f.environment),
-            layers=[str(p) for p in f.layers],
-            reserved_concurrency=f.reserved_concurrency,
-            provisioned_concurrency=f.provisioned_concurrency,
-            last_modified=_last_modified(f.code),
-            arn=self.executor.arn(f.name),
-            code=str(f.code),
-            role=f.role,
-            triggers=[dict(t) for t in f.triggers],
-        )
+        return replace(f, arn=self.executor.arn(f.name), last_modified=_last_modified(f.code_dir))
 
     def list_functions(self) -> list[FunctionConfiguration]:
         return [self._configuration(f) for f in self.config.local.functions.values()]
@@ -152,7 +135,7 @@ class LocalBackend(Backend):
             updated = self._validated(current, changes)
             self._save(name, current, updated, changes)
             self.config.local.functions[name] = updated
-            self.executor.update_function(updated.to_spec())
+            self.executor.update_function(updated)
             return self._configuration(updated)
 
     def _validated(self, current: FunctionConfig, changes: dict[str, Any]) -> FunctionConfig:

@@ -262,7 +262,7 @@ class Executor:
             if self.watch_code:
                 seen: dict[tuple, tuple] = {}  # functions sharing folders walk them once
                 for name, pool in pools:
-                    roots = (pool.spec.code_dir, *pool.spec.layers)
+                    roots = (pool.spec.code_dir, *pool.spec.layer_dirs)
                     if roots not in seen:
                         seen[roots] = _code_fingerprint(pool.spec)
                     fp = seen[roots]
@@ -614,7 +614,7 @@ def _trace_id() -> str:
 
 def _code_fingerprint(spec: FunctionSpec, max_files: int = 5000) -> tuple:
     newest, count = 0, 0
-    for root in (spec.code_dir, *spec.layers):
+    for root in (spec.code_dir, *spec.layer_dirs):
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames[:] = [d for d in dirnames if d not in ("__pycache__", ".git", ".venv")]
             for f in filenames:

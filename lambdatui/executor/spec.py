@@ -1,56 +1,41 @@
 """What the executor needs to know about a function, and what one invocation returns.
 
-These are plain data: the config loader builds `FunctionSpec`s, the executor returns
-`InvokeResult`s, and the backends translate both to and from their own shapes.
+`FunctionSpec` is `lambdatui.model.Function`, the one function model; the executor returns
+`InvokeResult`s, which the backends pass on as they are.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
-# Lambda's limits, from AWS's documentation (see shared/lambda-facts.md).
-MEMORY_MIN_MB, MEMORY_MAX_MB = 128, 10240
-TIMEOUT_MIN_S, TIMEOUT_MAX_S = 1, 900
-MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024  # request payload limit for synchronous invokes
-MAX_RESPONSE_BYTES = 6291556  # the figure Lambda quotes in Function.ResponseSizeTooLarge
-INIT_LIMIT_S = 10.0  # the init phase of an on-demand environment
-DEFAULT_ACCOUNT_CONCURRENCY = 1000
-ENV_VARS_MAX_BYTES = 4096
+# The function model and Lambda's limits live in the leaf module `lambdatui.model`; the executor
+# knows a function as `FunctionSpec`, the same class.
+from ..model import (
+    DEFAULT_ACCOUNT_CONCURRENCY,
+    ENV_VARS_MAX_BYTES,
+    INIT_LIMIT_S,
+    MAX_RESPONSE_BYTES,
+    MAX_SYNC_PAYLOAD_BYTES,
+    MEMORY_MAX_MB,
+    MEMORY_MIN_MB,
+    TIMEOUT_MAX_S,
+    TIMEOUT_MIN_S,
+)
+from ..model import Function as FunctionSpec
 
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    name: str
-    runtime: str
-    handler: str
-    code_dir: Path
-    memory_size: int = 128
-    timeout: int = 3
-    architecture: str = "x86_64"
-    environment: dict[str, str] = field(default_factory=dict)
-    layers: tuple[Path, ...] = ()
-    reserved_concurrency: int | None = None
-    provisioned_concurrency: int = 0
-    description: str = ""
-    ephemeral_storage: int = 512
-    # Host variables passed through by name: the only way host settings (credentials included) reach a function.
-    inherit_environment: tuple[str, ...] = ()
-
-    def runtime_identity(self) -> tuple:
-        """Everything that, when it changes, means existing environments must be retired."""
-        return (
-            self.runtime,
-            self.handler,
-            str(self.code_dir),
-            self.memory_size,
-            self.timeout,
-            self.architecture,
-            tuple(sorted(self.environment.items())),
-            tuple(str(p) for p in self.layers),
-            self.inherit_environment,
-            self.ephemeral_storage,
-        )
+__all__ = [
+    "DEFAULT_ACCOUNT_CONCURRENCY",
+    "ENV_VARS_MAX_BYTES",
+    "INIT_LIMIT_S",
+    "MAX_RESPONSE_BYTES",
+    "MAX_SYNC_PAYLOAD_BYTES",
+    "MEMORY_MAX_MB",
+    "MEMORY_MIN_MB",
+    "TIMEOUT_MAX_S",
+    "TIMEOUT_MIN_S",
+    "FunctionSpec",
+    "InvokeResult",
+]
 
 
 @dataclass

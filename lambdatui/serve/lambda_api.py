@@ -406,29 +406,15 @@ class LambdaApiServer:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
 
     def _configuration(self, f: FunctionConfiguration) -> dict[str, Any]:
-        """Lambda's FunctionConfiguration for a backend's function."""
-        c: dict[str, Any] = {
-            "FunctionName": f.name,
-            "FunctionArn": f.arn or self._arn(f.name),
-            "Runtime": f.runtime,
-            "Role": f.role or f"arn:aws:iam::{self.account_id}:role/lambdatui-local",
-            "Handler": f.handler,
-            "CodeSize": _code_size(f.code),
-            "Description": f.description or "",
-            "Timeout": f.timeout,
-            "MemorySize": f.memory_size,
-            "LastModified": f.last_modified or _now(),
-            "Version": "$LATEST",
-            "TracingConfig": {"Mode": "PassThrough"},
-            "State": f.state or "Active",
-            "LastUpdateStatus": f.last_update_status or "Successful",
-            "PackageType": "Zip",
-            "Architectures": [f.architecture or "x86_64"],
-            "EphemeralStorage": {"Size": self._ephemeral_storage(f.name)},
-            "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{f.name}"},
-        }
-        if f.environment:
-            c["Environment"] = {"Variables": dict(f.environment)}
+        """Lambda's FunctionConfiguration for a backend's function: the model's AWS view, with what
+        only a server knows (its ARNs, sizes on disk, a role for functions that name none)."""
+        c = f.to_aws()
+        c.update(
+            FunctionArn=f.arn or self._arn(f.name),
+            Role=f.role or f"arn:aws:iam::{self.account_id}:role/lambdatui-local",
+            CodeSize=_code_size(f.code),
+            LastModified=f.last_modified or _now(),
+        )
         if f.layers:
             c["Layers"] = [{"Arn": self._layer_arn(layer), "CodeSize": _code_size(layer)} for layer in f.layers]
         return c
@@ -439,9 +425,6 @@ class LambdaApiServer:
         name = re.sub(r"[^a-zA-Z0-9_-]", "-", Path(layer).name or "layer")[:140]
         return f"arn:aws:lambda:{self.region}:{self.account_id}:layer:{name}:1"
 
-    def _ephemeral_storage(self, name: str) -> int:
-        functions = getattr(getattr(getattr(self.backend, "config", None), "local", None), "functions", None) or {}
-        return getattr(functions.get(name), "ephemeral_storage", None) or 512
 
 
 def _json_body(request: Request) -> dict[str, Any]:

@@ -48,7 +48,7 @@ def custom(tmp_path: Path, source: str | None, name: str = "custom", executable:
         bootstrap = code / "bootstrap"
         bootstrap.write_text(textwrap.dedent(source))
         bootstrap.chmod(0o755 if executable else 0o644)
-    return FunctionSpec(name=name, runtime="provided.al2023", handler="function.handler", code_dir=code, **settings)
+    return FunctionSpec(name=name, runtime="provided.al2023", handler="function.handler", code=code, **settings)
 
 
 def test_bootstrap_runs_cold_then_warm_without_aws_execution_env(tmp_path, executor_factory):
@@ -136,7 +136,7 @@ def test_init_error_posted_by_the_runtime(tmp_path, executor_factory):
 def test_runtimes_without_a_local_toolchain_say_what_is_missing(tmp_path, executor_factory, runtime, words):
     code = tmp_path / "x"
     code.mkdir()
-    ex = executor_factory(FunctionSpec(name="x", runtime=runtime, handler="a.b", code_dir=code))
+    ex = executor_factory(FunctionSpec(name="x", runtime=runtime, handler="a.b", code=code))
     with pytest.raises(UnsupportedRuntime, match=words):
         ex.invoke("x")
     assert ex.environment_counts("x")["busy"] == 0  # nothing leaked

@@ -49,7 +49,7 @@ def node_function(tmp_path):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(textwrap.dedent(source))
         settings.setdefault("runtime", RUNTIME)
-        return FunctionSpec(name=f"node{n}", handler=handler, code_dir=code, **settings)
+        return FunctionSpec(name=f"node{n}", handler=handler, code=code, **settings)
 
     return make
 

@@ -85,7 +85,7 @@ def test_shell_bootstrap_with_curl_from_aws_tutorial(executor_factory, tmp_path)
     bootstrap = code / "bootstrap"
     bootstrap.write_text(CURL_BOOTSTRAP)
     bootstrap.chmod(0o755)
-    spec = FunctionSpec(name="sh-fn", runtime="provided.al2023", handler="function.handler", code_dir=code)
+    spec = FunctionSpec(name="sh-fn", runtime="provided.al2023", handler="function.handler", code=code)
     ex = executor_factory(spec, launcher=lambda s, c: Launch([str(bootstrap)], {}))
     first = ex.invoke("sh-fn", b'{"x": 1}')
     assert first.function_error is None, first.payload
@@ -127,7 +127,7 @@ def _raw_environment(tmp_path, script: str):
     code = tmp_path / "raw"
     code.mkdir(exist_ok=True)
     (code / "runtime.py").write_text(textwrap.dedent(script))
-    spec = FunctionSpec(name="raw", runtime="provided.al2023", handler="x.y", code_dir=code, timeout=5)
+    spec = FunctionSpec(name="raw", runtime="provided.al2023", handler="x.y", code=code, timeout=5)
     env = Environment(spec, [sys.executable, str(code / "runtime.py")], {"PYTHONPATH": os.path.dirname(__file__)}, emit=lambda s, m: None)
     return env
 

@@ -106,7 +106,7 @@ def clear_bytecode(spec: FunctionSpec, cache_dir: Path) -> None:
     Python trusts a .pyc whose recorded source mtime (whole seconds) and size match, so an edit
     within the same second that keeps the size would otherwise run the old code.
     """
-    for root in (spec.code_dir, *spec.layers):
+    for root in (spec.code_dir, *spec.layer_dirs):
         shutil.rmtree(bytecode_dir(cache_dir) / Path(root).resolve().relative_to("/"), ignore_errors=True)
 
 
@@ -114,7 +114,7 @@ def python_path(spec: FunctionSpec, version: str, sdk_site: Path | None) -> str:
     # Lambda's order: the task root, then each layer's python/lib/pythonX.Y/site-packages and python/,
     # then the runtime (whose SDK comes last, so a bundled boto3 wins over the runtime's).
     parts = [str(spec.code_dir)]
-    for layer in spec.layers:
+    for layer in spec.layer_dirs:
         parts += [str(layer / "python" / "lib" / f"python{version}" / "site-packages"), str(layer / "python")]
     if sdk_site is not None:
         parts.append(str(sdk_site))
@@ -182,7 +182,7 @@ def find_node(major: str) -> tuple[str, str | None]:
 def node_path(spec: FunctionSpec, major: str) -> str:
     # Lambda's NODE_PATH: each layer's nodejs/nodeNN/node_modules and nodejs/node_modules, then the task root.
     parts: list[str] = []
-    for layer in spec.layers:
+    for layer in spec.layer_dirs:
         parts += [str(layer / "nodejs" / f"node{major}" / "node_modules"), str(layer / "nodejs" / "node_modules")]
     parts.append(str(spec.code_dir))
     return os.pathsep.join(parts)
@@ -190,7 +190,7 @@ def node_path(spec: FunctionSpec, major: str) -> str:
 
 def custom_bootstrap(spec: FunctionSpec) -> Path:
     """The function's `bootstrap`, else the first layer's, as Lambda looks in /var/task then /opt."""
-    for folder in (spec.code_dir, *spec.layers):
+    for folder in (spec.code_dir, *spec.layer_dirs):
         candidate = Path(folder) / "bootstrap"
         if candidate.exists():
             return candidate
@@ -201,7 +201,7 @@ def spawn_error_message(spec: FunctionSpec, error: OSError) -> str:
     """What Lambda says when the entry point cannot run (Runtime.InvalidEntrypoint)."""
     if spec.runtime.startswith("provided"):
         if isinstance(error, FileNotFoundError):
-            places = " ".join(str(Path(p) / "bootstrap") for p in (spec.code_dir, *spec.layers))
+            places = " ".join(str(Path(p) / "bootstrap") for p in (spec.code_dir, *spec.layer_dirs))
             return f"Couldn't find valid bootstrap(s): [{places}]"
         if isinstance(error, PermissionError):
             return f"fork/exec {custom_bootstrap(spec)}: permission denied"

@@ -1,0 +1,134 @@
+"""The one function model: a Lambda function as lambdatui knows it, and Lambda's limits.
+
+`Function` is what the config loader builds from a file, what the executor runs (it is the
+executor's `FunctionSpec`), and what both backends return from `list_functions`/`get_function`
+(the backends' `FunctionConfiguration`): one dataclass under three historical names, never copied
+field by field. The settings a user writes come first; the deployment's state (ARN, last modified,
+state) follows and is filled in by a backend. Lambda's API shape is a view of it: `to_aws()`.
+
+A leaf module: the standard library only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Lambda's limits, from AWS's documentation (see shared/lambda-facts.md).
+MEMORY_MIN_MB, MEMORY_MAX_MB = 128, 10240
+TIMEOUT_MIN_S, TIMEOUT_MAX_S = 1, 900
+EPHEMERAL_MIN_MB, EPHEMERAL_MAX_MB = 512, 10240
+MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024  # request payload limit for synchronous invokes
+MAX_RESPONSE_BYTES = 6291556  # the figure Lambda quotes in Function.ResponseSizeTooLarge
+INIT_LIMIT_S = 10.0  # the init phase of an on-demand environment
+DEFAULT_ACCOUNT_CONCURRENCY = 1000
+ENV_VARS_MAX_BYTES = 4096
+
+# The settings a user edits in the dashboard (and `UpdateFunctionConfiguration` changes on AWS).
+EDITABLE_FIELDS = (
+    "memory_size", "timeout", "environment", "handler", "runtime", "architecture", "description",
+    "reserved_concurrency", "provisioned_concurrency",
+)
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function's settings and, from a backend, its deployment's state.
+
+    `code` is the folder holding the handler (locally) or the package type (on AWS); `layers` are
+    folders locally and layer version ARNs on AWS. `triggers` are `lambdatui.triggers.Trigger`s.
+    """
+
+    name: str
+    runtime: str = "python3.12"
+    handler: str = "app.lambda_handler"
+    code: str = "."
+    memory_size: int = 128
+    timeout: int = 3
+    architecture: str = "x86_64"
+    environment: dict[str, str] = field(default_factory=dict)
+    layers: tuple[str, ...] = ()
+    reserved_concurrency: int | None = None
+    provisioned_concurrency: int = 0
+    description: str = ""
+    ephemeral_storage: int = 512
+    # Host variables passed through by name: the only way host settings (credentials included) reach a function.
+    inherit_environment: tuple[str, ...] = ()
+    role: str | None = None
+    triggers: tuple[Any, ...] = ()
+    # The deployment's state, as a backend reports it.
+    arn: str = ""
+    last_modified: str | None = None  # ISO 8601, as Lambda's LastModified
+    state: str = "Active"
+    last_update_status: str = "Successful"
+    # Where the function is declared (the config file's line), for messages; not a setting.
+    line: int | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        # Accept paths and lists from callers; store one canonical, comparable form.
+        object.__setattr__(self, "code", str(self.code))
+        object.__setattr__(self, "layers", tuple(str(p) for p in self.layers))
+        object.__setattr__(self, "environment", dict(self.environment))
+        object.__setattr__(self, "inherit_environment", tuple(self.inherit_environment))
+        object.__setattr__(self, "triggers", tuple(self.triggers))
+
+    @property
+    def code_dir(self) -> Path:
+        return Path(self.code)
+
+    @property
+    def layer_dirs(self) -> tuple[Path, ...]:
+        return tuple(Path(p) for p in self.layers)
+
+    def runtime_identity(self) -> tuple[Any, ...]:
+        """Everything that, when it changes, means existing environments must be retired."""
+        return (
+            self.runtime,
+            self.handler,
+            self.code,
+            self.memory_size,
+            self.timeout,
+            self.architecture,
+            tuple(sorted(self.environment.items())),
+            self.layers,
+            self.inherit_environment,
+            self.ephemeral_storage,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON output: triggers as their dicts, the source line left out."""
+        out = asdict(self)
+        out.pop("line", None)
+        out["layers"] = list(self.layers)
+        out["inherit_environment"] = list(self.inherit_environment)
+        out["triggers"] = [t.to_dict() if hasattr(t, "to_dict") else dict(t) for t in self.triggers]
+        return out
+
+    def to_aws(self) -> dict[str, Any]:
+        """The function in the shape of Lambda's `FunctionConfiguration` (GetFunctionConfiguration)."""
+        out: dict[str, Any] = {
+            "FunctionName": self.name,
+            "FunctionArn": self.arn,
+            "Runtime": self.runtime,
+            "Role": self.role or "",
+            "Handler": self.handler,
+            "CodeSize": 0,
+            "Description": self.description,
+            "Timeout": self.timeout,
+            "MemorySize": self.memory_size,
+            "LastModified": self.last_modified,
+            "Version": "$LATEST",
+            "TracingConfig": {"Mode": "PassThrough"},
+            "State": self.state,
+            "LastUpdateStatus": self.last_update_status,
+            "PackageType": "Zip",
+            "Architectures": [self.architecture],
+            "EphemeralStorage": {"Size": self.ephemeral_storage},
+            "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{self.name}"},
+        }
+        if self.environment:
+            out["Environment"] = {"Variables": dict(self.environment)}
+        if self.layers:
+            out["Layers"] = [{"Arn": layer} for layer in self.layers]
+        return out
