@@ -35,7 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from . import pricing
+from . import figures
 
 if TYPE_CHECKING:  # the backends package is not needed to record or to summarise
     from .backends.base import FunctionMetrics
@@ -46,7 +46,6 @@ log = logging.getLogger("lambdatui.history")
 HISTORY_FILE_NAME = "history.db"
 DEFAULT_SOURCE = "console"
 DAY_S = 86400
-MONTH_S = 30 * DAY_S  # the projection's month
 PRUNE_EVERY = 1000  # records between two prunes
 MAX_BUCKETS = 100_800  # as CloudWatch's GetMetricData: more data points in one answer is a mistake
 # An invocation runs at most 900 s (plus a 10 s init): rows this much older than a window may still
@@ -134,11 +133,10 @@ class Row:
 
 def row_values(result: "InvokeResult", source: str | None, architecture: str = "x86_64", at: float | None = None) -> tuple:
     """The `invocations` columns of one result, in `_COLUMNS` order."""
-    figures = getattr(result, "has_figures", True)
     throttled = result.status_code == 429
     error_type = result.error_type or ((result.error or {}).get("type") if result.error else None)
     started = at if at is not None else (result.started_at or time.time())
-    known = figures and not throttled
+    known = result.has_figures and not throttled
     return (
         float(started),
         result.function,
@@ -156,17 +154,6 @@ def row_values(result: "InvokeResult", source: str | None, architecture: str = "
         float(result.cost_usd or 0.0) if known else 0.0,
         architecture,
     )
-
-
-def percentile(values: list[float], p: float) -> float | None:
-    """The p-th percentile (0-100) of `values`, interpolating linearly between ranks; None if empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * p / 100.0
-    lo = math.floor(rank)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (rank - lo)
 
 
 def max_concurrency(intervals: Iterable[tuple[float, float]]) -> int:
@@ -408,13 +395,9 @@ class History:
         invocations = len(ran)
         projected = projected_free = None
         if window > 0:
-            projected, projected_free = 0.0, 0.0
             billed = [r.billed_duration_ms for r in with_figures if r.billed_duration_ms is not None]
-            if invocations and billed and size:
-                monthly_invocations = round(invocations * MONTH_S / window)
-                average_billed = sum(billed) / len(billed)
-                projected = pricing.monthly_cost(size, average_billed, monthly_invocations, arch, free_tier=True).total_usd
-                projected_free = pricing.monthly_cost(size, average_billed, monthly_invocations, arch, free_tier=False).total_usd
+            average_billed = sum(billed) / len(billed) if billed else 0.0
+            projected, projected_free = figures.monthly_projection(invocations, window, average_billed, size or 0, arch)
         by_source: dict[str, int] = {}
         for r in rows:
             by_source[r.source or "unknown"] = by_source.get(r.source or "unknown", 0) + 1
@@ -425,9 +408,9 @@ class History:
             "cold_starts": len(cold),
             "cold_start_rate": len(cold) / invocations if invocations else None,
             "avg_init_ms": sum(inits) / len(inits) if inits else None,
-            "duration_p50": percentile(durations, 50),
-            "duration_p90": percentile(durations, 90),
-            "duration_p99": percentile(durations, 99),
+            "duration_p50": figures.percentile(durations, 50),
+            "duration_p90": figures.percentile(durations, 90),
+            "duration_p99": figures.percentile(durations, 99),
             "memory_max_mb": max(used) if used else None,
             "memory_avg_mb": sum(used) / len(used) if used else None,
             "memory_size_mb": size,
@@ -490,7 +473,7 @@ class History:
             return MetricSeries(timestamps=list(stamps), values=values)
 
         def percentiles(p: float) -> MetricSeries:
-            points = [(stamps[k], percentile(d, p)) for k, d in enumerate(durations) if d]
+            points = [(stamps[k], figures.percentile(d, p)) for k, d in enumerate(durations) if d]
             return MetricSeries(timestamps=[t for t, _ in points], values=[v for _, v in points])
 
         return FunctionMetrics(
@@ -504,8 +487,8 @@ class History:
             duration_p50=percentiles(50),
             duration_p99=percentiles(99),
             concurrent_executions=full(concurrency),
-            duration_p50_window=percentile(window_durations, 50),
-            duration_p99_window=percentile(window_durations, 99),
+            duration_p50_window=figures.percentile(window_durations, 50),
+            duration_p99_window=figures.percentile(window_durations, 99),
         )
 
 
@@ -554,6 +537,5 @@ __all__ = [
     "Row",
     "invoke_with_source",
     "max_concurrency",
-    "percentile",
     "row_values",
 ]

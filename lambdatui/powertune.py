@@ -4,31 +4,31 @@ The question AWS Lambda Power Tuning (the community Step Functions state machine
 of any `Backend` directly: for each memory size, set the function's memory, invoke it once to warm
 an environment up (cold starts are not what is measured, so that invoke is left out), invoke it N
 times, and collect the durations, the billed durations and what an invocation costs at that size
-(`pricing.invocation_cost`, for the function's architecture). The original memory size is put back
+(`figures.invocation_cost`, for the function's architecture). The original memory size is put back
 whatever happens: on success, on an error and on cancel (`TuneReport.restored` says it was).
 
 Lambda gives a function CPU in proportion to its memory (1,769 MB = one vCPU), which is why more
 memory can cost less: the function finishes sooner. On AWS the figures are Lambda's own. Locally
-that only holds when the executor caps each environment's CPU (`executor.cpu`, with cgroups):
-`power_tune` switches the local executor's `scale_cpu` on for the run, and the report's `note` says
-plainly whether CPU did scale on this machine. Locally the run also does not save the memory sizes
-it tries to the config file (the backend's `persist_config` is off meanwhile), so the file is never
-left at a size being tried, even if the process dies mid-run.
+that only holds when the executor caps each environment's CPU (`executor.cpu`, with cgroups): the
+backend's `power_tuning` session (part of the `Backend` contract) switches that on for the run, and
+the report's `note` says plainly whether CPU did scale on this machine. Locally the session also
+keeps the memory sizes tried out of the config file, so the file is never left at a size being
+tried, even if the process dies mid-run.
 
 Blocking, for a worker thread; imports neither Textual nor boto3.
 """
 
 from __future__ import annotations
 
-import inspect
 import statistics
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .backends.base import Backend, BackendError
-from .pricing import invocation_cost
+from .backends.base import Backend, BackendError, InvokeResult, TuningSession
+from .figures import MB_PER_VCPU, invocation_cost
+from .model import MEMORY_MAX_MB
 
 __all__ = [
     "DEFAULT_MEMORY_SIZES",
@@ -40,7 +40,6 @@ __all__ = [
 ]
 
 DEFAULT_MEMORY_SIZES = (128, 256, 512, 1024, 1536, 2048, 3008)
-MB_PER_VCPU = 1769
 RESTORE_ATTEMPTS = 3
 SOURCE = "powertune"  # what the invocation history records these invocations as
 COST_TIE = 1e-9  # costs this close (relative) are a tie: the faster size wins
@@ -137,71 +136,57 @@ def power_tune(
             return True
         return False
 
-    executor = getattr(backend, "executor", None)
-    local = executor is not None
-    scalable = local and hasattr(executor, "scale_cpu")
-    saved_scale = executor.scale_cpu if scalable else None
-    saved_persist = getattr(backend, "persist_config", None) if local else None
-
     results: list[TuneResult] = []
     failure: BaseException | None = None
     failed_at: int | None = None
     changed = False
-    cpu_scaled = not local
     restored, restore_error = True, None
+    session = backend.power_tuning(function)
+    local = session.local
+    cpu_scaled = session.cpu_scaled()
     try:
-        if scalable and not saved_scale:
-            executor.scale_cpu = True
-            _retire(executor, function)  # warm environments started uncapped
-        if saved_persist:
-            backend.persist_config = False  # sizes tried are not written to the config file
-        if local:
-            cpu_scaled = bool(getattr(executor, "cpu_scaling_active", False))
-        for memory in sizes:
-            if cancelled():
-                break
-            failed_at = memory
-            step(memory, f"Setting {function} to {memory} MB")
-            changed = True
-            backend.update_function(function, {"memory_size": memory})
-            if cancelled():
-                break
-            step(memory, f"{memory} MB: warming up")
-            _invoke(backend, function, payload)  # cold start: not measured
-            step(memory, f"{memory} MB: warmed up", count=True)
-            runs = []
-            for i in range(invocations):
+        try:
+            for memory in sizes:
                 if cancelled():
                     break
-                runs.append(_invoke(backend, function, payload))
-                step(memory, f"{memory} MB: invocation {i + 1} of {invocations}", count=True)
-            if runs:
-                vcpus = _vcpus(executor, memory) if local and cpu_scaled else None
-                results.append(_measure(memory, runs, architecture, vcpus))
-                step(memory, f"{memory} MB: measured", result=results[-1])
-            if cancelled():
-                break
-        failed_at = None
-        if local:
+                failed_at = memory
+                step(memory, f"Setting {function} to {memory} MB")
+                changed = True
+                backend.update_function(function, {"memory_size": memory})
+                if cancelled():
+                    break
+                step(memory, f"{memory} MB: warming up")
+                _invoke(backend, function, payload)  # cold start: not measured
+                step(memory, f"{memory} MB: warmed up", count=True)
+                runs = []
+                for i in range(invocations):
+                    if cancelled():
+                        break
+                    runs.append(_invoke(backend, function, payload))
+                    step(memory, f"{memory} MB: invocation {i + 1} of {invocations}", count=True)
+                if runs:
+                    vcpus = session.vcpus(memory) if cpu_scaled else None
+                    results.append(_measure(memory, runs, architecture, vcpus))
+                    step(memory, f"{memory} MB: measured", result=results[-1])
+                if cancelled():
+                    break
+            failed_at = None
             # An environment that could not be capped turns scaling off: report what really happened.
-            cpu_scaled = cpu_scaled and bool(getattr(executor, "cpu_scaling_active", False))
-    except BaseException as e:  # KeyboardInterrupt too: the restore below must still run
-        failure = e
+            cpu_scaled = cpu_scaled and session.cpu_scaled()
+        except BaseException as e:  # KeyboardInterrupt too: the restore below must still run
+            failure = e
+        finally:
+            if changed:
+                try:
+                    step(original.memory_size, f"Restoring {function} to {original.memory_size} MB")
+                except Exception:
+                    pass  # a failing progress callback must not keep the memory size from coming back
+                # Inside the session: locally the restore, like the sizes tried, is not written to the file.
+                restored, restore_error = _restore(backend, function, original.memory_size)
+        note = _note(backend, session, cpu_scaled, any(r.has_figures for r in results), results, architecture)
     finally:
-        if changed:
-            try:
-                step(original.memory_size, f"Restoring {function} to {original.memory_size} MB")
-            except Exception:
-                pass  # a failing progress callback must not keep the memory size from coming back
-            restored, restore_error = _restore(backend, function, original.memory_size)
-        if saved_persist:
-            backend.persist_config = saved_persist
-        if scalable and not saved_scale:
-            executor.scale_cpu = saved_scale
-            _retire(executor, function)  # environments started capped for the tune
-    has_figures = any(r.has_figures for r in results)
+        session.close()
     cheapest, fastest = _choose(results)
-    note = _note(backend, executor, local, cpu_scaled, has_figures, results, architecture)
     is_cancelled = state["cancelled"] and failure is None
     if is_cancelled:
         note = f"Cancelled after {len(results)} of {len(sizes)} memory sizes. " + note
@@ -220,7 +205,7 @@ def power_tune(
         note=note,
         original_memory_mb=original.memory_size,
         cancelled=is_cancelled,
-        backend=getattr(backend, "name", ""),
+        backend=backend.name,
     )
     step(None, "Cancelled" if is_cancelled else ("Stopped" if failure else "Done"))
     if failure is not None:
@@ -251,24 +236,14 @@ def _sizes(memory_sizes) -> list[int]:
     return sizes
 
 
-def _invoke(backend: Backend, function: str, payload: bytes):
-    """Invoke, marked as power tuning's (`source`) for a backend that keeps an invocation history."""
-    if _takes_source(type(backend)):
-        return backend.invoke(function, payload, source=SOURCE)
-    return backend.invoke(function, payload)
+def _invoke(backend: Backend, function: str, payload: bytes) -> InvokeResult:
+    """Invoke, marked as power tuning's (`source`) in a backend's invocation history."""
+    return backend.invoke(function, payload, source=SOURCE)
 
 
-def _takes_source(cls: type) -> bool:
-    try:
-        parameters = inspect.signature(cls.invoke).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.name == "source" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
-
-
-def _measure(memory: int, runs: list, architecture: str, vcpus: float | None) -> TuneResult:
+def _measure(memory: int, runs: list[InvokeResult], architecture: str, vcpus: float | None) -> TuneResult:
     errors = sum(1 for r in runs if r.function_error or not 200 <= r.status_code < 300)
-    figured = [r for r in runs if getattr(r, "has_figures", True) and r.status_code == 200]
+    figured = [r for r in runs if r.has_figures and r.status_code == 200]
     if not figured:
         return TuneResult(memory, len(runs), errors, None, None, None, None, vcpus)
     durations = [r.duration_ms for r in figured]
@@ -318,29 +293,13 @@ def _restore(backend: Backend, function: str, memory: int) -> tuple[bool, str | 
     return False, error
 
 
-def _retire(executor, function: str) -> None:
-    retire = getattr(executor, "retire", None)
-    if retire is None:
-        return
-    try:
-        retire(function)
-    except Exception:
-        pass
-
-
-def _vcpus(executor, memory: int) -> float | None:
-    limiter = getattr(executor, "cpu_limiter", None)
-    try:
-        return limiter.vcpus(memory) if limiter is not None else None
-    except Exception:
-        return None
-
-
-def _note(backend, executor, local: bool, cpu_scaled: bool, has_figures: bool, results, architecture: str) -> str:
-    if not local:
+def _note(
+    backend: Backend, session: TuningSession, cpu_scaled: bool, has_figures: bool, results: list[TuneResult], architecture: str
+) -> str:
+    if not session.local:
         if results and not has_figures:
             return (
-                f"The {getattr(backend, 'name', 'remote')} endpoint returned no REPORT lines (an emulator that "
+                f"The {backend.name} endpoint returned no REPORT lines (an emulator that "
                 "runs no code, such as moto, answers this way), so durations and costs are unknown."
             )
         return (
@@ -349,19 +308,16 @@ def _note(backend, executor, local: bool, cpu_scaled: bool, has_figures: bool, r
             "request included."
         )
     if cpu_scaled:
-        most = _vcpus(executor, 10240)
+        most = session.vcpus(MEMORY_MAX_MB)
         cap = ""
-        if most is not None and most < 10240 / MB_PER_VCPU - 1e-9:
+        if most is not None and most < MEMORY_MAX_MB / MB_PER_VCPU - 1e-9:
             cap = f"; this machine gives at most {_fmt_vcpus(most)}, so sizes above {most * MB_PER_VCPU:,.0f} MB run no faster here"
         return (
             f"Local run: CPU scaled to memory ({MB_PER_VCPU:,} MB = 1 vCPU) with cgroups{cap}. "
             "Durations follow Lambda's shape on this machine's CPUs, not its exact figures."
         )
-    reason = ""
-    limiter = getattr(executor, "cpu_limiter", None) if hasattr(executor, "scale_cpu") else None
-    why = getattr(limiter, "reason", "") if limiter is not None else ""
-    if why:
-        reason = f" ({why})"
+    why = session.cpu_limit_reason()
+    reason = f" ({why})" if why else ""
     return (
         f"Local run: this machine does not let lambdatui cap CPU per environment{reason}, so CPU does not "
         "scale with memory here; durations will not fall with memory as they do on Lambda, and the "

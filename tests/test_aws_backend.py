@@ -18,7 +18,7 @@ from lambdatui.backends import BackendError, FunctionNotFoundError, InvalidParam
 from lambdatui.backends.aws import AwsBackend
 from lambdatui.backends.aws_errors import AccessDeniedError, CredentialsError, EndpointError, ThrottledError
 from lambdatui.config import parse_config
-from lambdatui.pricing import invocation_cost
+from lambdatui.figures import invocation_cost
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -96,14 +96,15 @@ def test_invalid_updates_are_refused_before_any_call(changes, words):
 def test_update_waits_for_last_update_status_with_progress(monkeypatch):
     import lambdatui.backends.aws as aws
 
-    monkeypatch.setattr(aws, "UPDATE_WAIT_DELAY_S", 0)
+    monkeypatch.setattr(aws, "WAIT_DELAY_S", 0)
     backend = aws_backend("http://127.0.0.1:9")
     config = {"FunctionName": "alpha", "MemorySize": 256, "Timeout": 3}
     with Stubber(backend.lambda_client) as stub:
         stub.add_response("update_function_configuration", {}, {"FunctionName": "alpha", "MemorySize": 256})
-        stub.add_response("get_function_configuration", {**config, "LastUpdateStatus": "InProgress"}, {"FunctionName": "alpha"})
-        stub.add_response("get_function_configuration", {**config, "LastUpdateStatus": "InProgress"}, {"FunctionName": "alpha"})
-        stub.add_response("get_function_configuration", {**config, "LastUpdateStatus": "Successful"}, {"FunctionName": "alpha"})
+        # botocore's function_updated_v2 waiter polls GetFunction until LastUpdateStatus is Successful.
+        stub.add_response("get_function", {"Configuration": {**config, "LastUpdateStatus": "InProgress"}}, {"FunctionName": "alpha"})
+        stub.add_response("get_function", {"Configuration": {**config, "LastUpdateStatus": "InProgress"}}, {"FunctionName": "alpha"})
+        stub.add_response("get_function", {"Configuration": {**config, "LastUpdateStatus": "Successful"}}, {"FunctionName": "alpha"})
         stub.add_response("get_function_configuration", {**config, "LastUpdateStatus": "Successful"}, {"FunctionName": "alpha"})
         stub.add_response("get_function_concurrency", {}, {"FunctionName": "alpha"})
         stub.add_response("list_provisioned_concurrency_configs", {"ProvisionedConcurrencyConfigs": []}, {"FunctionName": "alpha"})
@@ -111,19 +112,19 @@ def test_update_waits_for_last_update_status_with_progress(monkeypatch):
         result = backend.update_function("alpha", {"memory_size": 256}, progress=seen.append)
         stub.assert_no_pending_responses()
     assert result.memory_size == 256
-    assert seen[0] == "Updating alpha…" and sum("InProgress" in s for s in seen) == 2
+    assert seen[0] == "Updating alpha…" and "LastUpdateStatus" in seen[1]
 
 
 def test_failed_update_reports_the_reason(monkeypatch):
     import lambdatui.backends.aws as aws
 
-    monkeypatch.setattr(aws, "UPDATE_WAIT_DELAY_S", 0)
+    monkeypatch.setattr(aws, "WAIT_DELAY_S", 0)
     backend = aws_backend("http://127.0.0.1:9")
     with Stubber(backend.lambda_client) as stub:
         stub.add_response("update_function_configuration", {}, {"FunctionName": "alpha", "Timeout": 9})
         stub.add_response(
-            "get_function_configuration",
-            {"FunctionName": "alpha", "LastUpdateStatus": "Failed", "LastUpdateStatusReason": "The role cannot be assumed"},
+            "get_function",
+            {"Configuration": {"FunctionName": "alpha", "LastUpdateStatus": "Failed", "LastUpdateStatusReason": "The role cannot be assumed"}},
             {"FunctionName": "alpha"},
         )
         with pytest.raises(BackendError, match="The role cannot be assumed"):

@@ -167,8 +167,10 @@ def test_aws_stats_from_cloudwatch_totals(cli, config, aws):
     s = json.loads(r.stdout)
     assert (s["backend"], s["invocations"], s["errors"], s["throttles"]) == ("aws", 10, 2, 1)
     assert (s["concurrent_executions"], s["memory_size_mb"]) == (5, 1024)
-    for key in ("cold_starts", "cold_start_rate", "avg_init_ms", "duration_p90", "memory_max_mb", "cost_usd", "projected_monthly_usd"):
+    for key in ("cold_starts", "cold_start_rate", "avg_init_ms", "duration_p90", "memory_max_mb"):
         assert s[key] is None, key  # CloudWatch's Lambda metrics do not say
+    # Cost is estimated from p50, the same way the monitor pane estimates it (summarize_metrics).
+    assert s["cost_estimated"] is True and s["cost_usd"] > 0 and s["projected_monthly_usd_no_free_tier"] > 0
 
     r = cli("stats", "remote-fn", *remote)
     assert r.returncode == 0, r.stderr
@@ -176,3 +178,30 @@ def test_aws_stats_from_cloudwatch_totals(cli, config, aws):
 
     r = cli("stats", "no-such-fn", *remote)
     assert r.returncode == 1 and "no-such-fn" in r.stderr
+
+
+def test_stats_and_the_monitor_show_the_same_projection(cli, config, env, monkeypatch):
+    """One home for figures: `lambdatui stats` and the monitor pane both price the window through
+    `Backend.summary` / `lambdatui.figures` (AWS's 730-hour month), so they agree to the cent."""
+    from lambdatui.backends.local import LocalBackend
+    from lambdatui.config import load_config
+    from lambdatui.tui.widgets.monitor import fetch_monitor_data, figures
+
+    for _ in range(3):
+        r = cli("invoke", "stats-fn", "--config", config)
+        assert r.returncode == 0, r.stderr
+    r = cli("stats", "stats-fn", "--config", config, "--since", "1h", "--json")
+    assert r.returncode == 0, r.stderr
+    printed = json.loads(r.stdout)
+
+    monkeypatch.setenv("LAMBDATUI_STATE_DIR", env["LAMBDATUI_STATE_DIR"])
+    backend = LocalBackend(load_config(config), start=False, watch_code=False, persist_logs=False)
+    try:
+        shown = figures(fetch_monitor_data(backend, "stats-fn", "1h", memory_size=512))
+    finally:
+        backend.close()
+    assert printed["invocations"] == shown.ran == 3
+    assert printed["projected_monthly_usd_no_free_tier"] > 0
+    assert shown.monthly_no_free_tier == pytest.approx(printed["projected_monthly_usd_no_free_tier"], rel=1e-9)
+    assert shown.monthly == pytest.approx(printed["projected_monthly_usd"], abs=1e-12)
+    assert shown.cost == pytest.approx(printed["cost_usd"], rel=1e-9)

@@ -10,6 +10,8 @@ import textwrap
 import zipfile
 from pathlib import Path
 
+from dataclasses import replace
+
 import pytest
 
 from lambdatui.backends.aws import AwsBackend
@@ -222,8 +224,8 @@ def test_function_role_key_is_used(tmp_path, aws_env):
 
 def test_environment_over_4kb_is_refused(tmp_path, aws_env):
     config = load_config(write_project(tmp_path, BASIC))
-    fn = config.local.functions["hello"]
-    fn.environment = {"BIG": "x" * 5000}  # the loader refuses this too; the plan checks on its own
+    # The loader refuses this too; the plan checks on its own.
+    fn = replace(config.local.functions["hello"], environment={"BIG": "x" * 5000})
     backend = backend_for(aws_env, aws_env.role_arn())
     plan = make_plan(backend, fn, config)
     assert any("4 KB" in p for p in plan.problems)

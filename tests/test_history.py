@@ -16,12 +16,13 @@ import pytest
 from polling import wait_for
 
 from lambdatui import history as history_module
-from lambdatui import pricing
+from lambdatui import figures as pricing
 from lambdatui.backends import make_backend
 from lambdatui.backends.base import FunctionMetrics, FunctionNotFoundError, InvalidParameterError
 from lambdatui.config import parse_config
 from lambdatui.executor.spec import InvokeResult
-from lambdatui.history import History, invoke_with_source, max_concurrency, percentile
+from lambdatui.figures import MONTH_S, percentile
+from lambdatui.history import History, invoke_with_source, max_concurrency
 
 PY = f"python{sys.version_info[0]}.{sys.version_info[1]}"
 T0 = 1_800_000_000.0  # a multiple of 60 (and of 3600): bucket edges fall on round numbers
@@ -180,7 +181,7 @@ def test_projection_extrapolates_the_window_to_a_month(hist):
     for i, b in enumerate(billed):
         hist.record(result(T0 + i * 300, duration=b - 0.5, billed=b, memory=10240), "console", "arm64")
     s = hist.summary("f", T0, T0 + 3600)
-    monthly = round(10 * 30 * 86400 / 3600)
+    monthly = round(10 * MONTH_S / 3600)  # AWS's pricing month: 730 hours
     average = sum(billed) / len(billed)
     with_free = pricing.monthly_cost(10240, average, monthly, "arm64", free_tier=True).total_usd
     without = pricing.monthly_cost(10240, average, monthly, "arm64", free_tier=False).total_usd
@@ -205,7 +206,7 @@ def test_a_small_load_stays_in_the_free_tier(hist):
     s = hist.summary("f", T0, T0 + 3600)
     assert s["projected_monthly_usd"] == 0
     assert s["projected_monthly_usd_no_free_tier"] == pytest.approx(
-        pricing.monthly_cost(128, 3, 3600, "x86_64", free_tier=False).total_usd
+        pricing.monthly_cost(128, 3, round(5 * MONTH_S / 3600), "x86_64", free_tier=False).total_usd
     )
 
 
@@ -439,11 +440,11 @@ def test_local_backend_records_every_invocation_with_its_source(tmp_path):
         assert totals["concurrent_executions"] >= 1 and m.duration_p50_window > 0
         assert backend.metrics("hist-throttled", start=started - 60, end=time.time() + 1).totals()["throttles"] == 1
 
-        s = backend.history_summary("hist-echo", started - 1)
+        s = backend.summary("hist-echo", started - 1)
         assert (s["invocations"], s["errors"], s["cold_starts"], s["memory_size_mb"]) == (4, 1, 1, 256)
         assert s["by_source"] == {"console": 1, "http": 1, "s3": 1, "schedule": 1}
         with pytest.raises(FunctionNotFoundError):
-            backend.history_summary("missing", started)
+            backend.summary("missing", started)
         with pytest.raises(FunctionNotFoundError):
             backend.metrics("missing", start=started, end=started + 60)
         with pytest.raises(InvalidParameterError):
@@ -478,7 +479,7 @@ def test_local_backend_without_recording(tmp_path):
     backend = local_backend(tmp_path, record_history=False)
     try:
         assert backend.invoke("hist-echo", b"{}", source="http").ok
-        assert backend.history_summary("hist-echo", 0)["invocations"] == 0
+        assert backend.summary("hist-echo", 0)["invocations"] == 0
     finally:
         backend.close()
 

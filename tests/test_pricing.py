@@ -19,7 +19,7 @@ import sys
 
 import pytest
 
-from lambdatui.pricing import (
+from lambdatui.figures import (
     HOURS_PER_MONTH,
     billed_duration_ms,
     invocation_cost,

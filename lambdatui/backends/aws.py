@@ -21,11 +21,13 @@ from botocore.config import Config as BotoConfig
 from .. import logformat
 from ..config import Config, validate_changes
 from ..executor.spec import MAX_SYNC_PAYLOAD_BYTES, InvokeResult
-from ..pricing import invocation_cost
+from ..figures import invocation_cost
 from .aws_errors import translate
 from .base import (
     Backend,
     BackendError,
+    Capabilities,
+    Location,
     FunctionConfiguration,
     InvalidParameterError,
     LogEvent,
@@ -36,8 +38,8 @@ from .base import (
 CONNECT_TIMEOUT_S = 3
 # A synchronous invoke may run for 15 minutes; reads wait that long plus a margin.
 READ_TIMEOUT_S = 905
-UPDATE_WAIT_DELAY_S = 1
-UPDATE_WAIT_ATTEMPTS = 120
+WAIT_DELAY_S = 1
+WAIT_ATTEMPTS = 300
 
 # Configuration fields and their Lambda API names.
 _API_FIELDS = {
@@ -51,6 +53,7 @@ _API_FIELDS = {
 
 class AwsBackend(Backend):
     name = "aws"
+    capabilities = Capabilities(switch_account=True, cpu_follows_memory=True, deploy_target=True)
 
     def __init__(
         self,
@@ -95,6 +98,9 @@ class AwsBackend(Backend):
             self.region = region
         self._architectures.clear()
         self._connect()
+
+    def location(self) -> Location:
+        return Location(self.profile, self.region)
 
     def describe(self) -> str:
         where = f" · {self.endpoint_url}" if self.endpoint_url else ""
@@ -181,7 +187,7 @@ class AwsBackend(Backend):
             if progress:
                 progress(f"Updating {name}…")
             self._call(self.lambda_client.update_function_configuration, FunctionName=name, **kwargs)
-            self._wait_updated(name, progress)
+            self.wait_until_updated(name, progress)
         if reserved_change:
             if reserved is None:
                 self._call(self.lambda_client.delete_function_concurrency, FunctionName=name)
@@ -189,20 +195,30 @@ class AwsBackend(Backend):
                 self._call(self.lambda_client.put_function_concurrency, FunctionName=name, ReservedConcurrentExecutions=reserved)
         return self.get_function(name)
 
-    def _wait_updated(self, name: str, progress: Callable[[str], None] | None) -> None:
-        """Wait for LastUpdateStatus: Successful, as AWS asks before the next update or invoke."""
-        started = time.monotonic()
-        for _ in range(UPDATE_WAIT_ATTEMPTS):
-            c = self._call(self.lambda_client.get_function_configuration, FunctionName=name)
-            status = c.get("LastUpdateStatus") or "Successful"
-            if status == "Successful":
-                return
-            if status == "Failed":
-                raise BackendError(f"Updating {name} failed: {c.get('LastUpdateStatusReason') or 'no reason given'}")
-            if progress:
-                progress(f"Updating {name}: {status} ({time.monotonic() - started:.0f} s)")
-            time.sleep(UPDATE_WAIT_DELAY_S)
-        raise BackendError(f"{name} was still updating after {UPDATE_WAIT_ATTEMPTS * UPDATE_WAIT_DELAY_S} s")
+    def wait_until_updated(self, name: str, progress: Callable[[str], None] | None = None) -> None:
+        """Wait for LastUpdateStatus: Successful, as AWS asks before the next update or invoke
+        (botocore's `function_updated_v2` waiter: GetFunction every second, up to 5 minutes)."""
+        self._wait("function_updated_v2", name, progress, f"Updating {name}: waiting for LastUpdateStatus")
+
+    def wait_until_active(self, name: str, progress: Callable[[str], None] | None = None) -> None:
+        """Wait for State: Active after CreateFunction (botocore's `function_active_v2` waiter)."""
+        self._wait("function_active_v2", name, progress, f"Creating {name}: waiting for State Active")
+
+    def _wait(self, waiter_name: str, name: str, progress: Callable[[str], None] | None, message: str) -> None:
+        if progress:
+            progress(message)
+        waiter = self.lambda_client.get_waiter(waiter_name)
+        try:
+            waiter.wait(FunctionName=name, WaiterConfig={"Delay": WAIT_DELAY_S, "MaxAttempts": WAIT_ATTEMPTS})
+        except botocore.exceptions.WaiterError as e:
+            last = e.last_response or {}
+            if "Error" in last:
+                raise translate(botocore.exceptions.ClientError(last, "GetFunction"), self) from None
+            c = last.get("Configuration") or {}
+            reason = c.get("LastUpdateStatusReason") or c.get("StateReason")
+            if c.get("LastUpdateStatus") == "Failed" or c.get("State") == "Failed":
+                raise BackendError(f"{message.split(':')[0]} failed: {reason or 'no reason given'}") from None
+            raise BackendError(f"{name} was not ready after {WAIT_ATTEMPTS * WAIT_DELAY_S} s: {reason or e}") from None
 
     # -- invoke ------------------------------------------------------------------------------
 

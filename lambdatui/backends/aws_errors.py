@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import botocore.exceptions as bx
 
 from .base import BackendError, FunctionNotFoundError, InvalidParameterError
+
+if TYPE_CHECKING:
+    from .aws import AwsBackend
 
 
 class CredentialsError(BackendError):
@@ -23,12 +28,10 @@ class ThrottledError(BackendError):
     code = "Throttling"
 
 
-def _profile(backend) -> str:
-    return getattr(backend, "profile", None) or "default"
-
-
-def translate(error: Exception, backend=None) -> BackendError:
-    profile = _profile(backend)
+def translate(error: Exception, backend: AwsBackend | None = None) -> BackendError:
+    profile = (backend.profile if backend is not None else None) or "default"
+    endpoint = backend.endpoint_url if backend is not None else None
+    region = backend.region if backend is not None else "?"
     if isinstance(error, bx.ProfileNotFound):
         return CredentialsError(f"AWS profile {profile!r} is not configured (see ~/.aws/config or aws configure)")
     if isinstance(error, (bx.SSOTokenLoadError, bx.UnauthorizedSSOTokenError, bx.TokenRetrievalError)):
@@ -38,15 +41,15 @@ def translate(error: Exception, backend=None) -> BackendError:
     if isinstance(error, bx.NoRegionError):
         return CredentialsError("No AWS region set: pass --region or set aws.region in the config")
     if isinstance(error, (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ConnectionClosedError)):
-        where = getattr(backend, "endpoint_url", None) or f"AWS in {getattr(backend, 'region', '?')}"
+        where = endpoint or f"AWS in {region}"
         return EndpointError(f"Cannot reach {where}: {error}")
     if isinstance(error, bx.ReadTimeoutError):
-        return EndpointError(f"No answer from {getattr(backend, 'endpoint_url', None) or 'AWS'} in time: {error}")
+        return EndpointError(f"No answer from {endpoint or 'AWS'} in time: {error}")
     if isinstance(error, bx.ClientError):
         err = error.response.get("Error", {})
         code = err.get("Code", "Error")
         message = (err.get("Message") or "").strip()
-        operation = getattr(error, "operation_name", "the request")
+        operation = error.operation_name or "the request"
         if code in ("ResourceNotFoundException", "ResourceNotFound", "404"):
             return FunctionNotFoundError(message or f"Not found ({operation})")
         if code in ("AccessDeniedException", "AccessDenied", "UnauthorizedOperation", "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredTokenException"):

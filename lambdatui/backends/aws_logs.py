@@ -214,7 +214,7 @@ class _Tail:
 
     def _live_client(self):
         backend = self.backend
-        if not getattr(backend, "endpoint_url", None):
+        if not backend.endpoint_url:
             return backend.logs_client
         # StartLiveTail's endpoint has a host prefix ("stream-logs.<region>…"); prefixed onto a custom
         # endpoint such as 127.0.0.1 it names no host at all, so emulators need it switched off.

@@ -9,10 +9,13 @@ A conformance suite (tests/conformance) runs the same tests over every implement
 from __future__ import annotations
 
 import json
+import math
+import time
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable
 
+from .. import figures
 from ..executor.logstore import LogEvent
 from ..executor.spec import InvokeResult
 from ..model import EDITABLE_FIELDS, Function
@@ -20,6 +23,11 @@ from ..model import EDITABLE_FIELDS, Function
 __all__ = [
     "Backend",
     "BackendError",
+    "Capabilities",
+    "Location",
+    "NotSupportedError",
+    "SUMMARY_KEYS",
+    "TuningSession",
     "FunctionConfiguration",
     "FunctionNotFoundError",
     "InvalidParameterError",
@@ -108,6 +116,33 @@ class FunctionMetrics:
         }
 
 
+def summarize_metrics(metrics: FunctionMetrics, memory_size: int, architecture: str, window_s: float) -> dict[str, Any]:
+    """A summary (SUMMARY_KEYS) from aggregate metrics. Cost and projections are an estimate
+    (`cost_estimated`): every invocation taken as lasting the window's p50, billed as such."""
+    totals = metrics.totals()
+    invocations = int(totals["invocations"])
+    p50 = totals["duration_p50"] if invocations else None
+    summary: dict[str, Any] = {key: None for key in SUMMARY_KEYS}
+    summary.update(
+        invocations=invocations,
+        errors=int(totals["errors"]),
+        throttles=int(totals["throttles"]),
+        duration_p50=p50,
+        duration_p99=totals["duration_p99"] if invocations else None,
+        concurrent_executions=int(totals["concurrent_executions"]),
+        memory_size_mb=memory_size,
+        window_seconds=window_s,
+    )
+    if p50 is not None and memory_size:
+        billed = figures.billed_duration_ms(p50, bill_init=False)
+        summary["cost_usd"] = invocations * figures.invocation_cost(memory_size, billed, architecture)
+        summary["projected_monthly_usd"], summary["projected_monthly_usd_no_free_tier"] = figures.monthly_projection(
+            invocations, window_s, billed, memory_size, architecture
+        )
+        summary["cost_estimated"] = True
+    return summary
+
+
 def decoded_payload(payload: bytes) -> Any:
     """The response as JSON when it is JSON, else as text."""
     try:
@@ -116,13 +151,109 @@ def decoded_payload(payload: bytes) -> Any:
         return payload.decode("utf-8", "replace")
 
 
+# Every summary has these keys (None where the backend cannot tell). `lambdatui stats` prints them,
+# the monitor pane shows them; both take them from `Backend.summary`, so they always agree.
+SUMMARY_KEYS = (
+    "invocations",
+    "errors",
+    "throttles",
+    "cold_starts",
+    "cold_start_rate",
+    "avg_init_ms",
+    "duration_p50",
+    "duration_p90",
+    "duration_p99",
+    "memory_max_mb",
+    "memory_avg_mb",
+    "memory_size_mb",
+    "concurrent_executions",
+    "cost_usd",
+    "projected_monthly_usd",
+    "projected_monthly_usd_no_free_tier",
+    "window_seconds",
+)
+MAX_SUMMARY_POINTS = 1440  # buckets asked of `metrics` for a summary: the window's totals need no finer grain
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do beyond the core calls. Callers ask these, never `hasattr`.
+
+    - `invocation_history`: every invocation's figures are kept (`summary` counts each invocation,
+      `durations` lists them); without it `summary` comes from aggregate metrics.
+    - `switch_account`: `switch(profile=, region=)` points the backend elsewhere (AWS profiles/regions).
+    - `cpu_follows_memory`: CPU scales with memory as on Lambda, always (AWS) — otherwise power tuning
+      asks `power_tuning()` whether this machine can make it so.
+    - `persists_edits`: `update_function` writes to a file the user owns (the config file).
+    - `deploy_target`: functions can be deployed to it (`lambdatui deploy`).
+    """
+
+    invocation_history: bool = False
+    switch_account: bool = False
+    cpu_follows_memory: bool = False
+    persists_edits: bool = False
+    deploy_target: bool = False
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a backend points, for the header and the switcher: profile and region (None: default)."""
+
+    profile: str | None = None
+    region: str | None = None
+
+
+class TuningSession:
+    """A backend's part in a power-tuning run (`Backend.power_tuning`), used as a context manager.
+
+    This default is AWS's: nothing to set up, CPU already follows memory, figures are Lambda's own.
+    The local backend's session caps CPU to memory where the machine allows it and keeps the sizes
+    tried out of the config file, undoing both on exit."""
+
+    local = False  # the figures come from this machine, not from Lambda
+
+    def cpu_scaled(self) -> bool:
+        """Whether CPU follows memory for the environments this run uses."""
+        return True
+
+    def vcpus(self, memory_mb: int) -> float | None:
+        """The CPUs an environment of `memory_mb` gets in this run, where lambdatui sets them."""
+        return None
+
+    def cpu_limit_reason(self) -> str:
+        """Why CPU cannot follow memory here ("" when it can or when it is not lambdatui's to set)."""
+        return ""
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "TuningSession":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class NotSupportedError(BackendError):
+    """A call this backend does not offer (its `capabilities` say so)."""
+
+    code = "NotSupported"
+
+
 class Backend(ABC):
+    """Everything the dashboard, the CLI, `serve`, deploy and power tuning may ask of a backend."""
+
     name: str = "backend"
     read_only: bool = False
+    capabilities: Capabilities = Capabilities()
 
     def describe(self) -> str:
         """A short label for the header: the backend and where it points."""
         return self.name
+
+    def location(self) -> Location:
+        """Profile and region, where the backend has them."""
+        return Location()
 
     @abstractmethod
     def list_functions(self) -> list[FunctionConfiguration]: ...
@@ -131,8 +262,11 @@ class Backend(ABC):
     def get_function(self, name: str) -> FunctionConfiguration: ...
 
     @abstractmethod
-    def update_function(self, name: str, changes: dict[str, Any]) -> FunctionConfiguration:
-        """Apply changes to the fields in EDITABLE_FIELDS; validated before anything is written."""
+    def update_function(
+        self, name: str, changes: dict[str, Any], progress: Callable[[str], None] | None = None
+    ) -> FunctionConfiguration:
+        """Apply changes to the fields in EDITABLE_FIELDS; validated before anything is written.
+        `progress` hears about a wait (AWS's LastUpdateStatus) in one line at a time."""
 
     @abstractmethod
     def invoke(
@@ -162,13 +296,42 @@ class Backend(ABC):
     def metrics(self, name: str, *, start: float, end: float, period: int = 60) -> FunctionMetrics:
         """Invocations, errors, throttles, duration p50/p99 and concurrency of `name` over
         [start, end) (epoch seconds) in buckets of `period` seconds."""
-        raise BackendError(f"Metrics are not available from the {self.name} backend")
+        raise NotSupportedError(f"Metrics are not available from the {self.name} backend")
+
+    def summary(self, name: str, since: float, until: float | None = None) -> dict[str, Any]:
+        """`name`'s figures over [since, until) (until: now): every key of SUMMARY_KEYS (None where
+        unknown), projections from `lambdatui.figures`. `lambdatui stats` shows this, and the monitor
+        the same (through `summarize_metrics` where the figures come from metrics).
+
+        This default derives them from `metrics` (CloudWatch's totals on AWS)."""
+        until = time.time() if until is None else until
+        configuration = self.get_function(name)  # an unknown function fails here, not with empty metrics
+        span = max(until - since, 60.0)
+        period = max(60, math.ceil(span / MAX_SUMMARY_POINTS / 60) * 60)
+        metrics = self.metrics(name, start=since, end=until, period=period)
+        return summarize_metrics(metrics, configuration.memory_size, configuration.architecture, until - since)
+
+    def durations(self, name: str, since: float, until: float) -> list[float] | None:
+        """Each invocation's duration (ms) over [since, until), oldest first; None where only
+        aggregates exist (`capabilities.invocation_history` is False)."""
+        return None
+
+    def switch(self, *, profile: str | None = None, region: str | None = None) -> None:
+        """Point the backend at another profile or region (`capabilities.switch_account`)."""
+        raise NotSupportedError(f"The {self.name} backend has no profiles or regions to switch to")
+
+    def power_tuning(self, name: str) -> TuningSession:
+        """Set up a power-tuning run of `name` (see TuningSession); use it with `with`."""
+        return TuningSession()
+
+    def wait_until_updated(self, name: str, progress: Callable[[str], None] | None = None) -> None:
+        """Return once `name` can take its next update or invoke (AWS: LastUpdateStatus Successful)."""
 
     def close(self) -> None:
         pass
 
-    def __enter__(self):
+    def __enter__(self) -> "Backend":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

@@ -7,7 +7,7 @@ process can read them.
 
 Every invocation that runs (`invoke` is the single entry: the dashboard's, the CLI's and `serve`'s
 triggers') is recorded with its `source` in the invocation history, `<state dir>/history.db`
-(`lambdatui.history`), opened on first use; `metrics` and `history_summary` are computed from it.
+(`lambdatui.history`), opened on first use; `metrics`, `summary` and `durations` are computed from it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import threading
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable
 
 from ..config import (
     Config,
@@ -34,6 +34,8 @@ from ..logfilter import compile_filter
 from .base import (
     Backend,
     BackendError,
+    Capabilities,
+    TuningSession,
     FunctionConfiguration,
     FunctionNotFoundError,
     InvalidParameterError,
@@ -63,6 +65,7 @@ class ConfigSaveError(BackendError):
 
 class LocalBackend(Backend):
     name = "local"
+    capabilities = Capabilities(invocation_history=True, persists_edits=True)
 
     def __init__(
         self,
@@ -126,7 +129,9 @@ class LocalBackend(Backend):
     def get_function(self, name: str) -> FunctionConfiguration:
         return self._configuration(self._function(name))
 
-    def update_function(self, name: str, changes: dict[str, Any]) -> FunctionConfiguration:
+    def update_function(
+        self, name: str, changes: dict[str, Any], progress: Callable[[str], None] | None = None
+    ) -> FunctionConfiguration:
         """Validate, save to the config file, then apply; a refusal or a failed save changes nothing."""
         if self.read_only:
             raise ReadOnlyError(f"{name} was not changed: this backend is read-only")
@@ -249,7 +254,7 @@ class LocalBackend(Backend):
         except sqlite3.Error as e:
             raise BackendError(f"Reading the invocation history failed: {e}") from None
 
-    def history_summary(self, name: str, since: float, until: float | None = None) -> dict[str, Any]:
+    def summary(self, name: str, since: float, until: float | None = None) -> dict[str, Any]:
         """`History.summary` of `name` over [since, until), priced at the function's configured memory."""
         f = self._function(name)
         try:
@@ -258,6 +263,18 @@ class LocalBackend(Backend):
             )
         except sqlite3.Error as e:
             raise BackendError(f"Reading the invocation history failed: {e}") from None
+
+    def durations(self, name: str, since: float, until: float) -> list[float] | None:
+        self._function(name)
+        try:
+            rows = self._require_history().query(name, since, until)
+        except sqlite3.Error as e:
+            raise BackendError(f"Reading the invocation history failed: {e}") from None
+        return [float(r.duration_ms) for r in rows if r.duration_ms is not None]
+
+    def power_tuning(self, name: str) -> TuningSession:
+        self._function(name)
+        return _LocalTuning(self, name)
 
     # -- logs --------------------------------------------------------------------------------
 
@@ -318,3 +335,47 @@ def _last_modified(code: Path) -> str | None:
     # Lambda's LastModified format: 2026-11-27T10:00:00.000+0000
     return datetime.fromtimestamp(newest, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
 
+
+
+class _LocalTuning(TuningSession):
+    """Power tuning on this machine: environments get CPU in proportion to memory (cgroups, where
+    writable) and the memory sizes tried are not written to the config file. Both are undone on close."""
+
+    local = True
+
+    def __init__(self, backend: LocalBackend, name: str) -> None:
+        self._backend = backend
+        self._executor = backend.executor
+        self._name = name
+        self._saved_scale = self._executor.scale_cpu
+        self._saved_persist = backend.persist_config
+        backend.persist_config = False  # sizes tried are never left in the config file
+        if not self._saved_scale:
+            self._executor.scale_cpu = True
+            self._retire()  # warm environments started uncapped
+
+    def _retire(self) -> None:
+        try:
+            self._executor.retire(self._name)
+        except Exception as e:  # a retirement that fails leaves old environments to the reaper
+            log.warning("power tuning: retiring %s: %s", self._name, e)
+
+    def cpu_scaled(self) -> bool:
+        return self._executor.cpu_scaling_active
+
+    def vcpus(self, memory_mb: int) -> float | None:
+        if not self._executor.cpu_scaling_active:
+            return None
+        try:
+            return self._executor.cpu_limiter.vcpus(memory_mb)
+        except Exception:
+            return None
+
+    def cpu_limit_reason(self) -> str:
+        return self._executor.cpu_limiter.reason or ""
+
+    def close(self) -> None:
+        self._backend.persist_config = self._saved_persist
+        if not self._saved_scale:
+            self._executor.scale_cpu = self._saved_scale
+            self._retire()  # environments started capped for the tune

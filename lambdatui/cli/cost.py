@@ -29,7 +29,7 @@ def _rate(value: float) -> str:
 
 
 def _validate(args) -> str | None:
-    from ..pricing import EPHEMERAL_STORAGE_MB
+    from ..figures import EPHEMERAL_STORAGE_MB
 
     lo, hi = MEMORY_MB
     if not lo <= args.memory <= hi:
@@ -49,7 +49,7 @@ def _validate(args) -> str | None:
 
 
 def run_cost(args) -> int:
-    from ..pricing import monthly_cost
+    from ..figures import monthly_cost
 
     problem = _validate(args)
     if problem:

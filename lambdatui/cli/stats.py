@@ -1,46 +1,25 @@
 """`lambdatui stats NAME [--since 1h] [--json]`: a function's figures over a recent window.
 
-Local: the invocation history the local backend records (`lambdatui.history`, in the state dir, so
-invocations made by other processes — `invoke`, `serve`, the dashboard — count): invocations,
-errors, throttles, cold starts, init, duration percentiles, memory, cost so far and a monthly
-projection. AWS: the totals of the function's CloudWatch metrics (`Backend.metrics`); what
-CloudWatch does not give is null in `--json` and "-" in the table. Never imports Textual.
+The figures are `Backend.summary`, the same the monitor pane shows. Local: the invocation history
+the local backend records (`lambdatui.history`, in the state dir, so invocations made by other
+processes — `invoke`, `serve`, the dashboard — count): invocations, errors, throttles, cold starts,
+init, duration percentiles, memory, cost so far and a monthly projection. AWS: the totals of the
+function's CloudWatch metrics, cost estimated from p50; what CloudWatch does not give is null in
+`--json` and "-" in the table. Never imports Textual.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import time
 from datetime import datetime, timezone
 from typing import Any
 
+from ..backends.base import SUMMARY_KEYS
 from .logs import parse_since
 from .main import open_backend
 
 DEFAULT_SINCE = "1h"
-MAX_AWS_POINTS = 1440  # buckets asked of CloudWatch: the window's totals need no finer grain
-
-# Every summary has these keys (None where the backend cannot tell).
-SUMMARY_KEYS = (
-    "invocations",
-    "errors",
-    "throttles",
-    "cold_starts",
-    "cold_start_rate",
-    "avg_init_ms",
-    "duration_p50",
-    "duration_p90",
-    "duration_p99",
-    "memory_max_mb",
-    "memory_avg_mb",
-    "memory_size_mb",
-    "concurrent_executions",
-    "cost_usd",
-    "projected_monthly_usd",
-    "projected_monthly_usd_no_free_tier",
-    "window_seconds",
-)
 
 
 def run_stats(args) -> int:
@@ -51,18 +30,12 @@ def run_stats(args) -> int:
     now = time.time()
     config = load_config(getattr(args, "config", None))
     kind = getattr(args, "backend", None) or config.backend
-    if kind == "local":
-        backend = open_backend(args, config=config, start=False, watch_code=False, persist_logs=False)
-        try:
-            summary = backend.history_summary(args.name, since, now)
-        finally:
-            backend.close()
-    else:
-        backend = open_backend(args, config=config)
-        try:
-            summary = aws_summary(backend, args.name, since, now)
-        finally:
-            backend.close()
+    options: dict[str, Any] = {"start": False, "watch_code": False, "persist_logs": False} if kind == "local" else {}
+    backend = open_backend(args, config=config, **options)
+    try:
+        summary = backend.summary(args.name, since, now)
+    finally:
+        backend.close()
     out: dict[str, Any] = {"function": args.name, "backend": kind, "since": _iso(since)}
     out.update({key: summary.get(key) for key in SUMMARY_KEYS})
     for key, value in summary.items():
@@ -72,28 +45,6 @@ def run_stats(args) -> int:
     else:
         print(format_table(out, since_text))
     return 0
-
-
-def aws_summary(backend, name: str, since: float, until: float) -> dict[str, Any]:
-    """The summary's keys from CloudWatch's totals over [since, until)."""
-    configuration = backend.get_function(name)  # an unknown function fails here, not with empty metrics
-    span = max(until - since, 60.0)
-    period = max(60, math.ceil(span / MAX_AWS_POINTS / 60) * 60)
-    totals = backend.metrics(name, start=since, end=until, period=period).totals()
-    invocations = int(totals["invocations"])
-    has_durations = invocations > 0
-    summary: dict[str, Any] = {key: None for key in SUMMARY_KEYS}
-    summary.update(
-        invocations=invocations,
-        errors=int(totals["errors"]),
-        throttles=int(totals["throttles"]),
-        duration_p50=totals["duration_p50"] if has_durations else None,
-        duration_p99=totals["duration_p99"] if has_durations else None,
-        concurrent_executions=int(totals["concurrent_executions"]),
-        memory_size_mb=configuration.memory_size,
-        window_seconds=until - since,
-    )
-    return summary
 
 
 # -- the table --------------------------------------------------------------------------------------
@@ -154,7 +105,7 @@ def usd(value: Any) -> str:
 
 def _rounded(key: str, value: Any) -> Any:
     """Milliseconds, megabytes and rates to 3 decimals (percentiles interpolate: float noise); money as is."""
-    if isinstance(value, float) and not key.endswith("_usd"):
+    if isinstance(value, float) and "_usd" not in key:
         return round(value, 3 if key != "cold_start_rate" else 6)
     return value
 
@@ -164,4 +115,4 @@ def _iso(epoch: float) -> str:
     return stamp.strftime("%Y-%m-%dT%H:%M:%S") + "Z"
 
 
-__all__ = ["run_stats", "aws_summary", "format_table", "SUMMARY_KEYS"]
+__all__ = ["run_stats", "format_table", "SUMMARY_KEYS"]

@@ -9,9 +9,8 @@ configuration differs), waiting for Lambda between the steps, as AWS requires.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..backends.base import BackendError
 from ..config import RESERVED_ENV_KEYS, Config, FunctionConfig
@@ -19,10 +18,11 @@ from ..executor.spec import ENV_VARS_MAX_BYTES
 from ..masking import looks_secret, mask
 from .package import Package, PackageError, _size, build_package
 
+if TYPE_CHECKING:  # boto3 is imported only when a deploy runs
+    from ..backends.aws import AwsBackend
+
 __all__ = ["DeployError", "DeployPlan", "FieldChange", "PackageDeployError", "apply_plan", "make_plan"]
 
-ACTIVE_WAIT_DELAY_S = 1
-ACTIVE_WAIT_ATTEMPTS = 300
 
 # Fields compared and sent with UpdateFunctionConfiguration, and their Lambda API names.
 _CONFIG_FIELDS = (
@@ -164,7 +164,7 @@ def _problems(function: FunctionConfig, role: str | None, creating: bool) -> lis
     return problems
 
 
-def _get_deployed(aws_backend, name: str) -> dict | None:
+def _get_deployed(aws_backend: AwsBackend, name: str) -> dict | None:
     client = aws_backend.lambda_client
     try:
         response = client.get_function(FunctionName=name)
@@ -184,18 +184,18 @@ def _boto_errors() -> tuple[type[Exception], ...]:
 _BOTO_ERRORS = _boto_errors()
 
 
-def _translate(e: Exception, aws_backend) -> BackendError:
+def _translate(e: Exception, aws_backend: AwsBackend) -> BackendError:
     from ..backends.aws_errors import translate
 
     error = translate(e, aws_backend)
     if isinstance(error, DeployError):
         return error
     wrapped = DeployError(str(error))
-    wrapped.code = getattr(error, "code", DeployError.code)
+    wrapped.code = error.code
     return wrapped
 
 
-def make_plan(aws_backend, function: FunctionConfig, config: Config, progress: Callable[[str], None] | None = None) -> DeployPlan:
+def make_plan(aws_backend: AwsBackend, function: FunctionConfig, config: Config, progress: Callable[[str], None] | None = None) -> DeployPlan:
     """Package `function` and compare it with the deployed one (GetFunction), if any.
 
     Raises PackageDeployError (a DeployError and a PackageError) when packaging fails or a limit
@@ -205,8 +205,7 @@ def make_plan(aws_backend, function: FunctionConfig, config: Config, progress: C
         package = build_package(function, progress=progress)
     except PackageError as e:
         raise PackageDeployError(str(e)) from e
-    backend_config = getattr(aws_backend, "config", None)
-    role = function.role or config.aws.role or (backend_config.aws.role if backend_config is not None else None)
+    role = function.role or config.aws.role or aws_backend.config.aws.role
     if progress:
         progress(f"Reading {function.name} on AWS…")
     deployed = _get_deployed(aws_backend, function.name)
@@ -236,7 +235,7 @@ def make_plan(aws_backend, function: FunctionConfig, config: Config, progress: C
     )
 
 
-def _call(aws_backend, method, **kwargs) -> dict:
+def _call(aws_backend: AwsBackend, method: Callable[..., Any], **kwargs: Any) -> dict:
     try:
         response = method(**kwargs)
     except _BOTO_ERRORS as e:
@@ -246,24 +245,11 @@ def _call(aws_backend, method, **kwargs) -> dict:
     return response
 
 
-def _wait_active(aws_backend, name: str, progress) -> None:
-    started = time.monotonic()
-    for _ in range(ACTIVE_WAIT_ATTEMPTS):
-        c = _call(aws_backend, aws_backend.lambda_client.get_function_configuration, FunctionName=name)
-        state = c.get("State") or "Active"
-        if state == "Active":
-            return
-        if state == "Failed":
-            raise DeployError(f"Creating {name} failed: {c.get('StateReason') or 'no reason given'}")
-        if progress:
-            progress(f"Creating {name}: {state} ({time.monotonic() - started:.0f} s)")
-        time.sleep(ACTIVE_WAIT_DELAY_S)
-    raise DeployError(f"{name} was still {state} after {ACTIVE_WAIT_ATTEMPTS * ACTIVE_WAIT_DELAY_S} s")
-
-
-def _wait_updated(aws_backend, name: str, progress) -> None:
+def _wait(wait: Callable[[str, Callable[[str], None] | None], None], name: str, progress: Callable[[str], None] | None) -> None:
+    """One of the backend's waiters (botocore's function_active_v2 / function_updated_v2), its
+    failures as DeployErrors."""
     try:
-        aws_backend._wait_updated(name, progress)
+        wait(name, progress)
     except DeployError:
         raise
     except BackendError as e:
@@ -286,7 +272,7 @@ def _configuration_kwargs(function: FunctionConfig, role: str | None) -> dict[st
 
 
 def apply_plan(
-    aws_backend,
+    aws_backend: AwsBackend,
     plan: DeployPlan,
     function: FunctionConfig,
     config: Config,
@@ -294,7 +280,7 @@ def apply_plan(
 ) -> dict:
     """Carry out `plan`; returns the function's final configuration (GetFunctionConfiguration)."""
     name = function.name
-    if getattr(aws_backend, "read_only", False):
+    if aws_backend.read_only:
         raise DeployError(f"{name} was not deployed: aws.read_only is true for this session")
     if plan.problems:
         raise DeployError(f"{name} was not deployed: {plan.problems[0]}")
@@ -309,8 +295,8 @@ def apply_plan(
             aws_backend, client.create_function, FunctionName=name, PackageType="Zip",
             Code={"ZipFile": plan.package.zip_bytes}, Architectures=[function.architecture], Publish=False, **kwargs,
         )
-        _wait_active(aws_backend, name, progress)
-        _wait_updated(aws_backend, name, progress)
+        _wait(aws_backend.wait_until_active, name, progress)
+        _wait(aws_backend.wait_until_updated, name, progress)
         say(f"Created {name}")
     elif plan.action == "update":
         if plan.code_changed or plan.architecture_changed:
@@ -319,12 +305,12 @@ def apply_plan(
                 aws_backend, client.update_function_code, FunctionName=name,
                 ZipFile=plan.package.zip_bytes, Architectures=[function.architecture],
             )
-            _wait_updated(aws_backend, name, progress)
+            _wait(aws_backend.wait_until_updated, name, progress)
         config_changes = [c for c in plan.changes if c.field != "architecture"]
         if config_changes:
             say(f"Updating {name}'s configuration ({', '.join(c.field for c in config_changes)})…")
             _call(aws_backend, client.update_function_configuration, FunctionName=name, **_configuration_kwargs(function, plan.role))
-            _wait_updated(aws_backend, name, progress)
+            _wait(aws_backend.wait_until_updated, name, progress)
         say(f"Updated {name}")
     else:
         say(f"{name} is up to date: nothing uploaded")

@@ -28,14 +28,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-MB_PER_VCPU = 1769  # AWS: "at 1,769 MB, a function has the equivalent of one vCPU"
-MAX_VCPUS = 6  # at 10,240 MB
+from ..figures import MAX_VCPUS, vcpu_share
 PERIOD_US = 100_000
 MIN_QUOTA_US = 1_000  # the kernel refuses less
 PARENT = "lambdatui"
 RMDIR_WAIT_S = 1.0
 
-__all__ = ["CpuHandle", "CpuLimiter", "MB_PER_VCPU", "MAX_VCPUS", "default_limiter", "vcpus_for"]
+__all__ = ["CpuHandle", "CpuLimiter", "MAX_VCPUS", "default_limiter", "vcpus_for"]
 
 
 def usable_cpus() -> int:
@@ -47,7 +46,7 @@ def usable_cpus() -> int:
 
 def vcpus_for(memory_mb: int, ceiling: float | None = None) -> float:
     """Lambda's vCPUs for a memory size, capped by what this machine (and its cgroups) can give."""
-    vcpus = min(memory_mb / MB_PER_VCPU, MAX_VCPUS, usable_cpus())
+    vcpus = min(vcpu_share(memory_mb), usable_cpus())
     if ceiling is not None:
         vcpus = min(vcpus, ceiling)
     return vcpus

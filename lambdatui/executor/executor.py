@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .. import logformat
-from ..pricing import billed_duration_ms, invocation_cost
+from ..figures import billed_duration_ms, invocation_cost
 from .cpu import CpuLimiter, default_limiter
 from .environment import Environment, Outcome, exit_description
 from .logstore import LogStore

@@ -127,7 +127,7 @@ class LambdaTUI(App):
         super().__init__()
         self.backend = StableBackend(backend) if deterministic_enabled() else backend
         self.config = config
-        self.read_only = bool(getattr(backend, "read_only", False))
+        self.read_only = backend.read_only
         self.initial_selection = select
         self.screenshot_dir = screenshot_dir or Path.cwd()
         self.store = EventStore.beside(config.path if config else None)
@@ -277,7 +277,9 @@ class LambdaTUI(App):
         editor = self.query_one(ConfigEditor)
         editor.load(config, read_only=self.read_only)
         editor.set_triggers(self._trigger_lines(config))
-        self.query_one(MonitorPane).show(self.backend, name, config.memory_size if config else None)
+        self.query_one(MonitorPane).show(
+            self.backend, name, config.memory_size if config else None, config.architecture if config else "x86_64"
+        )
         self.query_one(LogTail).follow(self.backend, name)
 
     def _trigger_lines(self, config: FunctionConfiguration | None) -> list[str]:
@@ -378,7 +380,7 @@ class LambdaTUI(App):
         """Show another backend in the same panes (the previous one stays open until exit)."""
         self._previous_backends.append(self.backend)
         self.backend = backend
-        self.read_only = bool(getattr(backend, "read_only", False))
+        self.read_only = backend.read_only
         self.sub_title = backend.describe()
         self._selected = None
         self.initial_selection = select
@@ -398,7 +400,7 @@ class LambdaTUI(App):
         self.push_screen(PowerTuneScreen(self.backend, self._selected, payload))
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self))
+        self.push_screen(HelpScreen(self, self.config.tui.keys if self.config else None))
 
     def action_next_theme(self) -> None:
         names = [t.name for t in self._themes] or [DEFAULT_THEME]
@@ -437,13 +439,13 @@ class LambdaTUI(App):
         yield SystemCommand("Show the monitor", "Invocations, errors, durations, memory and cost (F6)", lambda: self.action_show_pane("monitor"))
         yield SystemCommand("Jump to the last invocation's logs", "Scroll the tail to its START line", self.query_one(EventConsole).action_jump_to_logs)
         yield SystemCommand("Save event", "Save the console's event beside the config", self.query_one(EventConsole).action_save_event)
-        if getattr(self.backend, "name", "") == "local" and self.config is not None:
+        if not self.backend.capabilities.deploy_target and self.config is not None:
             yield SystemCommand("Deploy to AWS", "Package the selected function and create or update it on AWS Lambda", self.action_deploy)
         yield SystemCommand("Power-tune memory", "Run the selected function at several memory sizes: cost and speed", self.action_power_tune)
         yield SystemCommand("Next theme", "Cycle dark, light and projector themes (F8)", self.action_next_theme)
         yield SystemCommand("Save SVG screenshot", "Write the screen as an SVG file (F9)", self.action_save_svg)
         yield SystemCommand("Help: keys", "Every key and its binding id (F1)", self.action_help)
-        if hasattr(self.backend, "switch"):
+        if self.backend.capabilities.switch_account:
             yield SystemCommand("Switch AWS profile or region", "Reconnect the AWS backend elsewhere", self.action_switch_aws)
 
     def action_switch_aws(self) -> None:
@@ -455,7 +457,8 @@ class LambdaTUI(App):
             if answer:
                 self._switch_aws(*answer)
 
-        self.push_screen(SwitchAwsScreen(getattr(backend, "profile", None), getattr(backend, "region", "us-east-1")), chosen)
+        where = backend.location()
+        self.push_screen(SwitchAwsScreen(where.profile, where.region or "us-east-1"), chosen)
 
     @work(thread=True, exclusive=True, group="list")
     def _switch_aws(self, profile: str, region: str) -> None:

@@ -92,10 +92,10 @@ class DeployScreen(ModalScreen[object | None]):
     def on_deploy_screen_planned(self, message: Planned) -> None:
         self.plan = message.plan
         self.query_one("#deploy-plan-text", Static).update(self.plan.render())
-        blocked = bool(self.plan.problems) or getattr(self.aws, "read_only", False)
+        blocked = bool(self.plan.problems) or self.aws.read_only
         nothing = self.plan.action == "unchanged"
         self.query_one("#deploy-apply", Button).disabled = blocked or nothing
-        if getattr(self.aws, "read_only", False):
+        if self.aws.read_only:
             self._status("aws.read_only is true: deploys are refused.", error=True)
         elif self.plan.problems:
             self._status("Cannot deploy: " + "; ".join(self.plan.problems), error=True)

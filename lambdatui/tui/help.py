@@ -49,17 +49,17 @@ class HelpScreen(ModalScreen[None]):
         Binding("f1", "dismiss", "Close", id="help.close_f1"),
     ]
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, keymap: dict[str, str] | None = None) -> None:
         super().__init__()
         self._source = app
+        self._keymap = dict(keymap or {})
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("Keys (ctrl+p opens the command palette with every action)", id="help-title")
             table = DataTable(cursor_type="row", zebra_stripes=True)
             table.add_columns("Where", "Keys", "Action", "Binding id")
-            config = getattr(self._source, "config", None)
-            keymap = dict(config.tui.keys) if config else {}
+            keymap = self._keymap
             for scope, bindings in binding_scopes(self._source):
                 for b in bindings:
                     table.add_row(scope, effective_keys(b, keymap), b.description or b.action, b.id)

@@ -147,7 +147,7 @@ class PowerTuneScreen(ModalScreen["TuneReport | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"Power tuning · {self.function} · {getattr(self.backend, 'name', '')}", id="pt-title")
+            yield Label(f"Power tuning · {self.function} · {self.backend.name}", id="pt-title")
             with VerticalScroll(id="pt-body"):
                 yield Static(self._plan(), id="pt-plan")
                 yield Static("Not started.", id="pt-status")
@@ -167,7 +167,7 @@ class PowerTuneScreen(ModalScreen["TuneReport | None"]):
     def _plan(self) -> str:
         sizes = ", ".join(f"{m:,}" for m in self.memory_sizes)
         runs = len(self.memory_sizes) * (self.invocations + 1)
-        local = getattr(self.backend, "executor", None) is not None
+        local = not self.backend.capabilities.cpu_follows_memory
         where = (
             "Runs locally and leaves the config file alone."
             if local
@@ -181,7 +181,7 @@ class PowerTuneScreen(ModalScreen["TuneReport | None"]):
     def on_mount(self) -> None:
         table = self.query_one("#pt-table", DataTable)
         table.add_columns("Memory", "p50 ms", "avg billed ms", "$ per invocation", "errors", "vCPU", "")
-        if getattr(self.backend, "read_only", False):
+        if self.backend.read_only:
             self._show_error("This backend is read-only: power tuning changes the memory size, so it cannot run here.")
             self.query_one("#pt-start", Button).disabled = True
             return
@@ -193,7 +193,7 @@ class PowerTuneScreen(ModalScreen["TuneReport | None"]):
     # -- running -----------------------------------------------------------------------------
 
     def action_start(self) -> None:
-        if self.running or getattr(self.backend, "read_only", False):
+        if self.running or self.backend.read_only:
             return
         self.running = True
         self.report, self.error = None, None

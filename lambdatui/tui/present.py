@@ -11,8 +11,17 @@ import os
 import re
 import uuid
 from dataclasses import replace
+from typing import Any, AsyncIterator, Callable
 
-from ..backends.base import InvokeResult, LogEvent
+from ..backends.base import (
+    Backend,
+    FunctionConfiguration,
+    FunctionMetrics,
+    InvokeResult,
+    Location,
+    LogEvent,
+    TuningSession,
+)
 
 DETERMINISTIC_ENV_VAR = "LAMBDATUI_DETERMINISTIC"
 FIXED_EPOCH = 1795774800.0  # 2026-11-27T10:20:00Z
@@ -49,7 +58,7 @@ class Stabilizer:
         return _FIGURE.sub(lambda m: f"{m.group(1)}: {'40' if m.group(1) == 'Max Memory Used' else '1.00'}", text)
 
     def result(self, r: InvokeResult) -> InvokeResult:
-        from ..pricing import invocation_cost
+        from ..figures import invocation_cost
 
         billed = (101 if r.cold_start else 1) if r.status_code == 200 else 0
         return replace(
@@ -70,11 +79,6 @@ class Stabilizer:
         return replace(e, timestamp=FIXED_EPOCH, message=self.text(e.message), log_stream="stream")
 
 
-def cpu_share(memory_mb: int) -> float:
-    """Lambda allocates CPU in proportion to memory: 1,769 MB is one vCPU, up to 6 at 10,240 MB."""
-    return min(6.0, memory_mb / 1769)
-
-
 def format_cost(usd: float) -> str:
     if usd == 0:
         return "$0"
@@ -88,35 +92,63 @@ def memory_bar(used: int, size: int, width: int = 12) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-class StableBackend:
-    """A backend seen through a Stabilizer: what the deterministic mode shows. Delegates everything."""
+class StableBackend(Backend):
+    """A backend seen through a Stabilizer: what the deterministic mode shows. Every other call of
+    the `Backend` contract goes to the wrapped backend unchanged."""
 
-    def __init__(self, backend) -> None:
+    def __init__(self, backend: Backend) -> None:
         self._backend = backend
         self._stable = Stabilizer()
-
-    def __getattr__(self, name):
-        return getattr(self._backend, name)
-
-    def invoke(self, name, payload=b"{}", *, invocation_type="RequestResponse"):
-        return self._stable.result(self._backend.invoke(name, payload, invocation_type=invocation_type))
-
-    async def tail_logs(self, name, **options):
-        async for event in self._backend.tail_logs(name, **options):
-            yield self._stable.event(event)
+        self.name = backend.name
+        self.read_only = backend.read_only
+        self.capabilities = backend.capabilities
 
     def describe(self) -> str:
         # The config's folder differs between runs; its file name does not.
         return re.sub(r"(/[^ ]+)/([^/ ]+)$", r"\2", self._backend.describe())
 
-    def _fixed(self, config):
-        return replace(config, last_modified="2026-11-27T10:20:00.000+0000")
+    def location(self) -> Location:
+        return self._backend.location()
 
-    def list_functions(self):
-        return [self._fixed(c) for c in self._backend.list_functions()]
+    def list_functions(self) -> list[FunctionConfiguration]:
+        return self._backend.list_functions()
 
-    def get_function(self, name):
-        return self._fixed(self._backend.get_function(name))
+    def get_function(self, name: str) -> FunctionConfiguration:
+        return self._backend.get_function(name)
 
-    def update_function(self, name, changes):
-        return self._fixed(self._backend.update_function(name, changes))
+    def update_function(
+        self, name: str, changes: dict[str, Any], progress: Callable[[str], None] | None = None
+    ) -> FunctionConfiguration:
+        return self._backend.update_function(name, changes, progress)
+
+    def invoke(
+        self, name: str, payload: bytes = b"{}", *, invocation_type: str = "RequestResponse", source: str | None = None
+    ) -> InvokeResult:
+        return self._stable.result(self._backend.invoke(name, payload, invocation_type=invocation_type, source=source))
+
+    async def tail_logs(
+        self, name: str, *, since: float | None = None, follow: bool = True, filter_pattern: str | None = None
+    ) -> AsyncIterator[LogEvent]:
+        async for event in self._backend.tail_logs(name, since=since, follow=follow, filter_pattern=filter_pattern):
+            yield self._stable.event(event)
+
+    def metrics(self, name: str, *, start: float, end: float, period: int = 60) -> FunctionMetrics:
+        return self._backend.metrics(name, start=start, end=end, period=period)
+
+    def summary(self, name: str, since: float, until: float | None = None) -> dict[str, Any]:
+        return self._backend.summary(name, since, until)
+
+    def durations(self, name: str, since: float, until: float) -> list[float] | None:
+        return self._backend.durations(name, since, until)
+
+    def switch(self, *, profile: str | None = None, region: str | None = None) -> None:
+        self._backend.switch(profile=profile, region=region)
+
+    def power_tuning(self, name: str) -> TuningSession:
+        return self._backend.power_tuning(name)
+
+    def wait_until_updated(self, name: str, progress: Callable[[str], None] | None = None) -> None:
+        self._backend.wait_until_updated(name, progress)
+
+    def close(self) -> None:
+        self._backend.close()

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from lambdatui.executor.cpu import MB_PER_VCPU, CpuLimiter, default_limiter, usable_cpus, vcpus_for
+from lambdatui.executor.cpu import CpuLimiter, default_limiter, usable_cpus, vcpus_for
+from lambdatui.figures import MB_PER_VCPU, vcpu_share
 
 needs_cgroups = pytest.mark.skipif(
     not default_limiter().available(),
@@ -62,7 +63,7 @@ def gone(pid: int) -> bool:
 def test_vcpus_follow_memory_up_to_the_machine():
     assert vcpus_for(1769) == pytest.approx(min(1.0, usable_cpus()))
     assert vcpus_for(128) == pytest.approx(128 / MB_PER_VCPU)
-    assert vcpus_for(10240) == pytest.approx(min(10240 / MB_PER_VCPU, usable_cpus()))
+    assert vcpus_for(10240) == pytest.approx(min(vcpu_share(10240), usable_cpus()))
     assert vcpus_for(10240, ceiling=0.5) == 0.5
 
 

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from lambdatui import logformat
-from lambdatui.pricing import billed_duration_ms, invocation_cost, monthly_cost
+from lambdatui.figures import billed_duration_ms, invocation_cost, monthly_cost
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 

@@ -42,16 +42,12 @@ from ...config import (
     validate_environment,
     validate_function_field,
 )
+from ...figures import MAX_VCPUS, vcpu_share
 from ...masking import looks_secret, mask
 
 __all__ = ["ConfigEditor", "ENV_TABLE_BINDINGS", "EnvVarDialog", "READ_ONLY_BANNER", "vcpu_label"]
 
 READ_ONLY_BANNER = "Read-only: editing is disabled (aws.read_only)"
-
-# Lambda gives a function CPU in proportion to its memory: 1,769 MB is one full vCPU, and the
-# 10,240 MB maximum gets 6 vCPUs.
-MB_PER_VCPU = 1769
-MAX_VCPUS = 6
 
 ARCHITECTURES = ("x86_64", "arm64")
 
@@ -81,10 +77,10 @@ TABLE_VALUE_WIDTH = 48
 
 def vcpu_label(memory_mb: int) -> str:
     """The CPU share Lambda allocates for `memory_mb`: "≈ 0.07 vCPU", "≈ 1.00 vCPU", "6 vCPUs"."""
-    if memory_mb >= MEMORY_MAX_MB:
-        # AWS documents the maximum as exactly 6 vCPUs, although 10240 / 1769 is 5.79.
-        return f"{MAX_VCPUS} vCPUs"
-    return f"≈ {min(MAX_VCPUS, memory_mb / MB_PER_VCPU):.2f} vCPU"
+    share = vcpu_share(memory_mb)
+    if share >= MAX_VCPUS:
+        return f"{share:g} vCPUs"
+    return f"≈ {share:.2f} vCPU"
 
 
 def _control_id(key: str) -> str:

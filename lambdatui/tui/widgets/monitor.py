@@ -3,8 +3,9 @@
 `MonitorPane` owns everything between the backend's figures and the screen:
 
 - the fetch: one exclusive thread worker per refresh asks for `Backend.metrics` over the window
-  (15 min and 1 h in 60 s buckets, 24 h in 15 min ones), and — from a backend that keeps an
-  invocation history (the local one) — `history_summary` and the durations of each invocation.
+  (15 min and 1 h in 60 s buckets, 24 h in 15 min ones), `Backend.summary` (the figures
+  `lambdatui stats` prints) and, from a backend with `capabilities.invocation_history` (the local
+  one), the durations of each invocation.
   Whatever the backend cannot give stays empty: a backend without metrics (the default
   `Backend.metrics` raises `BackendError`) or any failure becomes a one-line message in the
   pane, never a crash and never a notification (the pane refreshes every 10 s: a toast per
@@ -39,7 +40,7 @@ from textual.reactive import reactive
 from textual.widgets import Sparkline, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
-from ...backends.base import BackendError, FunctionMetrics, MetricSeries
+from ...backends.base import BackendError, FunctionMetrics, MetricSeries, summarize_metrics
 from ..present import deterministic_enabled, format_cost
 
 if TYPE_CHECKING:
@@ -66,7 +67,6 @@ NO_DATA = "–"
 HISTOGRAM_BUCKETS = 10
 BAR_WIDTH = 20  # cells of the duration and histogram bars; narrow enough for 80 columns
 MEMORY_BAR_WIDTH = 16
-SECONDS_PER_MONTH = 730 * 3600  # AWS's "month" (8,760 h / 12), as pricing.py uses
 _EIGHTHS = " ▏▎▍▌▋▊▉"  # partial blocks: a bar's last cell, so small differences still show
 _GROUP = "monitor"
 
@@ -82,7 +82,7 @@ class MonitorData:
     end: float
     memory_size: int | None = None  # as passed to `show`: the configured size, when known
     metrics: FunctionMetrics | None = None
-    summary: dict[str, Any] | None = None  # `history_summary`, from a backend with a history
+    summary: dict[str, Any] | None = None  # `Backend.summary`
     durations: list[float] | None = None  # ms, one per invocation; None without a history
     errors: list[str] = field(default_factory=list)  # one line each
 
@@ -95,7 +95,12 @@ def _one_line(error: BaseException) -> str:
 
 
 def fetch_monitor_data(
-    backend: Backend, function: str, window: str, memory_size: int | None = None, now: float | None = None
+    backend: Backend,
+    function: str,
+    window: str,
+    memory_size: int | None = None,
+    now: float | None = None,
+    architecture: str = "x86_64",
 ) -> MonitorData:
     """Everything the pane shows for `function` over the `window` ending `now`. Blocking; never raises."""
     spec = WINDOWS[window]
@@ -106,19 +111,20 @@ def fetch_monitor_data(
         data.metrics = backend.metrics(function, start=start, end=end, period=spec.period)
     except Exception as error:  # the pane reports it; the rest may still come from the history
         data.errors.append(_one_line(error))
-    # Only the local backend keeps a history; `hasattr` keeps the AWS one (and any other) working.
-    if hasattr(backend, "history_summary"):
+    # The figures `lambdatui stats` prints: `Backend.summary` where every invocation is kept; from
+    # aggregate metrics (AWS) the same `summarize_metrics` it uses, on the metrics fetched above
+    # rather than on a second request.
+    if backend.capabilities.invocation_history:
         try:
-            data.summary = backend.history_summary(function, start, end)
+            data.summary = backend.summary(function, start, end)
         except Exception as error:
             data.errors.append(_one_line(error))
-    history = getattr(backend, "history", None)
-    if history is not None and hasattr(history, "query"):
         try:
-            rows = history.query(function, start, end)
-            data.durations = [float(r.duration_ms) for r in rows if getattr(r, "duration_ms", None) is not None]
+            data.durations = backend.durations(function, start, end)
         except Exception as error:
             data.errors.append(_one_line(error))
+    elif data.metrics is not None:
+        data.summary = summarize_metrics(data.metrics, memory_size or 0, architecture, end - start)
     return data
 
 
@@ -266,31 +272,12 @@ def figures(data: MonitorData) -> Figures:
     f.avg_init_ms = _number(summary.get("avg_init_ms")) if f.cold_starts else None
     f.memory_max = _number(summary.get("memory_max_mb")) or None
     f.memory_avg = _number(summary.get("memory_avg_mb")) or None
-    if data.summary is not None:
-        f.cost = _number(summary.get("cost_usd"))
-        f.monthly = _number(summary.get("projected_monthly_usd"))
-        f.monthly_no_free_tier = _number(summary.get("projected_monthly_usd_no_free_tier"))
-    elif f.invocations and f.p50 is not None and f.memory_size:
-        _estimate_cost(f, data)
+    # The same figures `lambdatui stats` prints: both come from `Backend.summary`.
+    f.cost = _number(summary.get("cost_usd"))
+    f.monthly = _number(summary.get("projected_monthly_usd"))
+    f.monthly_no_free_tier = _number(summary.get("projected_monthly_usd_no_free_tier"))
+    f.cost_estimated = bool(summary.get("cost_estimated"))
     return f
-
-
-def _estimate_cost(f: Figures, data: MonitorData) -> None:
-    """Without a history (AWS), an estimate: every invocation taken as lasting p50, at x86_64 rates."""
-    try:
-        from ...pricing import billed_duration_ms, invocation_cost, monthly_cost
-
-        memory = int(f.memory_size or 0)
-        billed = billed_duration_ms(f.p50 or 0.0, bill_init=False)
-        f.cost = (f.invocations or 0) * invocation_cost(memory, billed)
-        per_month = round((f.invocations or 0) * SECONDS_PER_MONTH / max(1.0, data.end - data.start))
-        f.monthly = monthly_cost(memory_mb=memory, duration_ms=f.p50 or 0.0, invocations=per_month).total_usd
-        f.monthly_no_free_tier = monthly_cost(
-            memory_mb=memory, duration_ms=f.p50 or 0.0, invocations=per_month, free_tier=False
-        ).total_usd
-        f.cost_estimated = True
-    except Exception:  # an estimate is a nicety: without it the figures show "–"
-        f.cost = f.monthly = f.monthly_no_free_tier = None
 
 
 def _duration_label(seconds: int) -> str:
@@ -388,6 +375,7 @@ class MonitorPane(Vertical):
         self.backend: Backend | None = None
         self.function_name: str | None = None
         self.memory_size: int | None = None
+        self.architecture = "x86_64"
         self.data: MonitorData | None = None  # the last fetch shown
         self.fetches = 0  # fetches started; tests and the curious read it
         self._generation = 0  # bumped on every fetch and every `show`: a stale result is dropped
@@ -446,13 +434,17 @@ class MonitorPane(Vertical):
 
     # -- public API ------------------------------------------------------------------------
 
-    def show(self, backend: Backend, function: str | None, memory_size: int | None = None) -> None:
-        """Monitor `function` of `backend` (None: nothing); `memory_size` is its configured MB, when known.
+    def show(
+        self, backend: Backend, function: str | None, memory_size: int | None = None, architecture: str = "x86_64"
+    ) -> None:
+        """Monitor `function` of `backend` (None: nothing); `memory_size` is its configured MB, when known,
+        and `architecture` what it is priced at.
 
         Fetches at once when the pane is on screen, else as soon as it is shown.
         """
         changed = function != self.function_name or backend is not self.backend
         self.backend, self.function_name, self.memory_size = backend, function, memory_size
+        self.architecture = architecture
         if changed:
             self._generation += 1  # whatever is in flight is for the previous function
             self.data = None
@@ -476,7 +468,10 @@ class MonitorPane(Vertical):
         if self.data is None:
             self._set_status(f"{self.function_name} · loading {WINDOWS[self.window].label}…")
         self.run_worker(
-            partial(fetch_monitor_data, self.backend, self.function_name, self.window, self.memory_size),
+            partial(
+                fetch_monitor_data, self.backend, self.function_name, self.window, self.memory_size,
+                architecture=self.architecture,
+            ),
             name=f"monitor {self.function_name} {self.window} #{self._generation}",
             group=_GROUP,
             exclusive=True,

@@ -1,4 +1,7 @@
-"""The Lambda pricing model: what one invocation, or a month of them, costs in USD.
+"""Every figure lambdatui computes, in one place: billed duration, what one invocation or a month
+of them costs in USD, the monthly projection of a window's traffic, percentiles, and the CPU share
+Lambda gives a memory size. The CLI, the dashboard's panes, the history and power tuning call these;
+none computes a figure of its own.
 
 Prices live in `data/pricing.json` with the date they were taken; nothing here hard-codes a rate.
 
@@ -19,17 +22,47 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from pathlib import Path
+from importlib.resources import files
+from typing import Any, Sequence
+
+from .model import MEMORY_MAX_MB
 
 MB_PER_GB = 1024
-HOURS_PER_MONTH = 730  # AWS's convention for "a month" (8,760 h / 12)
+# AWS's convention for "a month" in its pricing examples and calculator: 730 hours (8,760 h / 12).
+# Every monthly figure (cost, projections, provisioned capacity) uses this one month.
+HOURS_PER_MONTH = 730
+MONTH_S = HOURS_PER_MONTH * 3600
 ARCHITECTURES = ("x86_64", "arm64")
 EPHEMERAL_STORAGE_MB = (512, 10240)
+# AWS: "at 1,769 MB, a function has the equivalent of one vCPU"; the maximum is 6 vCPUs (10,240 MB),
+# although 10,240 / 1,769 is 5.79.
+MB_PER_VCPU = 1769
+MAX_VCPUS = 6.0
 
 
 @lru_cache(maxsize=1)
-def prices() -> dict:
-    return json.loads((Path(__file__).parent / "data" / "pricing.json").read_text(encoding="utf-8"))
+def prices() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(files("lambdatui").joinpath("data/pricing.json").read_text(encoding="utf-8"))
+    return data
+
+
+def vcpu_share(memory_mb: float) -> float:
+    """The CPU Lambda gives a memory size: in proportion to memory, and 6 vCPUs at the 10,240 MB
+    maximum (AWS documents the maximum as 6 vCPUs, although 10,240 / 1,769 is 5.79)."""
+    if memory_mb >= MEMORY_MAX_MB:
+        return MAX_VCPUS
+    return min(MAX_VCPUS, memory_mb / MB_PER_VCPU)
+
+
+def percentile(values: Sequence[float], p: float) -> float | None:
+    """The p-th percentile (0-100) of `values`, interpolating linearly between ranks; None if empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * p / 100.0
+    lo = math.floor(rank)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (rank - lo)
 
 
 def billed_duration_ms(duration_ms: float, init_duration_ms: float | None = None, bill_init: bool = True) -> int:
@@ -273,4 +306,27 @@ def monthly_cost(
         region=p.get("region", ""),
         prices_taken=p.get("prices_taken", ""),
         notes=tuple(notes),
+    )
+
+
+def monthly_invocations(invocations: float, window_s: float) -> int:
+    """A window's invocations at the same rate for a month (`MONTH_S`)."""
+    return round(invocations * MONTH_S / window_s) if window_s > 0 else 0
+
+
+def monthly_projection(
+    invocations: float,
+    window_s: float,
+    billed_ms: float,
+    memory_mb: int,
+    architecture: str = "x86_64",
+) -> tuple[float, float]:
+    """(with the free tier, without it): a month at the window's rate of invocations, each billed
+    `billed_ms` (the window's average) at `memory_mb`. Both are 0.0 when nothing ran."""
+    per_month = monthly_invocations(invocations, window_s)
+    if not per_month or not memory_mb:
+        return 0.0, 0.0
+    return (
+        monthly_cost(memory_mb, billed_ms, per_month, architecture, free_tier=True).total_usd,
+        monthly_cost(memory_mb, billed_ms, per_month, architecture, free_tier=False).total_usd,
     )
