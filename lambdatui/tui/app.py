@@ -25,6 +25,7 @@ from ..config import Config
 from ..eventstore import EventStore
 from .help import HelpScreen
 from .present import StableBackend, deterministic_enabled
+from .styles import load_tcss
 from .themes import DEFAULT_THEME, load_themes
 from .widgets.config_editor import ConfigEditor
 from .widgets.event_console import EventConsole
@@ -65,12 +66,7 @@ class BackendFailed(Message):
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical { width: 60; height: auto; border: thick $warning; background: $surface; padding: 1 2; }
-    ConfirmScreen Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
-    ConfirmScreen Button { margin-left: 2; }
-    """
+    DEFAULT_CSS = load_tcss("confirm_screen.tcss")
     BINDINGS = [Binding("escape", "dismiss(False)", "Cancel", id="confirm.cancel")]
 
     def __init__(self, question: str, yes: str = "Discard") -> None:
@@ -95,18 +91,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
 class LambdaTUI(App):
     TITLE = "lambdatui"
-    CSS = """
-    #body { height: 1fr; }
-    FunctionList { width: 52; min-width: 24; border-right: vkey $panel; }
-    #main { width: 1fr; }
-    #pane-tabs { height: 2; }
-    #panes { height: 1fr; }
-    #logs { height: 45%; border-top: hkey $panel; }
-    Screen.-narrow FunctionList { width: 28; }
-    Screen.-narrow #logs { display: none; height: 1fr; border-top: none; }
-    Screen.-narrow.-show-logs #logs { display: block; }
-    Screen.-narrow.-show-logs #panes { display: none; }
-    """
+    CSS = load_tcss("app.tcss")
 
     BINDINGS = [
         Binding("ctrl+r", "invoke", "Invoke", priority=True, id="app.invoke"),

@@ -12,21 +12,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from ..backends.base import BackendError
+from .styles import load_tcss
 
 
 class DeployScreen(ModalScreen[object | None]):
     """Dismisses with the AWS backend to open (after a deploy and "Open on AWS"), else None."""
 
-    DEFAULT_CSS = """
-    DeployScreen { align: center middle; }
-    DeployScreen > Vertical { width: 90%; max-width: 110; height: 85%; border: thick $primary; background: $surface; padding: 0 1; }
-    DeployScreen #deploy-title { text-style: bold; padding: 0 0 1 0; }
-    DeployScreen #deploy-plan { height: 1fr; background: $panel; padding: 0 1; }
-    DeployScreen #deploy-status { height: auto; padding: 1 0 0 0; color: $text-muted; }
-    DeployScreen #deploy-status.-error { color: $error; }
-    DeployScreen Horizontal { height: auto; align-horizontal: right; padding: 1 0 0 0; }
-    DeployScreen Button { margin-left: 2; }
-    """
+    DEFAULT_CSS = load_tcss("deploy_screen.tcss")
     BINDINGS = [
         Binding("escape", "close", "Close", id="deploy.close"),
         Binding("a", "apply", "Apply", id="deploy.apply"),

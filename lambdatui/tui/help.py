@@ -8,6 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from .styles import load_tcss
+
 
 def binding_scopes(app) -> list[tuple[str, list[Binding]]]:
     from .widgets.config_editor import ENV_TABLE_BINDINGS, ConfigEditor
@@ -37,13 +39,7 @@ def effective_keys(binding: Binding, keymap: dict[str, str]) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > Vertical { width: 90%; max-width: 100; height: 90%; border: thick $primary; background: $surface; }
-    HelpScreen #help-title { padding: 0 1; background: $panel; color: $text; text-style: bold; }
-    HelpScreen DataTable { height: 1fr; }
-    HelpScreen #help-hint { padding: 0 1; color: $text-muted; }
-    """
+    DEFAULT_CSS = load_tcss("help.tcss")
     BINDINGS = [
         Binding("escape", "dismiss", "Close", id="help.close"),
         Binding("f1", "dismiss", "Close", id="help.close_f1"),

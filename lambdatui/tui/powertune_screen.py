@@ -22,6 +22,7 @@ from textual.widgets import Button, DataTable, Label, ProgressBar, Static
 
 from ..backends.base import Backend
 from ..powertune import DEFAULT_MEMORY_SIZES, PowerTuneError, TuneProgress, TuneReport, power_tune
+from .styles import load_tcss
 
 BAR_WIDTH = 36
 _EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -82,27 +83,7 @@ def verdict(report: TuneReport) -> str:
 class PowerTuneScreen(ModalScreen["TuneReport | None"]):
     """Power-tunes `function` on `backend` with `payload`; dismisses with the report (or None)."""
 
-    DEFAULT_CSS = """
-    PowerTuneScreen { align: center middle; }
-    PowerTuneScreen > Vertical { width: 96%; max-width: 120; height: 94%; border: thick $primary; background: $surface; }
-    PowerTuneScreen #pt-title { padding: 0 1; background: $panel; color: $text; text-style: bold; width: 1fr; }
-    PowerTuneScreen #pt-body { height: 1fr; padding: 0 1; }
-    PowerTuneScreen #pt-plan { color: $text-muted; margin-bottom: 1; }
-    PowerTuneScreen #pt-status { color: $text; }
-    PowerTuneScreen ProgressBar { margin-bottom: 1; }
-    PowerTuneScreen #pt-note { display: none; padding: 0 1; margin-bottom: 1; border: tall $warning; background: $warning-muted; color: $text; text-style: bold; }
-    PowerTuneScreen #pt-note.-scaled { border: tall $success; background: $success-muted; }
-    PowerTuneScreen #pt-note.-shown { display: block; }
-    PowerTuneScreen #pt-error { display: none; padding: 0 1; margin-bottom: 1; border: tall $error; color: $text-error; }
-    PowerTuneScreen #pt-error.-shown { display: block; }
-    PowerTuneScreen #pt-table { height: auto; max-height: 12; margin-bottom: 1; }
-    PowerTuneScreen #pt-verdict { color: $text-accent; text-style: bold; margin-bottom: 1; }
-    PowerTuneScreen .pt-chart { margin-bottom: 1; }
-    PowerTuneScreen #pt-duration-chart { color: $accent; }
-    PowerTuneScreen #pt-cost-chart { color: $secondary; }
-    PowerTuneScreen #pt-buttons { height: auto; padding: 0 1; align-horizontal: right; background: $panel; }
-    PowerTuneScreen #pt-buttons Button { margin-left: 2; }
-    """
+    DEFAULT_CSS = load_tcss("powertune_screen.tcss")
     BINDINGS = [
         Binding("escape", "close", "Close", id="powertune.close"),
         Binding("c", "cancel", "Cancel run", id="powertune.cancel"),

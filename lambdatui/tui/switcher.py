@@ -9,17 +9,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
+from .styles import load_tcss
+
 
 class SwitchAwsScreen(ModalScreen[tuple[str, str] | None]):
     """Asks for a profile and a region; dismisses with (profile, region) or None."""
 
-    DEFAULT_CSS = """
-    SwitchAwsScreen { align: center middle; }
-    SwitchAwsScreen > Vertical { width: 64; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
-    SwitchAwsScreen Input { margin-bottom: 1; }
-    SwitchAwsScreen Horizontal { height: auto; align-horizontal: right; }
-    SwitchAwsScreen Button { margin-left: 2; }
-    """
+    DEFAULT_CSS = load_tcss("switcher.tcss")
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="switch.cancel")]
 
     def __init__(self, profile: str | None, region: str) -> None:

@@ -44,6 +44,7 @@ from ...config import (
 )
 from ...figures import MAX_VCPUS, vcpu_share
 from ...masking import looks_secret, mask
+from ..styles import load_tcss
 
 __all__ = ["ConfigEditor", "ENV_TABLE_BINDINGS", "EnvVarDialog", "READ_ONLY_BANNER", "vcpu_label"]
 
@@ -162,53 +163,7 @@ class EnvVarDialog(ModalScreen["tuple[str, str] | None"]):
     dialog stays open showing the message until the input passes.
     """
 
-    DEFAULT_CSS = """
-    EnvVarDialog {
-        align: center middle;
-        background: $background 60%;
-    }
-    EnvVarDialog > #env-dialog {
-        width: 64;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
-    EnvVarDialog #env-title {
-        text-style: bold;
-        width: 100%;
-        margin-bottom: 1;
-    }
-    EnvVarDialog .env-label {
-        color: $text-muted;
-    }
-    EnvVarDialog #env-value-row {
-        height: auto;
-    }
-    EnvVarDialog #env-value {
-        width: 1fr;
-    }
-    EnvVarDialog #env-show {
-        margin: 1 0 0 1;
-        min-width: 8;
-    }
-    EnvVarDialog .error {
-        color: $error;
-        width: 100%;
-        height: auto;
-        display: none;
-    }
-    EnvVarDialog #env-buttons {
-        height: auto;
-        align-horizontal: right;
-        margin-top: 1;
-    }
-    EnvVarDialog #env-buttons Button {
-        margin-left: 1;
-    }
-    """
+    DEFAULT_CSS = load_tcss("widgets/env_var_dialog.tcss")
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="config.env_cancel"),
@@ -304,127 +259,7 @@ class EnvVarDialog(ModalScreen["tuple[str, str] | None"]):
 class ConfigEditor(Widget):
     """Edits one function's configuration; see the module docstring."""
 
-    DEFAULT_CSS = """
-    ConfigEditor {
-        height: 1fr;
-        width: 1fr;
-        background: $surface;
-    }
-    ConfigEditor #cfg-header {
-        height: 1;
-        background: $panel;
-        padding: 0 1;
-    }
-    ConfigEditor #cfg-title {
-        width: 1fr;
-        text-style: bold;
-    }
-    ConfigEditor #cfg-dirty {
-        width: auto;
-        color: $warning;
-        display: none;
-    }
-    ConfigEditor #cfg-readonly {
-        width: 100%;
-        padding: 0 1;
-        background: $warning 20%;
-        color: $warning;
-        text-style: bold;
-        display: none;
-    }
-    ConfigEditor #cfg-empty {
-        width: 100%;
-        padding: 1 2;
-        color: $text-muted;
-    }
-    ConfigEditor #cfg-form {
-        padding: 1 1 0 1;
-        height: 1fr;
-    }
-    ConfigEditor .field {
-        height: auto;
-    }
-    ConfigEditor .field-row {
-        height: 1;
-    }
-    ConfigEditor .field-label {
-        width: 18;
-        color: $text-muted;
-    }
-    ConfigEditor .field-row:focus-within > .field-label {
-        color: $primary;
-        text-style: bold;
-    }
-    ConfigEditor .field-hint {
-        width: 20;
-        padding-left: 1;
-        color: $text-muted;
-    }
-    /* A narrow pane (the dashboard at 80 columns, beside the function list) keeps only the vCPU
-       hint: the fields need the room more than the reminders of their ranges. */
-    ConfigEditor.-slim .field-hint {
-        display: none;
-    }
-    ConfigEditor.-slim #cfg-vcpu {
-        display: block;
-        width: 13;
-    }
-    ConfigEditor Input {
-        width: 1fr;
-        background: $boost;
-    }
-    ConfigEditor Input:focus {
-        background: $primary 15%;
-    }
-    ConfigEditor Input.invalid {
-        background: $error 25%;
-    }
-    ConfigEditor Select {
-        width: 1fr;
-    }
-    ConfigEditor .error {
-        color: $error;
-        width: 1fr;
-        margin-left: 18;
-        height: auto;
-        display: none;
-    }
-    ConfigEditor #cfg-triggers-title { margin-top: 1; text-style: bold; }
-    ConfigEditor #cfg-triggers { color: $text-muted; height: auto; }
-    ConfigEditor #cfg-env-header {
-        height: 1;
-        margin-top: 1;
-    }
-    ConfigEditor #cfg-env-title {
-        width: 1fr;
-        text-style: bold;
-    }
-    ConfigEditor #cfg-env-count {
-        width: auto;
-        color: $text-muted;
-    }
-    ConfigEditor #cfg-env {
-        height: auto;
-        max-height: 12;
-        background: $surface;
-    }
-    ConfigEditor #cfg-env:focus {
-        background-tint: $primary 5%;
-    }
-    ConfigEditor #cfg-env-empty {
-        color: $text-muted;
-        display: none;
-    }
-    ConfigEditor #cfg-env-buttons {
-        height: 1;
-        margin-top: 1;
-    }
-    ConfigEditor #cfg-env-buttons Button {
-        width: auto;
-        min-width: 8;
-        margin-right: 1;
-    }
-    """
+    DEFAULT_CSS = load_tcss("widgets/config_editor.tcss")
 
     BINDINGS = [
         # ctrl+t works from every field; letters would be typed into the inputs instead.

@@ -24,29 +24,14 @@ from ...backends.base import InvokeResult, decoded_payload
 from ...eventstore import EventStore, EventStoreError
 from ...eventtemplates import template_text, templates
 from ..present import format_cost, memory_bar
+from ..styles import load_tcss
 
 RECENT_LIMIT = 20
 DEFAULT_EVENT = "{}\n"
 
 
 class EventConsole(Vertical):
-    DEFAULT_CSS = """
-    EventConsole { height: 1fr; }
-    EventConsole #ec-bar { height: 1; margin-bottom: 1; }
-    EventConsole #ec-bar Select { width: 1fr; margin-right: 1; }
-    EventConsole #ec-bar Input { width: 1fr; margin-right: 1; }
-    EventConsole #ec-bar Button { min-width: 8; width: auto; margin-right: 1; }
-    EventConsole #ec-editor { height: 2fr; min-height: 4; }
-    EventConsole #ec-json-error { height: auto; color: $error; padding: 0 1; display: none; }
-    EventConsole.-json-invalid #ec-json-error { display: block; }
-    EventConsole #ec-result { height: 2fr; min-height: 4; background: $surface; }
-    EventConsole #ec-summary { height: auto; padding: 0 1; background: $panel; }
-    EventConsole #ec-error { height: auto; padding: 0 1; color: $error; display: none; }
-    EventConsole.-function-error #ec-error { display: block; }
-    EventConsole #ec-response { height: auto; padding: 0 1; }
-    EventConsole #ec-recent { height: 1fr; min-height: 3; max-height: 8; }
-    EventConsole #ec-placeholder { color: $text-muted; padding: 1; }
-    """
+    DEFAULT_CSS = load_tcss("widgets/event_console.tcss")
 
     BINDINGS = [
         Binding("ctrl+j", "jump_to_logs", "Jump to logs", id="console.jump_to_logs"),

@@ -15,6 +15,7 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Static
 
 from ...backends.base import FunctionConfiguration, InvokeResult
+from ..styles import load_tcss
 
 SORTS = ("config", "name", "runtime", "memory", "timeout", "last")  # "config": the file's order
 
@@ -27,13 +28,7 @@ class LastRun:
 
 
 class FunctionList(Vertical):
-    DEFAULT_CSS = """
-    FunctionList { width: 1fr; height: 1fr; }
-    FunctionList > #fl-filter { display: none; margin: 0; border: tall $primary; }
-    FunctionList.-filtering > #fl-filter { display: block; }
-    FunctionList > DataTable { height: 1fr; background: $surface; }
-    FunctionList > #fl-status { height: 1; color: $text-muted; background: $panel; padding: 0 1; }
-    """
+    DEFAULT_CSS = load_tcss("widgets/function_list.tcss")
 
     BINDINGS = [
         Binding("s", "cycle_sort", "Sort", id="functions.sort"),

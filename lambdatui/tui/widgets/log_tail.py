@@ -42,6 +42,7 @@ from textual.widgets import Input, Static
 
 from ...backends.base import BackendError
 from ...executor.logstore import LogEvent
+from ..styles import load_tcss
 
 if TYPE_CHECKING:
     from textual.selection import Selection
@@ -250,36 +251,7 @@ class LogTailLines(ScrollView, can_focus=True, inherit_bindings=False):
         "logtail--highlight",
     }
 
-    DEFAULT_CSS = """
-    LogTailLines {
-        height: 1fr;
-        background: $surface;
-        color: $foreground;
-        scrollbar-gutter: stable;
-        &:focus {
-            background-tint: $foreground 3%;
-        }
-        & > .logtail--time {
-            color: $text-muted;
-        }
-        & > .logtail--platform {
-            color: $text-muted;
-        }
-        & > .logtail--report {
-            color: $text-accent;
-            text-style: bold;
-        }
-        & > .logtail--error {
-            color: $text-error;
-        }
-        & > .logtail--warning {
-            color: $text-warning;
-        }
-        & > .logtail--highlight {
-            background: $accent-muted;
-        }
-    }
-    """
+    DEFAULT_CSS = load_tcss("widgets/log_tail_lines.tcss")
 
     def __init__(self, max_lines: int, changed: Callable[[], None], **kwargs) -> None:
         super().__init__(**kwargs)
@@ -564,32 +536,7 @@ class LogTail(Widget):
         Binding("ctrl+l", "clear", "Clear", id="logtail.clear"),
     ]
 
-    DEFAULT_CSS = """
-    LogTail {
-        layout: vertical;
-        height: 1fr;
-        background: $surface;
-        & > LogTailFilter {
-            display: none;
-            dock: top;
-        }
-        & > LogTailStatus {
-            dock: bottom;
-            height: 1;
-            padding: 0 1;
-            background: $panel;
-            color: $text-muted;
-            &.-paused {
-                background: $warning-muted;
-                color: $text;
-            }
-            &.-stopped {
-                background: $error-muted;
-                color: $text;
-            }
-        }
-    }
-    """
+    DEFAULT_CSS = load_tcss("widgets/log_tail.tcss")
 
     def __init__(self, max_lines: int = 10_000, **kwargs) -> None:
         super().__init__(**kwargs)

@@ -42,6 +42,7 @@ from textual.worker import Worker, WorkerState
 
 from ...backends.base import BackendError, FunctionMetrics, MetricSeries, summarize_metrics
 from ..present import deterministic_enabled, format_cost
+from ..styles import load_tcss
 
 if TYPE_CHECKING:
     from ...backends.base import Backend
@@ -305,68 +306,7 @@ class MonitorPane(Vertical):
         Binding("r", "refresh_data", "Refresh", show=False, id="monitor.refresh"),
     ]
 
-    DEFAULT_CSS = """
-    MonitorPane {
-        height: 1fr;
-        background: $surface;
-        & > #mp-windows {
-            dock: top;
-        }
-        & > #mp-status {
-            height: 1;
-            padding: 0 1;
-            background: $panel;
-            color: $text-muted;
-            text-wrap: nowrap;
-            text-overflow: ellipsis;
-            &.-error {
-                background: $error-muted;
-                color: $text;
-            }
-        }
-        & > #mp-body {
-            height: 1fr;
-            padding: 0 1;
-            scrollbar-gutter: stable;
-        }
-        .mp-title {
-            margin-top: 1;
-            color: $text-accent;
-            text-style: bold;
-        }
-        .mp-row {
-            height: 1;
-        }
-        .mp-label {
-            width: 24;
-            color: $foreground;
-        }
-        Sparkline {
-            width: 1fr;
-            min-width: 10;
-        }
-        #mp-spark-errors > .sparkline--max-color {
-            color: $error;
-        }
-        #mp-spark-errors > .sparkline--min-color {
-            color: $error 30%;
-        }
-        #mp-spark-throttles > .sparkline--max-color {
-            color: $warning;
-        }
-        #mp-spark-throttles > .sparkline--min-color {
-            color: $warning 30%;
-        }
-        .mp-text {
-            height: auto;
-            text-wrap: nowrap;
-            text-overflow: ellipsis;
-        }
-        &.-no-history .mp-history {
-            display: none;
-        }
-    }
-    """
+    DEFAULT_CSS = load_tcss("widgets/monitor.tcss")
 
     window: reactive[str] = reactive("15m", init=False)
 
