@@ -132,3 +132,52 @@ async def test_tail_logs_follows_new_events_live_with_a_filter(harness):
     events = await collector
     assert "live-marker" in events[0].message
     assert events[0].message.startswith("echo called with")
+
+
+# -- the optional parts of the contract: declared by `capabilities`, never probed ---------------------
+
+
+def test_capabilities_are_declared_and_match_what_the_backend_does(backend):
+    from lambdatui.backends.base import Capabilities, NotSupportedError
+
+    caps = backend.capabilities
+    assert isinstance(caps, Capabilities)
+    where = backend.location()
+    if caps.switch_account:
+        assert where.region  # a backend that switches regions says which one it is in
+    else:
+        with pytest.raises(NotSupportedError):
+            backend.switch(region="eu-west-1")
+
+
+def test_summary_has_every_key_and_counts_invocations(harness):
+    from lambdatui.backends.base import SUMMARY_KEYS
+
+    backend = harness.backend
+    since = time.time() - 60
+    backend.invoke("conf-echo", b"{}")
+    summary = backend.summary("conf-echo", since, time.time() + 1)
+    assert set(SUMMARY_KEYS) <= set(summary)
+    assert summary["memory_size_mb"] == 128
+    if backend.capabilities.invocation_history:
+        assert summary["invocations"] == 1
+        assert summary["duration_p50"] is not None and summary["projected_monthly_usd_no_free_tier"] > 0
+        durations = backend.durations("conf-echo", since, time.time() + 1)
+        assert durations is not None and len(durations) == 1
+    else:
+        assert backend.durations("conf-echo", since, time.time() + 1) is None
+    with pytest.raises(FunctionNotFoundError):
+        backend.summary("conf-missing", since, time.time())
+
+
+def test_power_tuning_session_restores_what_it_changed(harness):
+    backend = harness.backend
+    before = backend.get_function("conf-echo")
+    with backend.power_tuning("conf-echo") as session:
+        assert session.local == (not backend.capabilities.cpu_follows_memory)
+        if backend.capabilities.cpu_follows_memory:
+            assert session.cpu_scaled()
+        backend.update_function("conf-echo", {"memory_size": 256})
+        backend.wait_until_updated("conf-echo")
+        backend.update_function("conf-echo", {"memory_size": before.memory_size})
+    assert backend.get_function("conf-echo").memory_size == before.memory_size
