@@ -36,9 +36,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from . import figures
+from .model import FunctionMetrics, MetricSeries
 
 if TYPE_CHECKING:  # the backends package is not needed to record or to summarise
-    from .backends.base import FunctionMetrics
     from .executor.spec import InvokeResult
 
 log = logging.getLogger("lambdatui.history")
@@ -422,7 +422,7 @@ class History:
             "window_seconds": window,
         }
 
-    def series(self, function: str, start: float, end: float, period: int = 60) -> "FunctionMetrics":
+    def series(self, function: str, start: float, end: float, period: int = 60) -> FunctionMetrics:
         """`function`'s metrics over [start, end) in buckets of `period` s, as CloudWatch's.
 
         The window is aligned to the period (start rounded down, end up). Every bucket has a point for
@@ -430,7 +430,6 @@ class History:
         invocations running at one instant in the bucket, from their start and init + duration);
         the duration percentiles have points only for buckets with durations.
         """
-        from .backends.base import FunctionMetrics, MetricSeries
 
         if not isinstance(period, int) or isinstance(period, bool) or period < 1:
             raise ValueError(f"the metrics period must be a whole number of seconds, not {period!r}")

@@ -18,10 +18,12 @@ from typing import Any, AsyncIterator, Callable
 from .. import figures
 from ..executor.logstore import LogEvent
 from ..executor.spec import InvokeResult
-from ..model import EDITABLE_FIELDS, Function
+from ..model import EDITABLE_FIELDS, Function, FunctionMetrics, MetricSeries
 
 __all__ = [
     "Backend",
+    "FunctionMetrics",
+    "MetricSeries",
     "BackendError",
     "Capabilities",
     "Location",
@@ -67,53 +69,6 @@ class RequestError(BackendError):
 
 # What a backend returns for a function: the one model, with its deployment's state filled in.
 FunctionConfiguration = Function
-
-
-@dataclass
-class MetricSeries:
-    """One metric over time: `timestamps` (epoch seconds, ascending) and their `values`."""
-
-    timestamps: list[float] = field(default_factory=list)
-    values: list[float] = field(default_factory=list)
-
-
-@dataclass
-class FunctionMetrics:
-    """A function's figures over [start, end) in buckets of `period` seconds (the monitor pane's data).
-
-    The duration percentiles of a window cannot be derived from per-bucket percentiles, so a backend
-    that can compute them over the whole window sets `duration_p50_window` / `duration_p99_window`;
-    otherwise `totals()` falls back to the largest bucket value (an upper bound).
-    """
-
-    function: str
-    start: float
-    end: float
-    period: int
-    invocations: MetricSeries  # Sum
-    errors: MetricSeries  # Sum
-    throttles: MetricSeries  # Sum
-    duration_p50: MetricSeries  # ms
-    duration_p99: MetricSeries  # ms
-    concurrent_executions: MetricSeries  # Maximum
-    duration_p50_window: float | None = None  # ms, over the whole window, when available
-    duration_p99_window: float | None = None
-
-    def totals(self) -> dict[str, float]:
-        def largest(series: MetricSeries) -> float:
-            return float(max(series.values, default=0.0))
-
-        def window(value: float | None, series: MetricSeries) -> float:
-            return float(value) if value is not None else largest(series)
-
-        return {
-            "invocations": float(sum(self.invocations.values)),
-            "errors": float(sum(self.errors.values)),
-            "throttles": float(sum(self.throttles.values)),
-            "duration_p50": window(self.duration_p50_window, self.duration_p50),
-            "duration_p99": window(self.duration_p99_window, self.duration_p99),
-            "concurrent_executions": largest(self.concurrent_executions),
-        }
 
 
 def summarize_metrics(metrics: FunctionMetrics, memory_size: int, architecture: str, window_s: float) -> dict[str, Any]:
