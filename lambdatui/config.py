@@ -363,15 +363,12 @@ def _parse_trigger(v: "_Validator", node: yaml.Node, key: str, base: Path) -> di
         if "expression" not in m:
             v.fail(node, f"{key}.expression", "is required (rate(5 minutes) or cron(0 12 * * ? *))")
         t["expression"] = v.string(m["expression"], f"{key}.expression")
+        from .schedule_expr import parse_expression
+
         try:
-            from .serve.schedule import parse_expression
-        except ImportError:  # pragma: no cover - the schedule module ships with lambdatui
-            parse_expression = None
-        if parse_expression is not None:
-            try:
-                parse_expression(t["expression"])
-            except ValueError as e:
-                v.fail(m["expression"], f"{key}.expression", str(e))
+            parse_expression(t["expression"])
+        except ValueError as e:
+            v.fail(m["expression"], f"{key}.expression", str(e))
         if "input" in m:
             t["input"] = v.value(m["input"])
         t["enabled"] = v.boolean(m["enabled"], f"{key}.enabled") if "enabled" in m else True

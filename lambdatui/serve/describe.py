@@ -25,7 +25,7 @@ def trigger_lines(triggers: list[dict], *, host: str = "127.0.0.1", http_port: i
 
 
 def _next_fire(expression: str, now: datetime) -> str:
-    from .schedule import parse_expression
+    from ..schedule_expr import parse_expression
 
     try:
         nxt = parse_expression(expression).next_after(now)

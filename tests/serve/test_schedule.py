@@ -19,14 +19,8 @@ import pytest
 from polling import wait_for
 
 from lambdatui.cli.schedule import run_schedule
-from lambdatui.serve.schedule import (
-    CronSchedule,
-    RateSchedule,
-    ScheduleError,
-    ScheduleRunner,
-    parse_expression,
-    scheduled_event,
-)
+from lambdatui.schedule_expr import CronSchedule, RateSchedule, ScheduleError, parse_expression
+from lambdatui.serve.schedule import ScheduleRunner, scheduled_event
 
 UTC = timezone.utc
 
