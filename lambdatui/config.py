@@ -25,6 +25,8 @@ from .executor.spec import (
     TIMEOUT_MIN_S,
     FunctionSpec,
 )
+from .triggers.base import Trigger
+from .triggers.registry import TRIGGER_TYPES
 from .yaml_nodes import ConfigError
 # The validator under its old names here, for code that imported them from this module.
 from .yaml_nodes import NodeReader as _Validator  # noqa: F401
@@ -75,7 +77,7 @@ class FunctionConfig:
     layers: list[Path] = field(default_factory=list)
     reserved_concurrency: int | None = None
     provisioned_concurrency: int = 0
-    triggers: list[dict] = field(default_factory=list)
+    triggers: list[Trigger] = field(default_factory=list)
     description: str = ""
     ephemeral_storage: int = 512
     inherit_environment: list[str] = field(default_factory=list)
@@ -312,82 +314,15 @@ def _parse_function(v: "_Validator", name: str, node: yaml.Node, base: Path) -> 
     return f
 
 
-TRIGGER_KEYS = {
-    "http": ("type", "path", "method", "payload_format"),
-    "schedule": ("type", "expression", "input", "enabled", "name"),
-    "s3": ("type", "bucket", "path", "events", "prefix", "suffix"),
-    "sqs": ("type", "queue", "batch_size", "maximum_batching_window", "visibility_timeout", "max_receive_count", "dead_letter_queue"),
-}
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
-S3_EVENTS = (
-    "s3:ObjectCreated:*", "s3:ObjectCreated:Put", "s3:ObjectCreated:Post", "s3:ObjectCreated:Copy",
-    "s3:ObjectCreated:CompleteMultipartUpload", "s3:ObjectRemoved:*", "s3:ObjectRemoved:Delete",
-)
-QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
-
-
-def _parse_trigger(v: "_Validator", node: yaml.Node, key: str, base: Path) -> dict:
+def _parse_trigger(v: "_Validator", node: yaml.Node, key: str, base: Path) -> Trigger:
     """One event source: checked here, with lines, so `serve` never starts on a bad trigger."""
     m = v.mapping(node, key)
+    types = tuple(TRIGGER_TYPES)
     if "type" not in m:
-        v.fail(node, f"{key}.type", f"is required (one of: {', '.join(TRIGGER_KEYS)})")
-    kind = v.choice(m["type"], f"{key}.type", tuple(TRIGGER_KEYS))
-    v.only_keys(m, TRIGGER_KEYS[kind], key + ".")
-    t: dict[str, Any] = {"type": kind}
-    if kind == "http":
-        if "path" not in m:
-            v.fail(node, f"{key}.path", "is required (e.g. /items/{id})")
-        t["path"] = v.string(m["path"], f"{key}.path")
-        if not t["path"].startswith("/"):
-            v.fail(m["path"], f"{key}.path", f"{t['path']!r} must start with /")
-        t["method"] = str(v.value(m["method"])).upper() if "method" in m else "ANY"
-        if t["method"] not in HTTP_METHODS:
-            v.fail(m["method"], f"{key}.method", f"{t['method']!r} is not one of: {', '.join(HTTP_METHODS)}")
-        t["payload_format"] = str(v.value(m["payload_format"])) if "payload_format" in m else "2.0"
-        if t["payload_format"] not in ("1.0", "2.0"):
-            v.fail(m["payload_format"], f"{key}.payload_format", f"{t['payload_format']!r} is not one of: \"1.0\", \"2.0\"")
-    elif kind == "schedule":
-        if "expression" not in m:
-            v.fail(node, f"{key}.expression", "is required (rate(5 minutes) or cron(0 12 * * ? *))")
-        t["expression"] = v.string(m["expression"], f"{key}.expression")
-        from .schedule_expr import parse_expression
-
-        try:
-            parse_expression(t["expression"])
-        except ValueError as e:
-            v.fail(m["expression"], f"{key}.expression", str(e))
-        if "input" in m:
-            t["input"] = v.value(m["input"])
-        t["enabled"] = v.boolean(m["enabled"], f"{key}.enabled") if "enabled" in m else True
-        if "name" in m:
-            t["name"] = v.string(m["name"], f"{key}.name")
-    elif kind == "s3":
-        for required in ("bucket", "path"):
-            if required not in m:
-                v.fail(node, f"{key}.{required}", "is required")
-        t["bucket"] = v.string(m["bucket"], f"{key}.bucket")
-        t["path"] = str((base / v.string(m["path"], f"{key}.path")).resolve())
-        events = [v.string(e, f"{key}.events") for e in v.sequence(m["events"], f"{key}.events")] if "events" in m else ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
-        for e, enode in zip(events, v.sequence(m["events"], f"{key}.events") if "events" in m else [node] * len(events)):
-            if e not in S3_EVENTS:
-                v.fail(enode, f"{key}.events", f"{e!r} is not one of: {', '.join(S3_EVENTS)}")
-        t["events"] = events
-        t["prefix"] = v.optional_str(m["prefix"], f"{key}.prefix") or "" if "prefix" in m else ""
-        t["suffix"] = v.optional_str(m["suffix"], f"{key}.suffix") or "" if "suffix" in m else ""
-    elif kind == "sqs":
-        if "queue" not in m:
-            v.fail(node, f"{key}.queue", "is required")
-        t["queue"] = v.string(m["queue"], f"{key}.queue")
-        if not QUEUE_NAME.fullmatch(t["queue"]):
-            v.fail(m["queue"], f"{key}.queue", "a queue name is 1-80 letters, digits, hyphens or underscores")
-        t["batch_size"] = int(v.number(m["batch_size"], f"{key}.batch_size", 1, 10000)) if "batch_size" in m else 10
-        t["maximum_batching_window"] = v.number(m["maximum_batching_window"], f"{key}.maximum_batching_window", 0, 300) if "maximum_batching_window" in m else 0
-        t["visibility_timeout"] = v.number(m["visibility_timeout"], f"{key}.visibility_timeout", 0, 43200) if "visibility_timeout" in m else 30
-        if "max_receive_count" in m:
-            t["max_receive_count"] = int(v.number(m["max_receive_count"], f"{key}.max_receive_count", 1, 1000))
-        if "dead_letter_queue" in m:
-            t["dead_letter_queue"] = v.string(m["dead_letter_queue"], f"{key}.dead_letter_queue")
-    return t
+        v.fail(node, f"{key}.type", f"is required (one of: {', '.join(types)})")
+    cls = TRIGGER_TYPES[v.choice(m["type"], f"{key}.type", types)]
+    v.only_keys(m, cls.keys, key + ".")
+    return cls.parse(v, m, node, key, base)
 
 
 # -- field rules shared with the editor ----------------------------------------------------------

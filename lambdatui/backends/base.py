@@ -16,6 +16,7 @@ from typing import Any, AsyncIterator
 from ..config import EDITABLE_FUNCTION_FIELDS as EDITABLE_FIELDS  # the editor's fields
 from ..executor.logstore import LogEvent
 from ..executor.spec import InvokeResult
+from ..triggers.base import Trigger
 
 __all__ = [
     "Backend",
@@ -76,10 +77,12 @@ class FunctionConfiguration:
     role: str | None = None
     state: str = "Active"
     last_update_status: str = "Successful"
-    triggers: list[dict] = field(default_factory=list)  # local event sources (config `triggers:`)
+    triggers: list[Trigger] = field(default_factory=list)  # local event sources (config `triggers:`)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["triggers"] = [t.to_dict() for t in self.triggers]  # as the config spells them, `type` included
+        return out
 
 
 @dataclass

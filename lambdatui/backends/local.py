@@ -134,7 +134,7 @@ class LocalBackend(Backend):
             arn=self.executor.arn(f.name),
             code=str(f.code),
             role=f.role,
-            triggers=[dict(t) for t in f.triggers],
+            triggers=list(f.triggers),
         )
 
     def list_functions(self) -> list[FunctionConfiguration]:

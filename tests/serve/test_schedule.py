@@ -20,7 +20,7 @@ from polling import wait_for
 
 from lambdatui.cli.schedule import run_schedule
 from lambdatui.schedule_expr import CronSchedule, RateSchedule, ScheduleError, parse_expression
-from lambdatui.serve.schedule import ScheduleRunner, scheduled_event
+from lambdatui.triggers.schedule_runner import ScheduleRunner, scheduled_event
 
 UTC = timezone.utc
 

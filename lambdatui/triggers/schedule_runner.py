@@ -1,5 +1,5 @@
-"""The runner that fires a function on an EventBridge schedule expression (the grammar is in
-`lambdatui.schedule_expr`)."""
+"""The schedule trigger's runner: fires a function at each fire time of an EventBridge schedule
+expression, with the event EventBridge sends (the grammar is `lambdatui.schedule_expr`)."""
 
 from __future__ import annotations
 
@@ -10,22 +10,12 @@ import threading
 import uuid
 from datetime import datetime
 
-from ..history import invoke_with_source
-from ..schedule_expr import UTC, CronSchedule, RateSchedule, Schedule, ScheduleError, format_time, parse_expression
+from ..schedule_expr import UTC, format_time, parse_expression
+from .base import invoke_with_source
 
-__all__ = [
-    "CronSchedule",
-    "RateSchedule",
-    "Schedule",
-    "ScheduleError",
-    "ScheduleRunner",
-    "SystemClock",
-    "format_time",
-    "parse_expression",
-    "scheduled_event",
-]
+__all__ = ["ScheduleRunner", "SystemClock", "scheduled_event"]
 
-log = logging.getLogger("lambdatui.serve")
+log = logging.getLogger("lambdatui.serve")  # the runners log as part of `serve`, whose logger users configure
 
 
 # -- events and the runner ------------------------------------------------------------------------
@@ -121,6 +111,9 @@ class ScheduleRunner:
         self.next_fire = self.schedule.next_after(self.clock.now())
         self._thread = threading.Thread(target=self._run, name=f"schedule {self.rule_name}", daemon=True)
         self._thread.start()
+
+    def status(self) -> str:
+        return f"next {format_time(self.next_fire) if self.next_fire else 'never'}"
 
     def stop(self, timeout: float | None = 5.0) -> None:
         """Stop at once when sleeping; waits up to `timeout` seconds for an invoke under way."""

@@ -42,9 +42,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..history import invoke_with_source
+from .base import invoke_with_source
 
-log = logging.getLogger("lambdatui.serve")
+log = logging.getLogger("lambdatui.serve")  # the runners log as part of `serve`, whose logger users configure
 
 QUEUE_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,80}")
 MAX_BODY_BYTES = 1024 * 1024  # SQS's message size limit (1 MiB since 2025; it was 256 KiB)
@@ -495,6 +495,10 @@ class SqsPoller:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+
+    def status(self) -> str:
+        visible, in_flight = self.store.depth(self.queue)
+        return f"{visible} waiting, {in_flight} in flight"
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -38,9 +38,9 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import quote_plus
 
-from ..history import invoke_with_source
+from .base import invoke_with_source
 
-log = logging.getLogger("lambdatui.serve")
+log = logging.getLogger("lambdatui.serve")  # the runners log as part of `serve`, whose logger users configure
 
 DEFAULT_EVENTS = ("s3:ObjectCreated:*", "s3:ObjectRemoved:*")
 PUT = "ObjectCreated:Put"
@@ -265,6 +265,9 @@ class S3Watcher:
         for t in self._threads:
             t.join(timeout)
         self._threads = []
+
+    def status(self) -> str:
+        return f"watching {self.folder}: {self.fired} fired, {self.errors} failed"
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until nothing is pending or queued for dispatch (for tests and orderly shutdown)."""
