@@ -22,7 +22,6 @@ numpy's default); durations are the invoke phase in ms, without init.
 from __future__ import annotations
 
 import atexit
-import inspect
 import logging
 import math
 import queue
@@ -31,7 +30,6 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -511,30 +509,11 @@ def _row(values: tuple) -> Row:
     return Row(**d)
 
 
-def invoke_with_source(backend, name: str, payload: bytes, source: str, **options):
-    """`backend.invoke(name, payload, source=source, **options)`, for callers (serve's triggers) that
-    may be handed a stand-in without the `source` keyword (every `Backend` takes it): such a one is
-    called without it."""
-    if _takes_source(type(backend)):
-        return backend.invoke(name, payload, source=source, **options)
-    return backend.invoke(name, payload, **options)
-
-
-@lru_cache(maxsize=64)
-def _takes_source(cls: type) -> bool:
-    try:
-        parameters = inspect.signature(cls.invoke).parameters.values()
-    except (AttributeError, TypeError, ValueError):
-        return False
-    return any(p.name == "source" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
-
-
 __all__ = [
     "DEFAULT_SOURCE",
     "HISTORY_FILE_NAME",
     "History",
     "Row",
-    "invoke_with_source",
     "max_concurrency",
     "row_values",
 ]

@@ -103,7 +103,7 @@ class Function:
         out.pop("line", None)
         out["layers"] = list(self.layers)
         out["inherit_environment"] = list(self.inherit_environment)
-        out["triggers"] = [t.to_dict() if hasattr(t, "to_dict") else dict(t) for t in self.triggers]
+        out["triggers"] = [t.to_dict() for t in self.triggers]  # as the config spells them
         return out
 
     def to_aws(self) -> dict[str, Any]:

@@ -312,7 +312,7 @@ def test_default_backend_has_no_metrics():
         def update_function(self, name, changes):
             raise NotImplementedError
 
-        def invoke(self, name, payload=b"{}", *, invocation_type="RequestResponse"):
+        def invoke(self, name, payload=b"{}", *, invocation_type="RequestResponse", source=None):
             raise NotImplementedError
 
         async def tail_logs(self, name, *, since=None, follow=True, filter_pattern=None):

@@ -22,7 +22,7 @@ from lambdatui.backends.base import FunctionMetrics, FunctionNotFoundError, Inva
 from lambdatui.config import parse_config
 from lambdatui.executor.spec import InvokeResult
 from lambdatui.figures import MONTH_S, percentile
-from lambdatui.history import History, invoke_with_source, max_concurrency
+from lambdatui.history import History, max_concurrency
 
 PY = f"python{sys.version_info[0]}.{sys.version_info[1]}"
 T0 = 1_800_000_000.0  # a multiple of 60 (and of 3600): bucket edges fall on round numbers
@@ -353,29 +353,6 @@ def test_rows_written_by_other_processes_are_seen(db, tmp_path):
         assert len(rows) == 151
         assert sum(1 for r in rows if r.source == "subprocess") == 150
         assert h.summary("f", T0, T0 + 400)["invocations"] == 150
-
-
-# -- invoke_with_source ---------------------------------------------------------------------------
-
-
-def test_invoke_with_source_passes_the_keyword_only_to_backends_that_take_it():
-    calls = []
-
-    class Takes:
-        def invoke(self, name, payload=b"{}", *, invocation_type="RequestResponse", source=None):
-            calls.append(("takes", source))
-
-    class Old:
-        def invoke(self, name, payload):
-            calls.append(("old", None))
-
-    class Loose:
-        def invoke(self, name, payload=b"{}", **kw):
-            calls.append(("loose", kw.get("source")))
-
-    for backend in (Takes(), Old(), Loose()):
-        invoke_with_source(backend, "f", b"{}", "http")
-    assert calls == [("takes", "http"), ("old", None), ("loose", "http")]
 
 
 # -- the local backend ----------------------------------------------------------------------------

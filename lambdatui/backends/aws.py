@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncGenerator, Callable
 
 import boto3
 import botocore.exceptions
@@ -313,7 +313,7 @@ class AwsBackend(Backend):
         since: float | None = None,
         follow: bool = True,
         filter_pattern: str | None = None,
-    ) -> AsyncIterator[LogEvent]:
+    ) -> AsyncGenerator[LogEvent, None]:
         from .aws_logs import tail_log_group
 
         async for event in tail_log_group(self, name, since=since, follow=follow, filter_pattern=filter_pattern):

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import math
 import time
+from pathlib import Path
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncGenerator, Callable
 
 from .. import figures
 from ..executor.logstore import LogEvent
@@ -201,6 +202,8 @@ class Backend(ABC):
     name: str = "backend"
     read_only: bool = False
     capabilities: Capabilities = Capabilities()
+    # Where this backend keeps local state (logs, history, queues); None for a remote backend.
+    state_dir: Path | None = None
 
     def describe(self) -> str:
         """A short label for the header: the backend and where it points."""
@@ -245,7 +248,7 @@ class Backend(ABC):
         since: float | None = None,
         follow: bool = True,
         filter_pattern: str | None = None,
-    ) -> AsyncIterator[LogEvent]:
+    ) -> AsyncGenerator[LogEvent, None]:
         """Log events of a function from `since` (epoch seconds), then live ones while `follow`."""
 
     def metrics(self, name: str, *, start: float, end: float, period: int = 60) -> FunctionMetrics:

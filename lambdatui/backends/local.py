@@ -19,7 +19,7 @@ import threading
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncGenerator, Callable
 
 from ..config import (
     Config,
@@ -285,7 +285,7 @@ class LocalBackend(Backend):
         since: float | None = None,
         follow: bool = True,
         filter_pattern: str | None = None,
-    ) -> AsyncIterator[LogEvent]:
+    ) -> AsyncGenerator[LogEvent, None]:
         import asyncio  # here, not at the top: asyncio costs the one-shot CLI ~10 ms to import
 
         self._function(name)

@@ -20,7 +20,7 @@ def _parse_after(text: str) -> datetime:
 
 
 def run_schedule(args) -> int:
-    from ..serve.schedule import ScheduleError, format_time, parse_expression
+    from ..schedule_expr import ScheduleError, format_time, parse_expression
 
     try:
         schedule = parse_expression(args.expression)

@@ -22,15 +22,13 @@ def queue_db_path() -> Path:
 
 
 def _configured_queues(config) -> set[str]:
+    from ..triggers.sqs import SqsTrigger
+
     names = set()
     for f in config.local.functions.values():
         for t in getattr(f, "triggers", None) or []:
-            if t.get("type") == "sqs":
-                names.add(t.get("queue"))
-                if t.get("dead_letter_queue"):
-                    names.add(t["dead_letter_queue"])
-                elif t.get("max_receive_count") is not None:
-                    names.add(f"{t.get('queue')}-dlq")
+            if isinstance(t, SqsTrigger):
+                names.update(t.queues)
     return names
 
 
@@ -54,7 +52,7 @@ def _warn_if_unread(queue: str, explicit_config: str | None) -> None:
 
 
 def run_send_message(args) -> int:
-    from ..serve.sqs_queue import QueueStore, validate_queue_name
+    from ..triggers.sqs_queue import QueueStore, validate_queue_name
 
     queue = args.queue
     body = args.body

@@ -20,8 +20,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from ..backends.base import Backend, FunctionNotFoundError, RequestError
-from ..history import invoke_with_source
+from ..backends.base import Backend, BackendError, FunctionNotFoundError, RequestError
 
 log = logging.getLogger("lambdatui.serve")
 
@@ -159,13 +158,13 @@ class AsyncInvoker:
         """Run one attempt: (error type or None, whether a failure may be retried)."""
         event.attempt += 1
         try:
-            result = invoke_with_source(self.backend, event.name, event.payload, "api-async")
+            result = self.backend.invoke(event.name, event.payload, source="api-async")
         except FunctionNotFoundError:
             return "ResourceNotFoundException", False
         except RequestError as e:
             return e.code, False
         except Exception as e:  # the backend could not run it (a system error): retry
-            return getattr(e, "code", None) or type(e).__name__, True
+            return (e.code if isinstance(e, BackendError) else type(e).__name__), True
         if result.error:  # throttled, or refused before reaching the function
             return result.error.get("type") or "TooManyRequestsException", True
         if result.function_error:

@@ -41,12 +41,12 @@ import uuid
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Iterable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..backends.base import Backend, BackendError
 from ..executor.spec import InvokeResult
-from ..history import invoke_with_source
+from ..triggers.http import HTTP_METHODS, PAYLOAD_FORMATS, http_url
 
 __all__ = [
     "HTTP_METHODS",
@@ -57,14 +57,13 @@ __all__ = [
     "Route",
     "build_event_v1",
     "build_event_v2",
+    "distinct_routes",
     "routes_for",
     "to_http_response",
 ]
 
 log = logging.getLogger("lambdatui.serve")
 
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
-PAYLOAD_FORMATS = ("1.0", "2.0")
 # API Gateway's payload quota, REST and HTTP APIs alike. Lambda's own 6 MB invoke limit applies
 # after it: a body between the two passes the gateway and is refused by Lambda (→ 500).
 MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024
@@ -213,25 +212,32 @@ def _parse_path(function: str, path: str) -> tuple[tuple[int, str], ...]:
 
 
 def routes_for(functions: dict[str, list[dict]]) -> list[Route]:
-    """The routes of every `type: http` trigger (function name → its triggers), most specific
-    first. Two routes API Gateway could not tell apart (same method, same path shape) are refused."""
-    routes: list[Route] = []
+    """The routes of every `type: http` trigger (function name → its triggers as mappings), most
+    specific first; see `distinct_routes`."""
+    return distinct_routes(
+        Route.from_trigger(name, trigger)
+        for name, triggers in functions.items()
+        for trigger in triggers or ()
+        if isinstance(trigger, dict) and trigger.get("type") == "http"
+    )
+
+
+def distinct_routes(routes: Iterable[Route]) -> list[Route]:
+    """The routes, most specific first. Two routes API Gateway could not tell apart (same method,
+    same path shape) are refused."""
+    out: list[Route] = []
     seen: dict[tuple, Route] = {}
-    for name, triggers in functions.items():
-        for trigger in triggers or ():
-            if not isinstance(trigger, dict) or trigger.get("type") != "http":
-                continue
-            route = Route.from_trigger(name, trigger)
-            shape = (route.method, tuple(text if kind == _LITERAL else kind for kind, text in route._segments))
-            if shape in seen:
-                other = seen[shape]
-                raise ValueError(
-                    f"http trigger of {name}: {route.route_key} conflicts with "
-                    f"{other.route_key} of {other.function}"
-                )
-            seen[shape] = route
-            routes.append(route)
-    return sorted(routes, key=lambda r: r.rank)
+    for route in routes:
+        shape = (route.method, tuple(text if kind == _LITERAL else kind for kind, text in route._segments))
+        if shape in seen:
+            other = seen[shape]
+            raise ValueError(
+                f"http trigger of {route.function}: {route.route_key} conflicts with "
+                f"{other.route_key} of {other.function}"
+            )
+        seen[shape] = route
+        out.append(route)
+    return sorted(out, key=lambda r: r.rank)
 
 
 # -- requests and events -----------------------------------------------------------------------
@@ -679,14 +685,7 @@ class HttpTriggerServer:
 
     def url_for(self, route: Route) -> str:
         """Where the route is served, its variables as written: http://127.0.0.1:3000/items/{id}."""
-        host = self.host
-        if host in ("", "0.0.0.0"):
-            host = "127.0.0.1"
-        elif host == "::":
-            host = "[::1]"
-        elif ":" in host:
-            host = f"[{host}]"
-        return f"http://{host}:{self.port}{route.path}"
+        return http_url(self.host, self.port, route.path)
 
     # -- gateway logic (no sockets: testable on its own)
 
@@ -726,7 +725,7 @@ class HttpTriggerServer:
         )
         started = time.monotonic()
         try:
-            result = invoke_with_source(self.backend, route.function, json.dumps(event).encode(), "http")
+            result = self.backend.invoke(route.function, json.dumps(event).encode(), source="http")
         except BackendError as e:
             # A missing function or a refused request: for API Gateway a failed integration (500).
             log.warning("%s %s → %s: %s", request.method, request.path, route.function, e)

@@ -38,7 +38,6 @@ from ..backends.base import (
     RequestError,
 )
 from ..executor.spec import MAX_SYNC_PAYLOAD_BYTES
-from ..history import invoke_with_source
 from .async_invoke import AsyncInvoker, QueueFullError
 
 log = logging.getLogger("lambdatui.serve")
@@ -269,7 +268,7 @@ class LambdaApiServer:
         )
 
     def _invoke_sync(self, name: str, payload: bytes, *, tail: bool) -> Response:
-        result = _backend_errors(lambda: invoke_with_source(self.backend, name, payload, "api"))
+        result = _backend_errors(lambda: self.backend.invoke(name, payload, source="api"))
         request_id = result.request_id or str(uuid.uuid4())
         if result.error:  # refused before reaching the function: a throttle
             code = result.error.get("type") or "TooManyRequestsException"

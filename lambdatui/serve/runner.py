@@ -1,5 +1,8 @@
 """Everything `lambdatui serve` runs, started and stopped together: the local backend, the Lambda
-API, the HTTP routes, and one runner per schedule, S3 folder and SQS queue.
+API, every function's triggers, and the HTTP server that answers the routes HTTP triggers add.
+
+Triggers start themselves (`Trigger.start`) through a `_Host`: the backend to invoke, the state
+folder, and the services triggers share (the HTTP route table, the SQS queue store).
 """
 
 from __future__ import annotations
@@ -8,9 +11,12 @@ import ipaddress
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..backends.local import LocalBackend, default_state_dir
 from ..config import Config
+from ..triggers import Running, Trigger, TriggerWhere
+from ..triggers.sqs_queue import QueueStore
 
 log = logging.getLogger("lambdatui.serve")
 
@@ -24,6 +30,48 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+class _Shared:
+    """What every trigger of one `serve` shares: the HTTP routes, one queue store."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.routes: list = []
+        self.store: QueueStore | None = None
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+
+@dataclass(frozen=True)
+class _Host:
+    """The `TriggerHost` one trigger is started with (its `index` is its own; the rest is shared)."""
+
+    backend: Any
+    shared: _Shared
+    region: str
+    account_id: str
+    index: int = 0
+
+    @property
+    def state_dir(self) -> Path:
+        return self.shared.state_dir
+
+    def invoke(self, name: str, payload: bytes = b"{}", *, invocation_type: str = "RequestResponse", source: str | None = None):
+        return self.backend.invoke(name, payload, invocation_type=invocation_type, source=source)
+
+    def add_http_route(self, function: str, path: str, method: str, payload_format: str) -> None:
+        from .http_triggers import Route
+
+        self.shared.routes.append(Route(function, path, method, payload_format))
+
+    def queue_store(self) -> QueueStore:
+        if self.shared.store is None:
+            self.shared.store = QueueStore(self.state_dir / "sqs.db")
+        return self.shared.store
+
+
 @dataclass
 class ServeRunner:
     config: Config
@@ -34,6 +82,8 @@ class ServeRunner:
     backend: LocalBackend | None = None
     async_retry_delays: tuple[float, ...] = (60.0, 120.0)
     _parts: list = field(default_factory=list)
+    _triggers: list[tuple[str, Trigger, Running | None]] = field(default_factory=list)
+    _shared: _Shared | None = None
     lambda_api: object | None = None
     http: object | None = None
 
@@ -50,73 +100,54 @@ class ServeRunner:
         )
         self.lambda_api.start()
         self._parts.append(self.lambda_api)
-        triggers = {name: f.triggers for name, f in local.functions.items()}
-        if any(t["type"] == "http" for ts in triggers.values() for t in ts):
-            from .http_triggers import HttpTriggerServer, routes_for
+        self._shared = _Shared(state)
+        for name, f in local.functions.items():
+            for i, trigger in enumerate(f.triggers):
+                host = _Host(self.backend, self._shared, region=local.region, account_id=local.account_id, index=i)
+                self._triggers.append((name, trigger, trigger.start(name, host)))
+        if self._shared.routes:
+            from .http_triggers import HttpTriggerServer, distinct_routes
 
+            # Started once every HTTP trigger has added its route: the server's table is fixed.
             self.http = HttpTriggerServer(
-                self.backend, routes_for(triggers), self.host, self.http_port, region=local.region, account_id=local.account_id
+                self.backend, distinct_routes(self._shared.routes), self.host, self.http_port,
+                region=local.region, account_id=local.account_id,
             )
             self.http.start()
             self._parts.append(self.http)
-        store = None
-        for name, ts in triggers.items():
-            for i, t in enumerate(ts):
-                if t["type"] == "schedule" and t.get("enabled", True):
-                    from .schedule import ScheduleRunner
-
-                    runner = ScheduleRunner(
-                        self.backend, name, t["expression"], input=t.get("input"),
-                        rule_name=t.get("name") or f"{name}-schedule-{i}", region=local.region, account=local.account_id,
-                    )
-                elif t["type"] == "s3":
-                    from .s3_watch import S3Watcher
-
-                    folder = Path(t["path"])
-                    folder.mkdir(parents=True, exist_ok=True)
-                    runner = S3Watcher(
-                        self.backend, name, bucket=t["bucket"], folder=folder, events=tuple(t["events"]),
-                        prefix=t["prefix"], suffix=t["suffix"], region=local.region,
-                    )
-                elif t["type"] == "sqs":
-                    from .sqs_queue import QueueStore, SqsPoller
-
-                    if store is None:
-                        store = QueueStore(state / "sqs.db")
-                    runner = SqsPoller(
-                        self.backend, name, store, queue=t["queue"], batch_size=t["batch_size"],
-                        maximum_batching_window=t["maximum_batching_window"], visibility_timeout=t["visibility_timeout"],
-                        max_receive_count=t.get("max_receive_count"), dead_letter_queue=t.get("dead_letter_queue"),
-                        region=local.region, account=local.account_id,
-                    )
-                else:
-                    continue
-                runner.start()
-                self._parts.append(runner)
 
     def describe(self) -> list[str]:
         """What is listening and what will fire, one line each, for the console."""
         lines = [f"Lambda API   {self.lambda_api.url}  (boto3/AWS CLI: --endpoint-url {self.lambda_api.url})"]
-        if self.http is not None:
-            for route in self.http.routes:
-                lines.append(f"HTTP         {route.method:<7} {self.http.url_for(route)}  → {route.function} (payload {route.payload_format})")
-        for part in self._parts:
-            kind = type(part).__name__
-            if kind == "ScheduleRunner":
-                nxt = part.next_fire.strftime("%Y-%m-%dT%H:%M:%SZ") if part.next_fire else "never"
-                lines.append(f"Schedule     {part.expression} → {part.function} (next {nxt})")
-            elif kind == "S3Watcher":
-                lines.append(f"S3           s3://{part.bucket} = {part.folder} → {part.function}")
-            elif kind == "SqsPoller":
-                lines.append(f"SQS          {part.queue} → {part.function} (lambdatui send-message {part.queue} BODY)")
+        where = TriggerWhere(
+            host=self.host,
+            http_port=self.http.port if self.http is not None else self.http_port,
+            state_dir=self._shared.state_dir if self._shared else None,
+        ).at_now()
+        for function, trigger, running in self._triggers:
+            line = trigger.serve_line(function, running, where)
+            if line:
+                lines.append(line)
         return lines
 
     def stop(self) -> None:
+        # Triggers first, last started first: nothing fires into a server that is going away.
+        for function, trigger, running in reversed(self._triggers):
+            if running is None:
+                continue
+            try:
+                running.stop()
+            except Exception as e:  # stopping must go on whatever one part does
+                log.warning("stopping the %s trigger of %s: %s", trigger.type, function, e)
+        self._triggers.clear()
         for part in reversed(self._parts):
             try:
                 part.stop()
             except Exception as e:  # stopping must go on whatever one part does
                 log.warning("stopping %s: %s", type(part).__name__, e)
         self._parts.clear()
+        if self._shared is not None:
+            self._shared.close()
+            self._shared = None
         if self.backend is not None:
             self.backend.close()

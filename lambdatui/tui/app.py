@@ -272,11 +272,11 @@ class LambdaTUI(App):
             return []
         from datetime import datetime, timezone
 
-        from ..serve.describe import trigger_lines
+        from ..triggers import TriggerWhere, describe_all
         from .present import FIXED_EPOCH
 
         now = datetime.fromtimestamp(FIXED_EPOCH, timezone.utc) if deterministic_enabled() else None
-        return trigger_lines(config.triggers, state_dir=getattr(self.backend, "state_dir", None), now=now)
+        return describe_all(config.triggers, TriggerWhere(state_dir=self.backend.state_dir, now=now))
 
     # -- invoke --------------------------------------------------------------------------------
 

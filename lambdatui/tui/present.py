@@ -11,7 +11,7 @@ import os
 import re
 import uuid
 from dataclasses import replace
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncGenerator, Callable
 
 from ..backends.base import (
     Backend,
@@ -102,6 +102,7 @@ class StableBackend(Backend):
         self.name = backend.name
         self.read_only = backend.read_only
         self.capabilities = backend.capabilities
+        self.state_dir = backend.state_dir
 
     def describe(self) -> str:
         # The config's folder differs between runs; its file name does not.
@@ -128,7 +129,7 @@ class StableBackend(Backend):
 
     async def tail_logs(
         self, name: str, *, since: float | None = None, follow: bool = True, filter_pattern: str | None = None
-    ) -> AsyncIterator[LogEvent]:
+    ) -> AsyncGenerator[LogEvent, None]:
         async for event in self._backend.tail_logs(name, since=since, follow=follow, filter_pattern=filter_pattern):
             yield self._stable.event(event)
 

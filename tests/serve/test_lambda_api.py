@@ -253,7 +253,7 @@ class _CountingBackend:
         self.release = threading.Event()
         self.release.set()
 
-    def invoke(self, name, payload=b"{}", *, invocation_type="RequestResponse"):
+    def invoke(self, name, payload=b"{}", *, invocation_type="RequestResponse", source=None):
         self.release.wait(10)
         self.calls += 1
         failed = self.calls <= self.failures

@@ -16,7 +16,7 @@ from polling import wait_for
 
 from lambdatui.backends import make_backend
 from lambdatui.config import parse_config
-from lambdatui.serve.s3_watch import S3Watcher, encode_key, event_matches, is_ignored, normalize_events, s3_event
+from lambdatui.triggers.s3_watch import S3Watcher, encode_key, event_matches, is_ignored, normalize_events, s3_event
 
 PY = f"python{sys.version_info[0]}.{sys.version_info[1]}"
 TEMPLATES = Path(__file__).resolve().parents[2] / "lambdatui" / "data" / "events"

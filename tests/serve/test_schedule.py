@@ -18,15 +18,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from polling import wait_for
 
+from lambdatui.executor.spec import InvokeResult
 from lambdatui.cli.schedule import run_schedule
-from lambdatui.serve.schedule import (
-    CronSchedule,
-    RateSchedule,
-    ScheduleError,
-    ScheduleRunner,
-    parse_expression,
-    scheduled_event,
-)
+from lambdatui.schedule_expr import CronSchedule, RateSchedule, ScheduleError, parse_expression
+from lambdatui.triggers.schedule_runner import ScheduleRunner, scheduled_event
 
 UTC = timezone.utc
 
@@ -357,13 +352,13 @@ class RecordingBackend:
         self.clock = clock
         self.advance = advance
 
-    def invoke(self, name, payload):
+    def invoke(self, name, payload=b"{}", *, invocation_type="RequestResponse", source=None):
         self.calls.append((name, json.loads(payload), self.clock.now() if self.clock else None))
         if self.advance is not None:
             self.clock.t += self.advance
         if len(self.calls) in self.fail_on:
             raise RuntimeError("backend exploded")
-        return None
+        return InvokeResult(function=name, request_id="r", status_code=200, payload=b"null")
 
 
 

@@ -21,7 +21,7 @@ from polling import wait_for
 
 from lambdatui.backends import make_backend
 from lambdatui.config import parse_config
-from lambdatui.serve.sqs_queue import (
+from lambdatui.triggers.sqs_queue import (
     QueueStore,
     SqsPoller,
     failed_item_ids,
@@ -185,7 +185,7 @@ def test_move_to_dlq(store):
 def test_durable_across_processes(tmp_path):
     db = tmp_path / "sqs.db"
     code = (
-        "import sys; from pathlib import Path; from lambdatui.serve.sqs_queue import QueueStore; "
+        "import sys; from pathlib import Path; from lambdatui.triggers.sqs_queue import QueueStore; "
         "print(QueueStore(Path(sys.argv[1])).send('orders', sys.argv[2], {'priority': 'high'}))"
     )
     ids = [
@@ -204,7 +204,7 @@ def test_a_process_dying_mid_batch_loses_nothing(tmp_path):
         mid = store.send("jobs", "work")
     # Another process receives the message, then dies before deleting it.
     code = (
-        "import os, sys; from pathlib import Path; from lambdatui.serve.sqs_queue import QueueStore; "
+        "import os, sys; from pathlib import Path; from lambdatui.triggers.sqs_queue import QueueStore; "
         "s = QueueStore(Path(sys.argv[1])); print(len(s.receive('jobs', 10, 0.4))); sys.stdout.flush(); os._exit(9)"
     )
     proc = subprocess.run([sys.executable, "-c", code, str(db)], capture_output=True, text=True, cwd=REPO)

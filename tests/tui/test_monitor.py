@@ -55,7 +55,7 @@ class MetricsOnly(Backend):
     def update_function(self, name, changes):
         raise NotImplementedError
 
-    def invoke(self, name, payload=b"{}", *, invocation_type="RequestResponse"):
+    def invoke(self, name, payload=b"{}", *, invocation_type="RequestResponse", source=None):
         raise NotImplementedError
 
     async def tail_logs(self, name, **options):

@@ -751,9 +751,7 @@ class LogTail(Widget):
             finally:
                 # Close the iterator here, in this task, so the backend unsubscribes now rather
                 # than whenever the garbage collector finds the generator.
-                aclose = getattr(stream, "aclose", None)
-                if aclose is not None:
-                    await aclose()
+                await stream.aclose()
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a failing backend stops this tail, never the app

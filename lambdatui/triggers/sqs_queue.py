@@ -42,9 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..history import invoke_with_source
 
-log = logging.getLogger("lambdatui.serve")
+log = logging.getLogger("lambdatui.serve")  # the runners log as part of `serve`, whose logger users configure
 
 QUEUE_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,80}")
 MAX_BODY_BYTES = 1024 * 1024  # SQS's message size limit (1 MiB since 2025; it was 256 KiB)
@@ -496,6 +495,10 @@ class SqsPoller:
             self._thread.join(timeout)
             self._thread = None
 
+    def status(self) -> str:
+        visible, in_flight = self.store.depth(self.queue)
+        return f"{visible} waiting, {in_flight} in flight"
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
@@ -552,7 +555,7 @@ class SqsPoller:
         where = f"SQS {self.queue} → {self.function} ({len(batch)} message{'s' if len(batch) != 1 else ''})"
         self.batches += 1
         try:
-            result = invoke_with_source(self.backend, self.function, payload, "sqs")
+            result = self.backend.invoke(self.function, payload, source="sqs")
         except Exception as e:
             return self._failed(batch, f"{where}: {e}")
         if result.status_code == 429 or result.error:

@@ -38,9 +38,8 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import quote_plus
 
-from ..history import invoke_with_source
 
-log = logging.getLogger("lambdatui.serve")
+log = logging.getLogger("lambdatui.serve")  # the runners log as part of `serve`, whose logger users configure
 
 DEFAULT_EVENTS = ("s3:ObjectCreated:*", "s3:ObjectRemoved:*")
 PUT = "ObjectCreated:Put"
@@ -266,6 +265,9 @@ class S3Watcher:
             t.join(timeout)
         self._threads = []
 
+    def status(self) -> str:
+        return f"watching {self.folder}: {self.fired} fired, {self.errors} failed"
+
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until nothing is pending or queued for dispatch (for tests and orderly shutdown)."""
         deadline = time.monotonic() + timeout
@@ -440,7 +442,7 @@ class S3Watcher:
     def _invoke(self, event_name: str, key: str, event: dict) -> None:
         where = f"S3 trigger s3://{self.bucket}/{key} ({event_name}) → {self.function}"
         try:
-            result = invoke_with_source(self.backend, self.function, json.dumps(event).encode(), "s3")
+            result = self.backend.invoke(self.function, json.dumps(event).encode(), source="s3")
         except Exception as e:
             self.fired += 1
             self.errors += 1

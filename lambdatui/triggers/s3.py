@@ -1,0 +1,76 @@
+"""`type: s3`: a local folder standing in for a bucket; `S3Watcher` (lambdatui.triggers.s3_watch)
+invokes the function with S3's notification event for each file created, changed or removed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .base import Running, Trigger, TriggerHost, TriggerWhere
+from .s3_watch import DEFAULT_EVENTS, S3Watcher
+
+if TYPE_CHECKING:
+    import yaml
+
+    from ..yaml_nodes import NodeReader
+
+S3_EVENTS = (
+    "s3:ObjectCreated:*", "s3:ObjectCreated:Put", "s3:ObjectCreated:Post", "s3:ObjectCreated:Copy",
+    "s3:ObjectCreated:CompleteMultipartUpload", "s3:ObjectRemoved:*", "s3:ObjectRemoved:Delete",
+)
+
+
+@dataclass(frozen=True)
+class S3Trigger(Trigger):
+    type: ClassVar[str] = "s3"
+    keys: ClassVar[tuple[str, ...]] = ("type", "bucket", "path", "events", "prefix", "suffix")
+
+    bucket: str
+    path: str  # the folder, absolute (resolved against the configuration file's folder)
+    events: tuple[str, ...] = DEFAULT_EVENTS
+    prefix: str = ""
+    suffix: str = ""
+
+    @classmethod
+    def parse(cls, reader: NodeReader, mapping: dict[str, yaml.Node], node: yaml.Node, key: str, base_dir: Path) -> S3Trigger:
+        m, v = mapping, reader
+        for required in ("bucket", "path"):
+            if required not in m:
+                v.fail(node, f"{key}.{required}", "is required")
+        bucket = v.string(m["bucket"], f"{key}.bucket")
+        path = str((base_dir / v.string(m["path"], f"{key}.path")).resolve())
+        if "events" in m:
+            event_nodes = v.sequence(m["events"], f"{key}.events")
+            events = [v.string(e, f"{key}.events") for e in event_nodes]
+        else:
+            events, event_nodes = list(DEFAULT_EVENTS), [node] * len(DEFAULT_EVENTS)
+        for e, enode in zip(events, event_nodes):
+            if e not in S3_EVENTS:
+                v.fail(enode, f"{key}.events", f"{e!r} is not one of: {', '.join(S3_EVENTS)}")
+        prefix = (v.optional_str(m["prefix"], f"{key}.prefix") or "") if "prefix" in m else ""
+        suffix = (v.optional_str(m["suffix"], f"{key}.suffix") or "") if "suffix" in m else ""
+        return cls(bucket=bucket, path=path, events=tuple(events), prefix=prefix, suffix=suffix)
+
+    def describe(self, where: TriggerWhere) -> str:
+        events = ", ".join(e.replace("s3:", "") for e in self.events)
+        return f"S3 s3://{self.bucket} = {self.path} ({events})"
+
+    def serve_line(self, function: str, running: Running | None, where: TriggerWhere) -> str:
+        return f"S3           s3://{self.bucket} = {self.path} → {function}"
+
+    def start(self, function: str, host: TriggerHost) -> S3Watcher:
+        folder = Path(self.path)
+        folder.mkdir(parents=True, exist_ok=True)
+        watcher = S3Watcher(
+            host, function, bucket=self.bucket, folder=folder, events=self.events,
+            prefix=self.prefix, suffix=self.suffix, region=host.region,
+        )
+        watcher.start()
+        return watcher
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type, "bucket": self.bucket, "path": self.path, "events": list(self.events),
+            "prefix": self.prefix, "suffix": self.suffix,
+        }
