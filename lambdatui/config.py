@@ -29,6 +29,7 @@ from .model import (
 from .triggers.base import Trigger
 from .triggers.registry import TRIGGER_TYPES
 from .yaml_nodes import ConfigError
+
 # The validator under its old names here, for code that imported them from this module.
 from .yaml_nodes import NodeReader as _Validator  # noqa: F401
 from .yaml_nodes import construct as _construct  # noqa: F401
@@ -163,7 +164,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     return config
 
 
-def _parse_tui(v: "_Validator", node: yaml.Node) -> TuiSettings:
+def _parse_tui(v: _Validator, node: yaml.Node) -> TuiSettings:
     m = v.mapping(node, "tui")
     v.only_keys(m, ("theme", "keys"), "tui.")
     s = TuiSettings()
@@ -185,7 +186,7 @@ FUNCTION_KEYS = (
 )
 
 
-def _parse_aws(v: "_Validator", node: yaml.Node) -> AwsSettings:
+def _parse_aws(v: _Validator, node: yaml.Node) -> AwsSettings:
     m = v.mapping(node, "aws")
     v.only_keys(m, _AWS_KEYS, "aws.")
     s = AwsSettings()
@@ -204,7 +205,7 @@ def _parse_aws(v: "_Validator", node: yaml.Node) -> AwsSettings:
     return s
 
 
-def _parse_local(v: "_Validator", node: yaml.Node, base: Path) -> LocalSettings:
+def _parse_local(v: _Validator, node: yaml.Node, base: Path) -> LocalSettings:
     m = v.mapping(node, "local")
     v.only_keys(m, _LOCAL_KEYS, "local.")
     s = LocalSettings()
@@ -226,7 +227,7 @@ def _parse_local(v: "_Validator", node: yaml.Node, base: Path) -> LocalSettings:
     return s
 
 
-def _parse_function(v: "_Validator", name: str, node: yaml.Node, base: Path) -> Function:
+def _parse_function(v: _Validator, name: str, node: yaml.Node, base: Path) -> Function:
     prefix = f"local.functions.{name}"
     m = v.mapping(node, prefix)
     v.only_keys(m, FUNCTION_KEYS, prefix + ".")
@@ -280,7 +281,7 @@ def _parse_function(v: "_Validator", name: str, node: yaml.Node, base: Path) -> 
     return function
 
 
-def _parse_trigger(v: "_Validator", node: yaml.Node, key: str, base: Path) -> Trigger:
+def _parse_trigger(v: _Validator, node: yaml.Node, key: str, base: Path) -> Trigger:
     """One event source: checked here, with lines, so `serve` never starts on a bad trigger."""
     m = v.mapping(node, key)
     types = tuple(TRIGGER_TYPES)

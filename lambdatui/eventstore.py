@@ -77,7 +77,7 @@ class EventStore:
         self.base = Path(base)
 
     @classmethod
-    def beside(cls, config_path: Path | None) -> "EventStore":
+    def beside(cls, config_path: Path | None) -> EventStore:
         """The store next to the config file (`<config dir>/events`); `./events` without a config."""
         folder = Path(config_path).resolve().parent if config_path is not None else Path.cwd()
         return cls(folder / EVENTS_DIR_NAME)

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib.resources import files
-from typing import Any, Sequence
+from typing import Any
 
 from .model import MEMORY_MAX_MB
 

@@ -29,9 +29,10 @@ import sqlite3
 import threading
 import time
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from . import figures
 from .model import FunctionMetrics, MetricSeries
@@ -129,7 +130,7 @@ class Row:
         return self.time + ((self.init_duration_ms or 0.0) + (self.duration_ms or 0.0)) / 1000.0
 
 
-def row_values(result: "InvokeResult", source: str | None, architecture: str = "x86_64", at: float | None = None) -> tuple:
+def row_values(result: InvokeResult, source: str | None, architecture: str = "x86_64", at: float | None = None) -> tuple:
     """The `invocations` columns of one result, in `_COLUMNS` order."""
     throttled = result.status_code == 429
     error_type = result.error_type or ((result.error or {}).get("type") if result.error else None)
@@ -207,7 +208,7 @@ class History:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def record(self, result: "InvokeResult", source: str | None, architecture: str = "x86_64") -> None:
+    def record(self, result: InvokeResult, source: str | None, architecture: str = "x86_64") -> None:
         """Queue one invocation for writing (returns at once; see `flush`). Dropped after `close`."""
         if self._closed:
             return
@@ -238,7 +239,7 @@ class History:
         except Exception:  # pragma: no cover - interpreter shutting down
             pass
 
-    def __enter__(self) -> "History":
+    def __enter__(self) -> History:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -9,7 +9,7 @@ patterns (`{ $.x = 1 }`, `[ip, user, ...]`) are not interpreted: they match as l
 from __future__ import annotations
 
 import shlex
-from typing import Callable
+from collections.abc import Callable
 
 
 def compile_filter(pattern: str | None) -> Callable[[str], bool]:

@@ -23,8 +23,9 @@ from __future__ import annotations
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .backends.base import Backend, BackendError, InvokeResult, TuningSession
 from .figures import MB_PER_VCPU, invocation_cost

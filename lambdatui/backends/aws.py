@@ -12,7 +12,8 @@ from __future__ import annotations
 import base64
 import json
 import time
-from typing import Any, AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable
+from typing import Any
 
 import boto3
 import botocore.exceptions
@@ -27,9 +28,9 @@ from .base import (
     Backend,
     BackendError,
     Capabilities,
-    Location,
     FunctionConfiguration,
     InvalidParameterError,
+    Location,
     LogEvent,
     ReadOnlyError,
     RequestError,

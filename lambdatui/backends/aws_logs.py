@@ -23,7 +23,8 @@ import itertools
 import threading
 import time
 from collections import Counter, deque
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import botocore.exceptions
 from botocore.config import Config as BotoConfig

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import math
 import time
-from pathlib import Path
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass, field
-from typing import Any, AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from .. import figures
 from ..executor.logstore import LogEvent
@@ -183,7 +184,7 @@ class TuningSession:
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> "TuningSession":
+    def __enter__(self) -> TuningSession:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -284,11 +285,12 @@ class Backend(ABC):
 
     def wait_until_updated(self, name: str, progress: Callable[[str], None] | None = None) -> None:
         """Return once `name` can take its next update or invoke (AWS: LastUpdateStatus Successful)."""
+        return None  # updates take effect at once unless a backend says otherwise
 
     def close(self) -> None:
-        pass
+        return None  # a backend holding processes, files or sessions releases them here
 
-    def __enter__(self) -> "Backend":
+    def __enter__(self) -> Backend:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -16,10 +16,11 @@ import logging
 import os
 import sqlite3
 import threading
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, AsyncGenerator, Callable
+from typing import Any
 
 from ..config import (
     Config,
@@ -35,12 +36,12 @@ from .base import (
     Backend,
     BackendError,
     Capabilities,
-    TuningSession,
     FunctionConfiguration,
     FunctionNotFoundError,
     InvalidParameterError,
     ReadOnlyError,
     RequestError,
+    TuningSession,
 )
 
 STATE_DIR_ENV_VAR = "LAMBDATUI_STATE_DIR"

@@ -13,9 +13,9 @@ import os
 import re
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
 
 from .main import UsageError, open_backend
 
@@ -94,7 +94,7 @@ def run_logs(args) -> int:
         return 0
 
 
-def _run_remote(backend, args, since: float, out: "_Printer") -> int:
+def _run_remote(backend, args, since: float, out: _Printer) -> int:
     import asyncio
 
     async def tail() -> None:

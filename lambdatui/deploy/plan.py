@@ -9,8 +9,9 @@ configuration differs), waiting for Lambda between the steps, as AWS requires.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from ..backends.base import BackendError
 from ..config import RESERVED_ENV_KEYS, Config, FunctionConfig

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..figures import MAX_VCPUS, vcpu_share
+
 PERIOD_US = 100_000
 MIN_QUOTA_US = 1_000  # the kernel refuses less
 PARENT = "lambdatui"

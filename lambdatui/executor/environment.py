@@ -20,8 +20,8 @@ import subprocess
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .cpu import CpuHandle, CpuLimiter
 from .http1 import Connection, ProtocolError, Request
@@ -94,7 +94,7 @@ class Environment:
         *,
         init_type: str = "on-demand",
         emit: Callable[[str, str], None],
-        cpu_limiter: "CpuLimiter | None" = None,
+        cpu_limiter: CpuLimiter | None = None,
     ) -> None:
         self.spec = spec
         self.id = uuid.uuid4().hex

@@ -19,8 +19,8 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from .. import logformat
 from ..figures import billed_duration_ms, invocation_cost
@@ -198,7 +198,7 @@ class Executor:
             self._cpu_limiter.close()
         self.logs.flush()
 
-    def __enter__(self) -> "Executor":
+    def __enter__(self) -> Executor:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -153,7 +153,7 @@ class Connection:
                         deadline = time.monotonic() + timeout
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
-                        raise OSError("send timed out")
+                        raise OSError("send timed out") from None
                     select.select([], [self.sock], [], remaining)
         except OSError:
             self.closed = True

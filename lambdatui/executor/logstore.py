@@ -13,9 +13,9 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 ROTATE_BYTES = 16 * 1024 * 1024
 

@@ -21,11 +21,12 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..backends.base import (
@@ -78,7 +79,7 @@ class ApiError(Exception):
         self.headers = headers or {}
         self.fields = fields
 
-    def response(self) -> "Response":
+    def response(self) -> Response:
         body = {
             "Type": "Service" if self.status >= 500 else "User",
             ("Message" if self.code in _CAPITAL_MESSAGE else "message"): self.message,
@@ -167,7 +168,7 @@ class LambdaApiServer:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> "LambdaApiServer":
+    def start(self) -> LambdaApiServer:
         """Bind and serve in a daemon thread; raises OSError when the port is taken."""
         if self._httpd is not None:
             return self
@@ -192,7 +193,7 @@ class LambdaApiServer:
         if self.async_invoker is not None:
             self.async_invoker.stop()
 
-    def __enter__(self) -> "LambdaApiServer":
+    def __enter__(self) -> LambdaApiServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -33,11 +33,10 @@ import stat
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable
 from urllib.parse import quote_plus
-
 
 log = logging.getLogger("lambdatui.serve")  # the runners log as part of `serve`, whose logger users configure
 

@@ -37,11 +37,11 @@ import struct
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
-
+from typing import Any
 
 log = logging.getLogger("lambdatui.serve")  # the runners log as part of `serve`, whose logger users configure
 
@@ -106,7 +106,7 @@ def normalize_attributes(attributes: dict[str, Any] | None) -> dict[str, dict]:
         if isinstance(value, dict):
             lower = {k[:1].lower() + k[1:]: v for k, v in value.items()}
             data_type = lower.get("dataType")
-            if not isinstance(data_type, str) or not data_type.split(".", 1)[0] in ("String", "Number", "Binary"):
+            if not isinstance(data_type, str) or data_type.split(".", 1)[0] not in ("String", "Number", "Binary"):
                 raise ValueError(f"message attribute {name!r}: dataType must be String, Number or Binary")
             if data_type.startswith("Binary"):
                 raw = lower.get("binaryValue")

@@ -12,11 +12,11 @@ from .styles import load_tcss
 
 
 def binding_scopes(app) -> list[tuple[str, list[Binding]]]:
+    from .powertune_screen import PowerTuneScreen
     from .widgets.config_editor import ENV_TABLE_BINDINGS, ConfigEditor
     from .widgets.event_console import EventConsole
     from .widgets.function_list import FunctionList
     from .widgets.log_tail import LogTail
-    from .powertune_screen import PowerTuneScreen
     from .widgets.monitor import MonitorPane
 
     def bindings(cls) -> list[Binding]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import replace
-from typing import Any, AsyncGenerator, Callable
+from typing import Any
 
 from ..backends.base import (
     Backend,

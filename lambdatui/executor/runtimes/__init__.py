@@ -14,7 +14,7 @@ import re
 import shutil
 import sys
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from ..spec import FunctionSpec
@@ -44,7 +44,7 @@ class Launch:
     warnings: list[str] = field(default_factory=list)
 
 
-@lru_cache(maxsize=None)
+@cache
 def find_python(version: str) -> tuple[str, str | None]:
     """The interpreter for `pythonX.Y`: (path, warning when we fall back to our own interpreter)."""
     if f"{sys.version_info[0]}.{sys.version_info[1]}" == version:
@@ -154,7 +154,7 @@ def launch_for(spec: FunctionSpec, cache_dir: Path) -> Launch:
 NODE_BOOTSTRAP = RUNTIME_DIR / "node_bootstrap.mjs"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _node_version(node: str) -> str:
     import subprocess
 

@@ -18,7 +18,8 @@ ctrl+s (save) belongs to the app, which calls `request_save()`.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from rich.text import Text
 from textual import events, on
@@ -140,7 +141,7 @@ class _EnvTable(DataTable):
 
     BINDINGS = ENV_TABLE_BINDINGS
 
-    def _editor(self) -> "ConfigEditor":
+    def _editor(self) -> ConfigEditor:
         return self.query_ancestor(ConfigEditor)
 
     def action_add_env(self) -> None:
@@ -172,7 +173,7 @@ class EnvVarDialog(ModalScreen["tuple[str, str] | None"]):
 
     def __init__(
         self,
-        check: Callable[[str, str], "tuple[str, str] | None"],
+        check: Callable[[str, str], tuple[str, str] | None],
         key: str = "",
         value: str = "",
         *,
@@ -272,14 +273,14 @@ class ConfigEditor(Widget):
         `Backend.update_function` takes them (ints as int, `environment` the whole new dict,
         `reserved_concurrency` None for unreserved)."""
 
-        def __init__(self, editor: "ConfigEditor", name: str, changes: dict[str, Any]) -> None:
+        def __init__(self, editor: ConfigEditor, name: str, changes: dict[str, Any]) -> None:
             super().__init__()
             self.editor = editor
             self.name = name
             self.changes = changes
 
         @property
-        def control(self) -> "ConfigEditor":
+        def control(self) -> ConfigEditor:
             # Lets the app use @on(ConfigEditor.SaveRequested, "#some-id").
             return self.editor
 
@@ -503,10 +504,10 @@ class ConfigEditor(Widget):
             return False
         return True
 
-    def _env_checker(self, original: str | None) -> Callable[[str, str], "tuple[str, str] | None"]:
+    def _env_checker(self, original: str | None) -> Callable[[str, str], tuple[str, str] | None]:
         """The dialog's check for editing `original` (None when adding): the loader's rules."""
 
-        def check(key: str, value: str) -> "tuple[str, str] | None":
+        def check(key: str, value: str) -> tuple[str, str] | None:
             try:
                 validate_env_key(key)
             except ValueError as e:
@@ -523,7 +524,7 @@ class ConfigEditor(Widget):
 
         return check
 
-    def _apply_variable(self, original: str | None, result: "tuple[str, str] | None") -> None:
+    def _apply_variable(self, original: str | None, result: tuple[str, str] | None) -> None:
         if result is None:
             return
         key, value = result
