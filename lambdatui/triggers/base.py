@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..yaml_nodes import NodeReader
     from .sqs_queue import QueueStore
 
-__all__ = ["Running", "Trigger", "TriggerHost", "TriggerWhere", "describe_all"]
+__all__ = ["Invoker", "Running", "Trigger", "TriggerHost", "TriggerWhere", "describe_all"]
 
 
 class Running(Protocol):
@@ -35,6 +35,12 @@ class Running(Protocol):
     def status(self) -> str:
         """One short phrase: the next fire time, the queue's depth, the folder watched."""
         ...
+
+
+class Invoker(Protocol):
+    """What a trigger's runner invokes through: a `TriggerHost` or, in tests and the dashboard, a `Backend`."""
+
+    def invoke(self, name: str, payload: bytes = b"{}", *, invocation_type: str = "RequestResponse", source: str | None = None) -> Any: ...
 
 
 class TriggerHost(Protocol):
