@@ -13,6 +13,7 @@ already satisfies the `invoke` part.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -119,7 +120,7 @@ class Trigger(ABC):
         return out
 
 
-def describe_all(triggers: list[Trigger], where: TriggerWhere | None = None) -> list[str]:
+def describe_all(triggers: Iterable[Trigger], where: TriggerWhere | None = None) -> list[str]:
     """One line per trigger, for the configuration pane."""
     where = (where or TriggerWhere()).at_now()
     return [t.describe(where) for t in triggers]
