@@ -21,8 +21,8 @@ import os
 import re
 import stat
 import tempfile
-from pathlib import Path
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, cast
 
 import yaml as pyyaml  # the loader's parser: what it will make of the text we write
