@@ -173,7 +173,7 @@ def _get_deployed(aws_backend: AwsBackend, name: str) -> dict[str, Any] | None:
         return None
     except _BOTO_ERRORS as e:
         raise _translate(e, aws_backend) from None
-    return response.get("Configuration") or {}
+    return dict(response.get("Configuration") or {})  # a plain mapping: the plan compares and reads keys
 
 
 def _boto_errors() -> tuple[type[Exception], ...]:
