@@ -7,6 +7,7 @@ import math
 import re
 
 import pytest
+from polling import wait_for
 
 from lambdatui import logformat
 from lambdatui.pricing import billed_duration_ms, invocation_cost, monthly_cost
@@ -201,20 +202,20 @@ def test_output_written_after_the_response_appears_with_the_next_invocation(make
     spec = make_function(
         """
         import threading, time
-        def late():
+        def late(done):
             time.sleep(0.2)
             print("from the background")
+            open(done, "w").close()
         def handler(e, c):
-            threading.Thread(target=late).start()
+            threading.Thread(target=late, args=(e["done"],)).start()
             return 1
         """
     )
     ex = executor_factory(spec)
-    first = ex.invoke(spec.name)
-    import time
-
-    time.sleep(0.4)
-    second = ex.invoke(spec.name)
+    done = spec.code_dir.parent / "printed"
+    first = ex.invoke(spec.name, json.dumps({"done": str(done)}).encode())
+    wait_for(done.exists)
+    second = ex.invoke(spec.name, json.dumps({"done": str(done)}).encode())
     assert "from the background" not in first.log_tail
     assert "from the background" in second.log_tail
 

@@ -7,6 +7,8 @@ import threading
 import time
 from dataclasses import replace
 
+from polling import process_ended, wait_for
+
 SLEEPY = """
 import os, time
 def handler(event, context):
@@ -146,7 +148,8 @@ def test_code_change_retires_environments_when_watching(make_function, executor_
     spec = make_function("def handler(event, context):\n    return 'v1'\n")
     ex = executor_factory(spec, keep_warm_seconds=1, watch_code=True, start=True)
     assert ex.invoke(spec.name).payload == b'"v1"'
-    time.sleep(0.3)  # let the watcher record the first fingerprint
+    # The watcher must have recorded the first fingerprint, or it would take v2's as the first.
+    wait_for(lambda: ex._pools[spec.name].fingerprint is not None)
     (spec.code_dir / "app.py").write_text("def handler(event, context):\n    return 'v2'\n")
     deadline = time.time() + 5
     result = ex.invoke(spec.name)
@@ -205,7 +208,7 @@ def test_a_runtime_that_exits_after_answering_gets_a_fresh_environment_next(make
     )
     ex = executor_factory(spec)
     first = ex.invoke(spec.name)
-    time.sleep(0.5)
+    wait_for(lambda: process_ended(json.loads(first.payload)))
     second = ex.invoke(spec.name)
     assert second.function_error is None, second.payload
     assert second.cold_start and json.loads(second.payload) != json.loads(first.payload)

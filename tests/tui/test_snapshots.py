@@ -53,6 +53,7 @@ def test_snapshot_configuration_editor(dashboard, snap_compare):
     async def editor(pilot):
         await wait_for(pilot, lambda: pilot.app._selected == "hello-world")
         await pilot.press("f3")
+        await wait_for(pilot, lambda: pilot.app.query("#cfg-memory_size") and pilot.app.query_one("#cfg-memory_size").region)
         await pilot.pause(0.2)
 
     assert snap_compare(dashboard(), terminal_size=(120, 36), run_before=editor)
