@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 
@@ -15,3 +16,19 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.01):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting")
         time.sleep(interval)
+
+
+def process_ended(pid: int) -> bool:
+    """Whether process `pid` has exited (a zombie not yet reaped counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rpartition(")")[2].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return True
+    if state in ("Z", "X"):
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False

@@ -80,6 +80,12 @@ def messages(stdout: str) -> list[str]:
     return out
 
 
+def _ctrl_c_works() -> None:
+    # A shell without job control starts background commands with SIGINT ignored, and a child
+    # inherits that: `pytest &` (or a CI runner doing the same) would make ctrl+c do nothing here.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Reader:
     """A child's stdout, line by line, without blocking the test forever."""
 
@@ -188,7 +194,7 @@ def test_follow_prints_lines_of_later_invocations(cli, config, env, tmp_path):
     invoke(cli, config, '{"marker": "before-follow"}')
     proc = subprocess.Popen(
         [sys.executable, "-m", "lambdatui", "logs", "marker-fn", "--config", config, "--follow"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_ctrl_c_works,
     )
     out = Reader(proc)
     try:
@@ -286,7 +292,7 @@ def test_aws_backend_follow_and_unreachable_endpoint(cli, config, aws_env, env, 
     proc = subprocess.Popen(
         [sys.executable, "-m", "lambdatui", "logs", "remote-fn", "--config", config, "--follow",
          "--backend", "aws", "--endpoint-url", moto.endpoint, "--region", "us-east-1"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_ctrl_c_works,
     )
     out = Reader(proc)
     try:

@@ -174,6 +174,20 @@ def test_boto3_is_importable_but_host_packages_are_not(make_function, executor_f
     assert seen == {"boto3": True, "yaml": False, "textual": False, "pytest": False}
 
 
+def test_only_the_functions_bytecode_goes_to_the_cache_folder(make_function, executor_factory, tmp_path):
+    # The SDK and the standard library keep their installation's bytecode, shared by every cache
+    # folder (compiling boto3 per folder cost ~1 s per cold start); the function's own bytecode is
+    # kept out of its code folder, where the executor can clear it when the code changes.
+    spec = make_function("import boto3, shared_util\ndef handler(e, c):\n    return shared_util.X\n")
+    (spec.code_dir / "shared_util.py").write_text("X = 1\n")
+    executor_factory(spec).invoke(spec.name)
+    compiled = [p.relative_to(tmp_path / "cache" / "pycache").as_posix() for p in (tmp_path / "cache" / "pycache").rglob("*.pyc")]
+    ours = spec.code_dir.resolve().relative_to("/").as_posix()
+    assert {p.split(".")[0] for p in compiled if p.startswith(ours)} == {f"{ours}/app", f"{ours}/shared_util"}
+    assert not [p for p in compiled if "/boto3/" in p or "/botocore/" in p or "/json/" in p or "/http/" in p]
+    assert not list(spec.code_dir.rglob("*.pyc"))
+
+
 def test_layers_are_importable_like_opt_python(make_function, executor_factory, tmp_path):
     layer = tmp_path / "layer"
     (layer / "python").mkdir(parents=True)

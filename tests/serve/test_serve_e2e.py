@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import queue
-import socket
+import re
 import subprocess
 import sys
 import textwrap
@@ -21,12 +21,6 @@ from botocore.config import Config
 from lambdatui.serve.runner import is_loopback
 
 PY = f"python{sys.version_info[0]}.{sys.version_info[1]}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -65,15 +59,17 @@ def project(tmp_path):
 
 class Serve:
     def __init__(self, project: Path) -> None:
-        self.port, self.http_port = free_port(), free_port()
         self.env = dict(os.environ, LAMBDATUI_STATE_DIR=str(project / "state"))
         self.config = str(project / "lambdatui.yaml")
+        # Port 0: the system picks free ports, which serve prints (no port can be taken by a parallel test).
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "lambdatui", "serve", "--config", self.config, "--port", str(self.port), "--http-port", str(self.http_port)],
+            [sys.executable, "-m", "lambdatui", "serve", "--config", self.config, "--port", "0", "--http-port", "0"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=self.env,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
+        self.port = int(re.search(r"http://127\.0\.0\.1:(\d+)", self.wait_for("Lambda API")).group(1))
+        self.http_port = int(re.search(r"http://127\.0\.0\.1:(\d+)/items", self.wait_for("HTTP ")).group(1))
         self.wait_for("Ready.")
 
     def _read(self) -> None:

@@ -129,16 +129,17 @@ def pollers():
 def test_visibility_receive_count_and_delete(store):
     ids = [store.send("q", f"m{i}") for i in range(3)]
     assert store.depth("q") == (3, 0)
-    first = store.receive("q", 2, 0.3)
+    # A visibility timeout long enough that the steps below all happen within it, even under load.
+    first = store.receive("q", 2, 1.0)
     assert [m.message_id for m in first] == ids[:2]
     assert all(m.receive_count == 1 for m in first)
     assert first[0].md5_of_body == hashlib.md5(b"m0").hexdigest()
     assert first[0].first_receive_timestamp >= first[0].sent_timestamp
     assert store.depth("q") == (1, 2)
-    assert [m.body for m in store.receive("q", 10, 0.3)] == ["m2"]
-    assert store.receive("q", 10, 0.3) == []  # all invisible
+    assert [m.body for m in store.receive("q", 10, 1.0)] == ["m2"]
+    assert store.receive("q", 10, 1.0) == []  # all invisible
     assert store.depth("q") == (0, 3)
-    time.sleep(0.35)
+    wait_for(lambda: store.depth("q") == (3, 0), timeout=5)
     again = store.receive("q", 10, 5)
     assert [m.message_id for m in again] == ids
     assert [m.receive_count for m in again] == [2, 2, 2]
@@ -205,15 +206,14 @@ def test_a_process_dying_mid_batch_loses_nothing(tmp_path):
     # Another process receives the message, then dies before deleting it.
     code = (
         "import os, sys; from pathlib import Path; from lambdatui.triggers.sqs_queue import QueueStore; "
-        "s = QueueStore(Path(sys.argv[1])); print(len(s.receive('jobs', 10, 0.4))); sys.stdout.flush(); os._exit(9)"
+        "s = QueueStore(Path(sys.argv[1])); print(len(s.receive('jobs', 10, 1.5))); sys.stdout.flush(); os._exit(9)"
     )
     proc = subprocess.run([sys.executable, "-c", code, str(db)], capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 9 and proc.stdout.strip() == "1"
     with QueueStore(db) as store:
         assert store.depth("jobs") == (0, 1)
         assert store.receive("jobs", 10, 30) == []
-        time.sleep(0.4)
-        back = wait_for(lambda: store.receive("jobs", 10, 30), timeout=2)
+        back = wait_for(lambda: store.receive("jobs", 10, 30), timeout=5)
     assert [(m.message_id, m.receive_count) for m in back] == [(mid, 2)]
 
 

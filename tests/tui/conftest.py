@@ -54,3 +54,39 @@ async def wait_for(pilot, predicate, timeout: float = 10.0, step: float = 0.05) 
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await pilot.pause(step)
+
+
+async def settled(pilot, quiet: float = 0.1, timeout: float = 10.0) -> None:
+    """Wait until the screen renders the same before and after `quiet` seconds: tables re-measure
+    their columns and panes re-lay out a few refreshes after the data changed, later under load."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    previous = None
+    while True:
+        await pilot.pause()
+        current = pilot.app.export_screenshot()
+        if current == previous:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("the screen kept changing")
+        previous = current
+        await pilot.pause(quiet)
+
+
+async def wait_for_screen(pilot, screen_type: type, *selectors: str, timeout: float = 10.0):
+    """The active screen once it is a `screen_type`, mounted, with a widget laid out for each of
+    `selectors` (a pushed screen composes its children a moment after it becomes `app.screen`)."""
+
+    def ready() -> bool:
+        screen = pilot.app.screen
+        if not isinstance(screen, screen_type) or not screen.is_mounted:
+            return False
+        for selector in selectors:
+            found = screen.query(selector)
+            if not found or not found.first().region:
+                return False
+        return True
+
+    await wait_for(pilot, ready, timeout)
+    return pilot.app.screen

@@ -12,7 +12,7 @@ from lambdatui.tui.widgets.event_console import EventConsole
 from lambdatui.tui.widgets.function_list import FunctionList
 from lambdatui.tui.widgets.log_tail import LogTail
 
-from .conftest import wait_for
+from .conftest import wait_for, wait_for_screen
 
 SAMPLE_NAMES = ["hello-world", "api-gateway", "s3-processor", "heavy-init", "failing", "logging-demo"]
 
@@ -108,9 +108,7 @@ async def test_invalid_event_json_is_explained_and_not_sent(local_backend):
         await wait_for(pilot, lambda: app._selected == "hello-world")
         app.query_one(EventConsole).editor.load_text('{"name": ')
         await pilot.press("ctrl+r")
-        await pilot.pause(0.3)
-        error = app.query_one(EventConsole).error_text
-        assert "line 1, column 10" in error
+        await wait_for(pilot, lambda: "line 1, column 10" in app.query_one(EventConsole).error_text)
         assert backend.executor.environment_counts("hello-world")["idle"] == 0  # nothing was invoked
 
 
@@ -135,8 +133,8 @@ async def test_saved_events_are_files_beside_the_config(local_backend, sample_co
         console.editor.load_text('{"name": "Ada"}\n')
         app.query_one("#ec-name").value = "ada"
         console.action_save_event()
-        await pilot.pause(0.1)
-    saved = sample_config.parent / "events" / "hello-world" / "ada.json"
+        saved = sample_config.parent / "events" / "hello-world" / "ada.json"
+        await wait_for(pilot, saved.exists)
     assert saved.read_text() == '{"name": "Ada"}\n'
 
 
@@ -145,7 +143,7 @@ async def test_help_lists_keys_with_binding_ids(local_backend):
     app = LambdaTUI(backend, config)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("f1")
-        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await wait_for_screen(pilot, HelpScreen, "DataTable")
         table = app.screen.query_one("DataTable")
         rows = [table.get_row_at(i) for i in range(table.row_count)]
         ids = {str(r[3]) for r in rows}
@@ -220,12 +218,10 @@ async def test_narrow_terminal_turns_the_log_pane_into_a_tab(local_backend):
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: "OK" in summary(app))
         await pilot.press("f4")
-        await pilot.pause(0.1)
-        assert app.query_one(LogTail).region.height > 10
+        await wait_for(pilot, lambda: app.query_one(LogTail).region.height > 10)
         await wait_for(pilot, lambda: "REPORT RequestId" in tail_text(app))
         await pilot.press("f2")
-        await pilot.pause(0.1)
-        assert app.query_one(EventConsole).region.height > 10
+        await wait_for(pilot, lambda: app.query_one(EventConsole).region.height > 10)
 
 
 async def test_screenshot_action_writes_an_svg(local_backend, tmp_path):
@@ -233,7 +229,7 @@ async def test_screenshot_action_writes_an_svg(local_backend, tmp_path):
     app = LambdaTUI(backend, config, screenshot_dir=tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f9")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: list(tmp_path.glob("lambdatui-*.svg")))
     svgs = list(tmp_path.glob("lambdatui-*.svg"))
     assert len(svgs) == 1 and svgs[0].read_text().lstrip().startswith("<svg")
 
@@ -249,15 +245,14 @@ async def test_edit_validate_and_save_writes_the_yaml_keeping_comments(local_bac
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app._selected == "hello-world")
         await pilot.press("f3")
+        await wait_for(pilot, lambda: app.query("#cfg-memory_size"))
         _set_input(app, "#cfg-memory_size", "64")
-        await pilot.pause(0.1)
-        assert "64 is outside 128–10240 MB" in str(app.query_one("#cfg-memory_size-error").render())
+        await wait_for(pilot, lambda: "64 is outside 128–10240 MB" in str(app.query_one("#cfg-memory_size-error").render()))
         await pilot.press("ctrl+s")
         await pilot.pause(0.3)
         assert sample_config.read_text() == before  # an invalid form saves nothing
         _set_input(app, "#cfg-memory_size", "256")
-        await pilot.pause(0.1)
-        assert app.query_one("ConfigEditor").dirty
+        await wait_for(pilot, lambda: app.query_one("ConfigEditor").dirty)
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: not app.query_one("ConfigEditor").dirty)
         table = app.query_one(FunctionList).table
@@ -277,8 +272,7 @@ async def test_read_only_backend_disables_editing_visibly(local_backend, sample_
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app._selected == "hello-world")
         await pilot.press("f3")
-        await pilot.pause(0.1)
-        assert app.query_one("#cfg-memory_size").disabled
+        await wait_for(pilot, lambda: app.query("#cfg-memory_size") and app.query_one("#cfg-memory_size").disabled)
         assert app.query_one("#cfg-readonly").display
         await pilot.press("ctrl+s")
         await pilot.pause(0.3)
@@ -293,16 +287,18 @@ async def test_leaving_a_function_with_unsaved_changes_asks_first(local_backend)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app._selected == "api-gateway")
         await pilot.press("f3")
+        await wait_for(pilot, lambda: app.query("#cfg-timeout"))
         _set_input(app, "#cfg-timeout", "9")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: app.query_one("ConfigEditor").dirty)
         app.query_one(FunctionList).table.focus()
         await pilot.press("down")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        # The screen becomes app.screen before it has composed its buttons: wait for the button.
+        await wait_for_screen(pilot, ConfirmScreen, "#no")
         await pilot.click("#no")
         await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
         assert app._selected == "api-gateway" and app.query_one("ConfigEditor").dirty
         await pilot.press("down")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for_screen(pilot, ConfirmScreen, "#yes")
         await pilot.click("#yes")
         await wait_for(pilot, lambda: app._selected != "api-gateway")
         assert not app.query_one("ConfigEditor").dirty
@@ -314,9 +310,11 @@ async def test_configuration_pane_lists_the_functions_triggers(local_backend):
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app._selected == "api-gateway")
         await pilot.press("f3")
-        await pilot.pause(0.1)
-        text = str(app.query_one("#cfg-triggers").render())
-        assert "HTTP GET http://127.0.0.1:3000/items/{id} (payload 1.0)" in text
+        await wait_for(
+            pilot,
+            lambda: app.query("#cfg-triggers")
+            and "HTTP GET http://127.0.0.1:3000/items/{id} (payload 1.0)" in str(app.query_one("#cfg-triggers").render()),
+        )
         app.query_one(FunctionList).table.focus()
         await pilot.press("up")
         await wait_for(pilot, lambda: app._selected == "hello-world")

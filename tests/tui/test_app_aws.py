@@ -11,7 +11,7 @@ from lambdatui.tui.switcher import SwitchAwsScreen
 from lambdatui.tui.widgets.event_console import EventConsole
 from lambdatui.tui.widgets.function_list import FunctionList
 
-from .conftest import wait_for
+from .conftest import wait_for, wait_for_screen
 
 
 def make_app(endpoint: str, **aws) -> LambdaTUI:
@@ -45,8 +45,9 @@ async def test_dashboard_saves_configuration_to_aws(aws_env):
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app._selected == "orders")
         await pilot.press("f3")
+        await wait_for(pilot, lambda: app.query("#cfg-timeout"))
         app.query_one("#cfg-timeout").value = "42"
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: app.query_one("ConfigEditor").dirty)
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: not app.query_one("ConfigEditor").dirty)
     assert aws_env.client("lambda").get_function_configuration(FunctionName="orders")["Timeout"] == 42
@@ -58,8 +59,8 @@ async def test_read_only_session_disables_editing(aws_env):
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app._selected == "orders")
         await pilot.press("f3")
-        await pilot.pause(0.1)
-        assert app.query_one("#cfg-readonly").display and app.query_one("#cfg-timeout").disabled
+        await wait_for(pilot, lambda: app.query("#cfg-timeout") and app.query_one("#cfg-timeout").disabled)
+        assert app.query_one("#cfg-readonly").display
         assert "read-only" in app.sub_title
 
 
@@ -70,7 +71,7 @@ async def test_switching_region_reloads_the_list(aws_env):
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, lambda: app.query_one(FunctionList).table.row_count == 2)
         app.action_switch_aws()
-        await wait_for(pilot, lambda: isinstance(app.screen, SwitchAwsScreen) and app.screen.query("#switch-region"))
+        await wait_for_screen(pilot, SwitchAwsScreen, "#switch-region", "#switch-ok")
         app.screen.query_one("#switch-region").value = "eu-west-1"
         await pilot.click("#switch-ok")
         await wait_for(pilot, lambda: "eu-west-1" in app.sub_title)

@@ -9,7 +9,7 @@ from lambdatui.tui.app import LambdaTUI
 from lambdatui.tui.deploy_screen import DeployScreen
 from lambdatui.tui.widgets.function_list import FunctionList
 
-from .conftest import wait_for
+from .conftest import wait_for, wait_for_screen
 
 pytest.importorskip("lambdatui.deploy.plan")
 
@@ -23,8 +23,7 @@ async def test_deploy_shows_the_plan_applies_on_confirmation_and_opens_on_aws(lo
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app._selected == "hello-world")
         app.action_deploy()
-        await wait_for(pilot, lambda: isinstance(app.screen, DeployScreen))
-        screen = app.screen
+        screen = await wait_for_screen(pilot, DeployScreen, "#deploy-apply")
         await wait_for(pilot, lambda: screen.plan is not None, timeout=30)
         assert screen.plan.action == "create"
         assert "hello-world" in screen.plan.render()

@@ -7,7 +7,6 @@ import asyncio
 import gc
 import sys
 import textwrap
-import time
 import warnings
 from pathlib import Path
 
@@ -19,6 +18,8 @@ from lambdatui.config import parse_config
 from lambdatui.executor.logstore import LogEvent
 from lambdatui.logformat import end_line, report_line, start_line
 from lambdatui.tui.widgets.log_tail import LineKind, LogTail, LogTailFilter
+
+from .conftest import wait_for
 
 PY = f"python{sys.version_info[0]}.{sys.version_info[1]}"
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
@@ -335,9 +336,7 @@ async def test_follow_a_local_backend_shows_an_invocation(tmp_path):
             assert tail.status_text == "● following tail-marker"
             result = await asyncio.to_thread(backend.invoke, "tail-marker", b"{}")
             assert result.ok if hasattr(result, "ok") else True
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and not any(line.text.startswith("REPORT") for line in tail.lines):
-                await pilot.pause(0.05)
+            await wait_for(pilot, lambda: any(line.text.startswith("REPORT") for line in tail.lines))
             texts = [line.text for line in tail.lines]
             starts = [t for t in texts if t.startswith("START RequestId:")]
             assert starts, texts
@@ -382,13 +381,13 @@ async def test_following_another_function_replaces_the_tail():
             tail = app.query_one(LogTail)
             tail.follow(backend, "first")
             tail.follow(backend, "second")  # before the first worker even started
-            await pilot.pause(0.2)
+            await wait_for(pilot, lambda: tail.lines and backend.open == {"second"})
+            await pilot.pause(0.2)  # a late line of "first" would show by now
             assert [line.text for line in tail.lines] == ["a line of second"]
             assert backend.open == {"second"}
             assert tail.status_text == "● following second"
             tail.follow(backend, "third")
-            await pilot.pause(0.2)
-            assert [line.text for line in tail.lines] == ["a line of third"]
+            await wait_for(pilot, lambda: [line.text for line in tail.lines] == ["a line of third"] and backend.open == {"third"})
             assert backend.open == {"third"}  # the previous tail's iterator was closed
         gc.collect()
     assert not [w for w in caught if "never awaited" in str(w.message)]
@@ -417,9 +416,7 @@ async def test_backend_errors_notify_and_the_app_keeps_running():
     async with app.run_test(size=(100, 20)) as pilot:
         tail = app.query_one(LogTail)
         tail.follow(backend, "fn")
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and not app.notifications:
-            await pilot.pause(0.02)
+        await wait_for(pilot, lambda: app.notifications, step=0.02)
         assert app.notifications == [("Log tail for fn stopped: ThrottlingException: [Rate exceeded]", "error")]
         assert backend.closed
         assert [line.text for line in tail.lines] == ["one line before the failure"]
@@ -440,10 +437,7 @@ async def test_a_backend_that_raises_at_once_and_one_that_is_not_a_generator():
     async with app.run_test(size=(100, 20)) as pilot:
         tail = app.query_one(LogTail)
         tail.follow(Broken(), "fn")
-        for _ in range(50):
-            if app.notifications:
-                break
-            await pilot.pause(0.02)
+        await wait_for(pilot, lambda: app.notifications, step=0.02)
         assert app.notifications == [("Log tail for fn stopped: RuntimeError: no logs for you", "error")]
         assert app.is_running
 
@@ -468,11 +462,7 @@ async def test_the_worker_coalesces_events_into_few_redraws(monkeypatch):
 
         monkeypatch.setattr(tail.view, "add_events", counting)
         tail.follow(Burst(), "fn")
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if tail.lines and tail.lines[-1].text == "burst 2999":
-                break
-        assert tail.lines[-1].text == "burst 2999"
+        await wait_for(pilot, lambda: tail.lines and tail.lines[-1].text == "burst 2999", step=0.02)
         assert len(tail.lines) == 1000
         assert 1 <= len(calls) <= 10, calls  # batches, not one redraw per event
         tail.stop()

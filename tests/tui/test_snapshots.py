@@ -12,7 +12,7 @@ from lambdatui.config import load_config
 from lambdatui.backends import make_backend
 from lambdatui.tui.app import LambdaTUI
 
-from .conftest import wait_for
+from .conftest import settled, wait_for
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ async def _invoked(pilot):
     await wait_for(pilot, lambda: "OK" in str(app.query_one("#ec-summary").render()))
     await wait_for(pilot, lambda: any("REPORT" in line for line in app.query_one("LogTail").plain_lines()))
     app.clear_notifications()
-    await pilot.pause(0.2)
+    await settled(pilot)
 
 
 def test_snapshot_after_invoking_hello_world_at_120x36(dashboard, snap_compare):
@@ -53,7 +53,8 @@ def test_snapshot_configuration_editor(dashboard, snap_compare):
     async def editor(pilot):
         await wait_for(pilot, lambda: pilot.app._selected == "hello-world")
         await pilot.press("f3")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: pilot.app.query("#cfg-memory_size") and pilot.app.query_one("#cfg-memory_size").region)
+        await settled(pilot)
 
     assert snap_compare(dashboard(), terminal_size=(120, 36), run_before=editor)
 
@@ -62,6 +63,6 @@ def test_snapshot_projector_theme(dashboard, snap_compare):
     async def projector(pilot):
         await _invoked(pilot)
         pilot.app.theme = "projector"
-        await pilot.pause(0.2)
+        await settled(pilot)
 
     assert snap_compare(dashboard(), terminal_size=(120, 36), run_before=projector)

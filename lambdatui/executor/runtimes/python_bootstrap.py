@@ -489,10 +489,62 @@ def handle(client, handler, headers, body):
         client.post_result(request_id, result, result_type)
 
 
+def keep_bytecode_prefix_for_function_code():
+    """Compile only the function's code (and layers) into PYTHONPYCACHEPREFIX.
+
+    The executor's prefix is per cache folder; the standard library and the SDK would be compiled
+    anew into each one. Their installation's own __pycache__ (which the host's imports share) is
+    used instead, while the function's bytecode stays where the executor can clear it.
+    """
+    roots = os.environ.pop("_LAMBDATUI_CODE_ROOTS", "")
+    prefix = sys.pycache_prefix
+    if not roots or not prefix:
+        return
+    roots = [os.path.join(os.path.abspath(r), "") for r in roots.split(os.pathsep) if r]
+    # importlib's path machinery, already loaded (frozen): importing importlib would cost start-up time.
+    ext = sys.modules["_frozen_importlib_external"]
+    import _imp
+    import _thread
+
+    lock = _thread.allocate_lock()
+
+    class FunctionSourceLoader(ext.SourceFileLoader):
+        def get_code(self, fullname):
+            # cache_from_source() reads sys.pycache_prefix; get_code() imports nothing, so the lock cannot deadlock.
+            with lock:
+                sys.pycache_prefix = prefix
+                try:
+                    return ext.SourceFileLoader.get_code(self, fullname)
+                finally:
+                    sys.pycache_prefix = None
+
+    details = (
+        (ext.ExtensionFileLoader, _imp.extension_suffixes()),
+        (FunctionSourceLoader, ext.SOURCE_SUFFIXES),
+        (ext.SourcelessFileLoader, ext.BYTECODE_SUFFIXES),
+    )
+
+    def is_function_code(path):
+        path = os.path.join(os.path.abspath(path or "."), "")
+        return any(path.startswith(root) for root in roots)
+
+    def hook(path):
+        if not os.path.isdir(path or ".") or not is_function_code(path):
+            raise ImportError("not a folder of the function's code", path=path)
+        return ext.FileFinder(path, *details)
+
+    sys.path_hooks.insert(0, hook)
+    for path in list(sys.path_importer_cache):
+        if is_function_code(path):
+            del sys.path_importer_cache[path]
+    sys.pycache_prefix = None
+
+
 def main():
     # Our own directory is not the function's: Lambda's sys.path starts at the task root.
     if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.abspath(__file__)):
         del sys.path[0]
+    keep_bytecode_prefix_for_function_code()
     sys.stdout = Unbuffered(sys.stdout)
     sys.stderr = Unbuffered(sys.stderr)
     client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
