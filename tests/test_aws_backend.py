@@ -156,8 +156,9 @@ def test_invoke_reads_figures_from_the_report_line_in_log_result():
         f"END RequestId: {request_id}",
         logformat.report_line(request_id, 12.34, 250, 256, 71, 236.8),
     ]) + "\n"
-    from botocore.response import StreamingBody
     import io
+
+    from botocore.response import StreamingBody
 
     response = {
         "StatusCode": 200,
@@ -177,8 +178,9 @@ def test_invoke_reads_figures_from_the_report_line_in_log_result():
 
 def test_function_error_and_throttle_from_the_invoke_api():
     backend = aws_backend("http://127.0.0.1:9")
-    from botocore.response import StreamingBody
     import io
+
+    from botocore.response import StreamingBody
 
     error_body = b'{"errorMessage": "boom", "errorType": "ValueError", "requestId": "r", "stackTrace": []}'
     with Stubber(backend.lambda_client) as stub:

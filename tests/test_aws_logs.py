@@ -12,8 +12,8 @@ import threading
 import time
 
 import pytest
-
 from aws_support import CREDENTIALS
+
 from lambdatui.backends import aws_logs
 from lambdatui.backends.aws import AwsBackend
 from lambdatui.backends.base import BackendError

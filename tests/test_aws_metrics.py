@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 
 import boto3
 import pytest
+from aws_support import CREDENTIALS, REGION, MotoServer
 from botocore.config import Config as BotoConfig
 from botocore.stub import ANY, Stubber
 
@@ -31,8 +32,6 @@ from lambdatui.backends.base import (
     MetricSeries,
 )
 from lambdatui.config import parse_config
-
-from aws_support import CREDENTIALS, REGION, MotoServer
 
 # A window of five whole minutes (one five-minute bucket) well inside the last hour.
 BASE = (int(time.time()) // 300) * 300 - 30 * 60

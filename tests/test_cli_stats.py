@@ -13,7 +13,6 @@ import time
 from datetime import datetime, timezone
 
 import pytest
-
 from aws_support import cli_credentials
 
 PY = f"python{sys.version_info.major}.{sys.version_info.minor}"

@@ -8,9 +8,8 @@ import subprocess
 import sys
 import textwrap
 import zipfile
-from pathlib import Path
-
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -29,8 +30,8 @@ def test_catalogue():
     for t in templates():
         assert isinstance(t, Template)
         assert t.title and t.source and t.title[0].isupper()
-    with pytest.raises(Exception):
-        templates()[0].id = "x"  # frozen
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        templates()[0].id = "x"  # type: ignore[misc]  # frozen
 
 
 def test_catalogue_and_files_match():

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from polling import wait_for
 
-from lambdatui import history as history_module
 from lambdatui import figures as pricing
+from lambdatui import history as history_module
 from lambdatui.backends import make_backend
 from lambdatui.backends.base import FunctionMetrics, FunctionNotFoundError, InvalidParameterError
 from lambdatui.config import parse_config

@@ -1,4 +1,4 @@
-"""The pricing model (`lambdatui.pricing`) and `lambdatui cost`: AWS's published method and examples, the tiers,
+"""The pricing model (`lambdatui.figures`) and `lambdatui cost`: AWS's published method and examples, the tiers,
 the free tier, ephemeral storage and provisioned concurrency.
 
 Every expected figure is worked out in a comment from the rates in `lambdatui/data/pricing.json` (us-east-1):

@@ -37,7 +37,7 @@ def test_web_serves_the_dashboard_page_on_loopback(tmp_path):
                 break
             except httpx.TransportError:
                 if time.time() > deadline or proc.poll() is not None:
-                    raise AssertionError(proc.stdout.read().decode() if proc.poll() is not None else "server did not start")
+                    raise AssertionError(proc.stdout.read().decode() if proc.poll() is not None else "server did not start") from None
                 time.sleep(0.2)
         assert response.status_code == 200
         assert "lambdatui" in response.text

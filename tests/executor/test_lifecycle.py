@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from polling import process_ended, wait_for
 
-from lambdatui.pricing import billed_duration_ms
+from lambdatui.figures import billed_duration_ms
 
 SLEEPY = """
 import os, time

@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from lambdatui.executor.runtimes import Launch
 from lambdatui.executor.environment import Environment
+from lambdatui.executor.runtimes import Launch
 from lambdatui.executor.spec import FunctionSpec
 
 pytest.importorskip("awslambdaric")

@@ -20,8 +20,8 @@ import uuid
 import boto3
 import httpx
 import pytest
-from polling import wait_for
 from botocore.config import Config as BotoConfig
+from polling import wait_for
 
 from lambdatui.backends import make_backend
 from lambdatui.backends.base import FunctionNotFoundError, InvokeResult

@@ -18,8 +18,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from polling import wait_for
 
-from lambdatui.executor.spec import InvokeResult
 from lambdatui.cli.schedule import run_schedule
+from lambdatui.executor.spec import InvokeResult
 from lambdatui.schedule_expr import CronSchedule, RateSchedule, ScheduleError, parse_expression
 from lambdatui.triggers.schedule_runner import ScheduleRunner, scheduled_event
 

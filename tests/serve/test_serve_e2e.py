@@ -83,7 +83,7 @@ class Serve:
                 line = self.lines.get(timeout=0.2)
             except queue.Empty:
                 if self.proc.poll() is not None:
-                    raise AssertionError(f"serve exited with {self.proc.returncode}")
+                    raise AssertionError(f"serve exited with {self.proc.returncode}") from None
                 continue
             if text in line:
                 return line

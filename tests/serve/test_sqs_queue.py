@@ -22,10 +22,10 @@ from polling import wait_for
 from lambdatui.backends import make_backend
 from lambdatui.config import parse_config
 from lambdatui.triggers.sqs_queue import (
+    BatchResponseError,
     QueueStore,
     SqsPoller,
     failed_item_ids,
-    BatchResponseError,
     md5_of_message_attributes,
     normalize_attributes,
     sqs_record,

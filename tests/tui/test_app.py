@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-
 from lambdatui.backends.base import BackendError
 from lambdatui.tui.app import LambdaTUI
 from lambdatui.tui.help import HelpScreen

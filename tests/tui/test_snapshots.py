@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from lambdatui.config import load_config
 from lambdatui.backends import make_backend
+from lambdatui.config import load_config
 from lambdatui.tui.app import LambdaTUI
 
 from .conftest import settled, wait_for

@@ -12,8 +12,8 @@ from importlib.resources import files
 from pathlib import Path
 
 import pytest
-from textual.app import App
 from textual._color_constants import COLOR_NAME_TO_RGB
+from textual.app import App
 from textual.css.stylesheet import Stylesheet
 from textual.css.tokenize import tokenize
 
