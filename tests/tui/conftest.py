@@ -61,9 +61,14 @@ async def settled(pilot, quiet: float = 0.1, timeout: float = 10.0) -> None:
     their columns and panes re-lay out a few refreshes after the data changed, later under load."""
     import time
 
+    from textual.widgets import DataTable
+
     deadline = time.monotonic() + timeout
     previous = None
     while True:
+        # A DataTable re-measures its columns when idle; prompt that, in case nothing else does.
+        for table in pilot.app.screen.query(DataTable):
+            table.check_idle()
         await pilot.pause()
         current = pilot.app.export_screenshot()
         if current == previous:
