@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources import files
 
-EVENTS_DIR = Path(__file__).parent / "data" / "events"
+EVENTS_DIR = files("lambdatui").joinpath("data").joinpath("events")  # package data: works from any install
 
 
 @dataclass(frozen=True)
