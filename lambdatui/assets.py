@@ -15,10 +15,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from importlib.resources import as_file, files
-from importlib.resources.abc import Traversable
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    from importlib.resources.abc import Traversable
+else:  # pragma: no cover - Python 3.10
+    from importlib.abc import Traversable
 
 SAMPLE_CONFIG_NAME = "lambdatui.yaml"
 USER_SAMPLE_ENV_VAR = "LAMBDATUI_SAMPLE_DIR"  # where the user's copy lives (tests, demos)

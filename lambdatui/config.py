@@ -8,6 +8,7 @@ with exactly the rules the loader uses.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -16,19 +17,21 @@ from typing import Any
 
 import yaml
 
-from .executor.runtimes import KNOWN_RUNTIMES
+# KNOWN_RUNTIMES and the memory limits are re-exported (`X as X`): the dashboard's editor takes the
+# limits from this module, not from the executor.
+from .executor.runtimes import KNOWN_RUNTIMES as KNOWN_RUNTIMES
 from .model import (
     EDITABLE_FIELDS,
     ENV_VARS_MAX_BYTES,
-    MEMORY_MAX_MB,
-    MEMORY_MIN_MB,
     TIMEOUT_MAX_S,
     TIMEOUT_MIN_S,
     Function,
 )
+from .model import MEMORY_MAX_MB as MEMORY_MAX_MB
+from .model import MEMORY_MIN_MB as MEMORY_MIN_MB
 from .triggers.base import Trigger
 from .triggers.registry import TRIGGER_TYPES
-from .yaml_nodes import ConfigError
+from .yaml_nodes import ConfigError as ConfigError  # re-exported: callers catch config.ConfigError
 
 # The validator under its old names here, for code that imported them from this module.
 from .yaml_nodes import NodeReader as _Validator  # noqa: F401
@@ -102,7 +105,7 @@ def user_config_path() -> Path:
     return Path(user_config_dir("lambdatui")) / "config.yaml"
 
 
-def find_config(explicit: str | os.PathLike | None = None) -> Path:
+def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
     """--config FILE, else $LAMBDATUI_CONFIG, else ./lambdatui.yaml, else the user config dir, else the
     user's own copy of the bundled sample project (made on first use: see `lambdatui.assets`)."""
     if explicit:
@@ -127,7 +130,7 @@ def find_config(explicit: str | os.PathLike | None = None) -> Path:
         raise ConfigError(f"no config file found, and the sample project could not be copied: {e.strerror or e}", e.filename) from None
 
 
-def load_config(explicit: str | os.PathLike | None = None) -> Config:
+def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
     path = find_config(explicit)
     try:
         text = path.read_text(encoding="utf-8")
@@ -239,7 +242,7 @@ def _parse_function(v: _Validator, name: str, node: yaml.Node, base: Path) -> Fu
     for key in ("runtime", "handler", "memory_size", "timeout", "architecture", "description",
                 "reserved_concurrency", "provisioned_concurrency", "ephemeral_storage", "role"):
         if key in m:
-            f[key] = (v.run(m[key], f"{prefix}.{key}", lambda value, k=key: validate_function_field(k, value)))
+            f[key] = (v.run(m[key], f"{prefix}.{key}", functools.partial(validate_function_field, key)))
     if "code" not in m:
         v.fail(node, prefix, "code: is required (the folder holding the handler, relative to the config file)")
     code = v.string(m["code"], f"{prefix}.code")

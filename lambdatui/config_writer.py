@@ -21,8 +21,9 @@ import os
 import re
 import stat
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml as pyyaml  # the loader's parser: what it will make of the text we write
 from ruamel.yaml import YAML
@@ -280,7 +281,7 @@ def _update_yaml(text: str, path: Path, function: str, changes: dict[str, Any]) 
     return text if out == baseline else out  # nothing changed: leave even what round-tripping can't keep
 
 
-def _nodes(data: Any, repeats: bool = False, seen: set[int] | None = None):
+def _nodes(data: Any, repeats: bool = False, seen: set[int] | None = None) -> Iterator[Any]:
     """Every collection and scalar of the document, an aliased one once (or at each alias: repeats)."""
     seen = set() if seen is None else seen
     yield data
@@ -309,7 +310,7 @@ def _find_functions(data: Any, path: Path, function: str) -> Any:
     return functions
 
 
-def _find_function(data: Any, path: Path, function: str) -> dict:
+def _find_function(data: Any, path: Path, function: str) -> dict[Any, Any]:
     fn = _find_functions(data, path, function)[function]
     if not isinstance(fn, dict):
         raise ConfigError("must be a mapping of keys to values", path, key=f"local.functions.{function}")
@@ -339,7 +340,9 @@ def _scalar(value: Any, like: Any = None) -> Any:
 
 def _loader_reads_as_other_than_text(value: str) -> bool:
     # ruamel writes YAML 1.2, where `yes`, `on`, `0o17`... are text; the loader (PyYAML) reads 1.1.
-    tag = pyyaml.resolver.Resolver().resolve(pyyaml.ScalarNode, value, (True, False))
+    # types-PyYAML leaves Resolver.resolve unannotated: it returns the tag, a str.
+    resolve = cast(Callable[[type[pyyaml.Node], str, tuple[bool, bool]], str], pyyaml.resolver.Resolver().resolve)
+    tag = resolve(pyyaml.ScalarNode, value, (True, False))
     return tag != "tag:yaml.org,2002:str"
 
 
@@ -454,6 +457,7 @@ def _append_key(m: CommentedMap, key: Any, value: Any) -> None:
         token = _get_slot(holder, slot)
         following = _after_first_line(token)
         if following:
+            assert token is not None  # no token, nothing following
             head = token.value[: len(token.value) - len(following)]
             if head.strip():
                 token.value = head
@@ -485,7 +489,11 @@ def _after_first_line(token: CommentToken | None) -> str:
     return rest if sep else ""
 
 
-def _last_eol_holder(m: Any, key: Any) -> tuple[Any, tuple]:
+# Where a comment token lives: (key in the holder's `ca.items`, index in that entry).
+_Slot = tuple[Any, int]
+
+
+def _last_eol_holder(m: Any, key: Any) -> tuple[Any, _Slot]:
     """Where the comment after the entry `key` of `m` (and all of its nested block content) lives."""
     value = m[key]
     if isinstance(value, CommentedMap) and len(value) and not value.fa.flow_style():
@@ -496,13 +504,13 @@ def _last_eol_holder(m: Any, key: Any) -> tuple[Any, tuple]:
     return m, (key, 2 if isinstance(m, CommentedMap) else 0)
 
 
-def _get_slot(holder: Any, slot: tuple) -> CommentToken | None:
+def _get_slot(holder: Any, slot: _Slot) -> CommentToken | None:
     key, i = slot
     entry = holder.ca.items.get(key)
     return entry[i] if entry and len(entry) > i else None
 
 
-def _set_slot(holder: Any, slot: tuple, token: CommentToken | None) -> None:
+def _set_slot(holder: Any, slot: _Slot, token: CommentToken | None) -> None:
     key, i = slot
     entry = holder.ca.items.setdefault(key, [None, None, None, None])
     while len(entry) <= i:
@@ -510,7 +518,7 @@ def _set_slot(holder: Any, slot: tuple, token: CommentToken | None) -> None:
     entry[i] = token
 
 
-def _append_lines(holder: Any, slot: tuple, lines: str) -> None:
+def _append_lines(holder: Any, slot: _Slot, lines: str) -> None:
     token = _get_slot(holder, slot)
     if token is None:
         _set_slot(holder, slot, _token("\n" + lines))
@@ -521,18 +529,21 @@ def _append_lines(holder: Any, slot: tuple, lines: str) -> None:
 # -- indentation ---------------------------------------------------------------------------------
 
 
-def _best_dumper(text: str, path: Path):
+_Dump = Callable[[Any], str]
+
+
+def _best_dumper(text: str, path: Path) -> tuple[_Dump, str]:
     """(dump, its output for the file as it is): the indentation that reproduces the file best."""
     start = re.match(r"((?:[ \t]*(?:#[^\n]*)?\n)*)---(?:[ \t\n]|$)", text)
     before_start = start.group(1) if start else ""  # comments above `---`, which ruamel.yaml drops
-    best = None
+    best: tuple[int, _Dump, str] | None = None
     for indents in _indent_candidates(text):
-        def dump(doc: Any, indents=indents) -> str:
+        def dump(doc: Any, indents: tuple[int, int, int] = indents) -> str:
             y = _yaml(*indents)
             y.explicit_start = True if start else None
-            out = io.StringIO()
-            y.dump(doc, out)
-            out = out.getvalue()
+            buffer = io.StringIO()
+            y.dump(doc, buffer)
+            out = buffer.getvalue()
             return out if out.startswith(before_start) else before_start + out
 
         try:
@@ -549,7 +560,7 @@ def _best_dumper(text: str, path: Path):
     return best[1], best[2]
 
 
-def _best_dumper_default(text: str, path: Path):
+def _best_dumper_default(text: str, path: Path) -> tuple[_Dump, str]:
     def dump(doc: Any) -> str:
         out = io.StringIO()
         _yaml().dump(doc, out)

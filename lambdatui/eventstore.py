@@ -13,6 +13,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import NoReturn
 
 EVENTS_DIR_NAME = "events"
 EVENT_NAME_MAX = 100
@@ -52,7 +53,7 @@ def check_function_name(function: str) -> None:
 def check_json(text: str) -> None:
     """Raise EventStoreError naming the line and column unless `text` is one JSON value."""
 
-    def no_constant(value: str):
+    def no_constant(value: str) -> NoReturn:
         raise ValueError(value)  # NaN / Infinity: Python accepts them, JSON (and other runtimes) do not
 
     try:

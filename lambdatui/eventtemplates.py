@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from importlib.resources import files
+from typing import Any
 
 EVENTS_DIR = files("lambdatui").joinpath("data").joinpath("events")  # package data: works from any install
 
@@ -62,6 +63,7 @@ def template_text(template_id: str) -> str:
     return (EVENTS_DIR / f"{template_id}.json").read_text(encoding="utf-8")
 
 
-def template_event(template_id: str) -> dict:
+def template_event(template_id: str) -> dict[str, Any]:
     """The template parsed: a fresh dict each call, so callers may modify it."""
-    return json.loads(template_text(template_id))
+    event: dict[str, Any] = json.loads(template_text(template_id))
+    return event

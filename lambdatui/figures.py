@@ -83,7 +83,8 @@ def gb_seconds(memory_mb: int, billed_ms: float) -> float:
 
 
 def first_tier_rate(architecture: str = "x86_64") -> float:
-    return prices()["duration_usd_per_gb_second"][architecture][0]["usd"]
+    rate: float = prices()["duration_usd_per_gb_second"][architecture][0]["usd"]
+    return rate
 
 
 def invocation_cost(memory_mb: int, billed_ms: int, architecture: str = "x86_64", ephemeral_mb: int = 512) -> float:
@@ -92,7 +93,8 @@ def invocation_cost(memory_mb: int, billed_ms: int, architecture: str = "x86_64"
     request = p["request_usd_per_million"] / 1_000_000
     gbs = gb_seconds(memory_mb, billed_ms)
     storage = max(0, ephemeral_mb - p["ephemeral_storage_free_mb"]) / MB_PER_GB * billed_ms / 1000.0
-    return request + gbs * first_tier_rate(architecture) + storage * p["ephemeral_storage_usd_per_gb_second"]
+    cost: float = request + gbs * first_tier_rate(architecture) + storage * p["ephemeral_storage_usd_per_gb_second"]
+    return cost
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ class MonthlyCost:
     def provisioned_usd(self) -> float:
         return self.provisioned_capacity_usd + self.provisioned_execution_usd
 
-    def breakdown(self) -> dict:
+    def breakdown(self) -> dict[str, Any]:
         """The detail as plain JSON-able data."""
         return {
             "requests": {

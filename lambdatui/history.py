@@ -29,9 +29,10 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from . import figures
@@ -130,7 +131,7 @@ class Row:
         return self.time + ((self.init_duration_ms or 0.0) + (self.duration_ms or 0.0)) / 1000.0
 
 
-def row_values(result: InvokeResult, source: str | None, architecture: str = "x86_64", at: float | None = None) -> tuple:
+def row_values(result: InvokeResult, source: str | None, architecture: str = "x86_64", at: float | None = None) -> tuple[Any, ...]:
     """The `invocations` columns of one result, in `_COLUMNS` order."""
     throttled = result.status_code == 429
     error_type = result.error_type or ((result.error or {}).get("type") if result.error else None)
@@ -163,7 +164,7 @@ def max_concurrency(intervals: Iterable[tuple[float, float]]) -> int:
     return peak
 
 
-def _segments(intervals: Iterable[tuple[float, float]]):
+def _segments(intervals: Iterable[tuple[float, float]]) -> Iterator[tuple[float, int, float]]:
     """(from, count, to): the number of open intervals over each stretch between two events."""
     events: list[tuple[float, int]] = []
     for start, end in intervals:
@@ -172,7 +173,7 @@ def _segments(intervals: Iterable[tuple[float, float]]):
         events.append((end, -1))
     events.sort()  # at equal times, ends (-1) before starts (+1)
     count = 0
-    previous = None
+    previous: float | None = None
     for t, delta in events:
         if previous is not None and t > previous and count > 0:
             yield previous, count, t
@@ -188,7 +189,8 @@ class History:
         self.max_age_days = max_age_days
         self.max_rows = max_rows
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        # Rows to insert, flush markers (set once what came before is written), None to stop.
+        self._queue: queue.SimpleQueue[tuple[Any, ...] | threading.Event | None] = queue.SimpleQueue()
         self._closed = False
         self._close_lock = threading.Lock()
         self._read_lock = threading.Lock()
@@ -203,7 +205,13 @@ class History:
         self._thread = threading.Thread(target=self._write_loop, name="lambdatui-history", daemon=True)
         self._thread.start()
         ref = weakref.ref(self)
-        self._at_exit = lambda: (h := ref()) is not None and h.close()
+
+        def at_exit() -> None:  # holds a weak reference only: the history may still be collected
+            h = ref()
+            if h is not None:
+                h.close()
+
+        self._at_exit = at_exit
         atexit.register(self._at_exit)
 
     # -- writing -----------------------------------------------------------------------------
@@ -242,7 +250,7 @@ class History:
     def __enter__(self) -> History:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def prune(self, now: float | None = None) -> int:
@@ -278,11 +286,11 @@ class History:
         connection.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across a crash of the process
         return connection
 
-    def _write_tx(self):
+    def _write_tx(self) -> _Transaction:
         return self._tx(self._writer)
 
     @staticmethod
-    def _tx(connection: sqlite3.Connection):
+    def _tx(connection: sqlite3.Connection) -> _Transaction:
         return _Transaction(connection)
 
     def _write_loop(self) -> None:
@@ -293,7 +301,7 @@ class History:
         stop = False
         while not stop:
             item = self._queue.get()
-            rows: list[tuple] = []
+            rows: list[tuple[Any, ...]] = []
             markers: list[threading.Event] = []
             while True:
                 if item is None:
@@ -314,7 +322,7 @@ class History:
                 marker.set()
         self._writer.close()
 
-    def _insert(self, rows: list[tuple]) -> None:
+    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         try:
             with self._write_tx() as c:
                 c.executemany(
@@ -341,7 +349,7 @@ class History:
             self._reader = self._connect()
         return self._reader
 
-    def _select(self, where: str, params: tuple) -> list[Row]:
+    def _select(self, where: str, params: tuple[Any, ...]) -> list[Row]:
         self.flush()
         with self._read_lock:
             cursor = self._reader_connection().execute(
@@ -351,7 +359,8 @@ class History:
 
     def query(self, function: str | None, since: float, until: float | None = None) -> list[Row]:
         """Rows of `function` (None: every function) started in [since, until), oldest first."""
-        clauses, params = ["time >= ?"], [float(since)]
+        clauses: list[str] = ["time >= ?"]
+        params: list[float | str] = [float(since)]
         if until is not None:
             clauses.append("time < ?")
             params.append(float(until))
@@ -384,7 +393,7 @@ class History:
         window = max(0.0, until_t - float(since))
         ran = [r for r in rows if not r.throttled]
         with_figures = [r for r in ran if r.duration_ms is not None]
-        durations = [r.duration_ms for r in with_figures]
+        durations = [r.duration_ms for r in ran if r.duration_ms is not None]  # those of with_figures
         cold = [r for r in ran if r.cold]
         inits = [r.init_duration_ms for r in cold if r.init_duration_ms is not None]
         used = [r.max_memory_used_mb for r in with_figures if r.max_memory_used_mb]
@@ -471,7 +480,7 @@ class History:
             return MetricSeries(timestamps=list(stamps), values=values)
 
         def percentiles(p: float) -> MetricSeries:
-            points = [(stamps[k], figures.percentile(d, p)) for k, d in enumerate(durations) if d]
+            points = [(stamps[k], v) for k, d in enumerate(durations) if d and (v := figures.percentile(d, p)) is not None]
             return MetricSeries(timestamps=[t for t, _ in points], values=[v for _, v in points])
 
         return FunctionMetrics(
@@ -500,11 +509,11 @@ class _Transaction:
         self.connection.execute("BEGIN IMMEDIATE")
         return self.connection
 
-    def __exit__(self, kind, value, traceback) -> None:
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None) -> None:
         self.connection.execute("ROLLBACK" if kind is not None else "COMMIT")
 
 
-def _row(values: tuple) -> Row:
+def _row(values: tuple[Any, ...]) -> Row:
     d = dict(zip(_COLUMNS, values))
     d["cold"] = bool(d["cold"])
     return Row(**d)

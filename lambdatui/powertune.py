@@ -23,7 +23,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,7 +105,7 @@ def power_tune(
     backend: Backend,
     function: str,
     payload: bytes | str = b"{}",
-    memory_sizes=DEFAULT_MEMORY_SIZES,
+    memory_sizes: Iterable[float] = DEFAULT_MEMORY_SIZES,
     invocations: int = 5,
     *,
     progress: Callable[[TuneProgress], Any] | None = None,
@@ -123,17 +123,20 @@ def power_tune(
     original = backend.get_function(function)  # not found: raises before anything changes
     architecture = original.architecture or "x86_64"
     total = len(sizes) * (invocations + 1)
-    state = {"done": 0, "cancelled": False}
+    done = 0
+    was_cancelled = False
 
     def step(memory: int | None, message: str, count: bool = False, result: TuneResult | None = None) -> None:
+        nonlocal done
         if count:
-            state["done"] += 1
+            done += 1
         if progress is not None:
-            progress(TuneProgress(state["done"], total, memory, message, result))
+            progress(TuneProgress(done, total, memory, message, result))
 
     def cancelled() -> bool:
+        nonlocal was_cancelled
         if cancel is not None and cancel.is_set():
-            state["cancelled"] = True
+            was_cancelled = True
             return True
         return False
 
@@ -188,7 +191,7 @@ def power_tune(
     finally:
         session.close()
     cheapest, fastest = _choose(results)
-    is_cancelled = state["cancelled"] and failure is None
+    is_cancelled = was_cancelled and failure is None
     if is_cancelled:
         note = f"Cancelled after {len(results)} of {len(sizes)} memory sizes. " + note
     if not restored:
@@ -225,7 +228,7 @@ def power_tune(
 # -- the steps -----------------------------------------------------------------------------------
 
 
-def _sizes(memory_sizes) -> list[int]:
+def _sizes(memory_sizes: Iterable[float]) -> list[int]:
     sizes: list[int] = []
     for m in memory_sizes:
         if isinstance(m, bool) or int(m) != m:
@@ -269,8 +272,9 @@ def _choose(results: list[TuneResult]) -> tuple[int | None, int | None]:
     ranked = [r for r in figured if r.errors == 0] or figured
     if not ranked:
         return None, None
-    least = min(r.cost_per_invocation_usd for r in ranked)
-    tied = [r for r in ranked if r.cost_per_invocation_usd <= least * (1 + COST_TIE)]
+    priced = [(r, c) for r in ranked if (c := r.cost_per_invocation_usd) is not None]  # all of ranked: it has figures
+    least = min(c for _, c in priced)
+    tied = [r for r, c in priced if c <= least * (1 + COST_TIE)]
     cheapest = min(tied, key=lambda r: (r.duration_p50_ms, r.memory_mb))
     fastest = min(ranked, key=lambda r: (r.duration_p50_ms, r.cost_per_invocation_usd, r.memory_mb))
     return cheapest.memory_mb, fastest.memory_mb

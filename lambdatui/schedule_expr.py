@@ -58,6 +58,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 __all__ = [
     "CronSchedule",
@@ -76,6 +77,10 @@ MONTH_NAMES = {name: i for i, name in enumerate(
 DAY_NAMES = {name: i for i, name in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"), start=1)}
 
 _DIGITS = re.compile(r"[0-9]+")
+
+# A day rule, tagged by its first item: ("days", values) | ("last",) | ("last-weekday",) |
+# ("nearest-weekday", n) for day-of-month; ("days", values) | ("last-of", d) | ("nth", d, k) for day-of-week.
+DayRule = tuple[Any, ...]
 
 
 class ScheduleError(ValueError):
@@ -173,7 +178,7 @@ class _Parser:
             found.update(sequence[::step])
         return frozenset(found)
 
-    def day_of_month(self, text: str) -> tuple:
+    def day_of_month(self, text: str) -> DayRule:
         field = DAY_OF_MONTH
         self.check_wildcards(text, field)
         upper = text.upper()
@@ -190,7 +195,7 @@ class _Parser:
             raise self.fail(f"{text!r}: L and W stand alone (L, LW or a day and W as 15W), not in lists, ranges or increments", field)
         return ("days", self.values(text, field))
 
-    def day_of_week(self, text: str) -> tuple:
+    def day_of_week(self, text: str) -> DayRule:
         field = DAY_OF_WEEK
         if "/" in text:  # AWS's table leaves / out of day-of-week, though Quartz would take it
             raise self.fail(f"{text!r}: / is not allowed in day-of-week (it takes digits, names and , - * ? L #)", field)
@@ -246,12 +251,13 @@ class Schedule:
         if count < 0:
             raise ValueError(f"count must be 0 or more, not {count}")
         times: list[datetime] = []
-        t: datetime | None = after
+        t = after
         while len(times) < count:
-            t = self.next_after(t)
-            if t is None:
+            nxt = self.next_after(t)
+            if nxt is None:
                 break
-            times.append(t)
+            times.append(nxt)
+            t = nxt
         return times
 
 
@@ -288,12 +294,13 @@ class CronSchedule(Schedule):
     hours: tuple[int, ...]
     months: tuple[int, ...]
     years: tuple[int, ...]
-    day_of_month: tuple | None  # ("days", set) | ("last",) | ("last-weekday",) | ("nearest-weekday", n); None for ?
-    day_of_week: tuple | None  # ("days", set of 1-7) | ("last-of", d) | ("nth", d, k); None for ?
+    day_of_month: DayRule | None  # ("days", set) | ("last",) | ("last-weekday",) | ("nearest-weekday", n); None for ?
+    day_of_week: DayRule | None  # ("days", set of 1-7) | ("last-of", d) | ("nth", d, k); None for ?
 
     def days_in(self, year: int, month: int) -> list[int]:
         """The days of this month on which the schedule fires, ascending."""
         last = calendar.monthrange(year, month)[1]
+        rule: DayRule | None
         if self.day_of_month is not None:
             rule = self.day_of_month
             if rule[0] == "days":

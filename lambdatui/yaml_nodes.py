@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -62,7 +62,7 @@ class NodeReader:
         self.path = path
         self.key_nodes: dict[int, dict[str, yaml.Node]] = {}
 
-    def fail(self, node: yaml.Node, key: str, message: str):
+    def fail(self, node: yaml.Node, key: str, message: str) -> NoReturn:
         raise ConfigError(message, self.path, node.start_mark.line + 1, key)
 
     def mapping(self, node: yaml.Node, key: str) -> dict[str, yaml.Node]:
@@ -154,7 +154,7 @@ class NodeReader:
 
     def choice(self, node: yaml.Node, key: str, allowed: tuple[str, ...]) -> str:
         value = self.value(node)
-        if value not in allowed:
+        if not isinstance(value, str) or value not in allowed:
             self.fail(node, key, f"{value!r} is not one of: {', '.join(allowed)}")
         return value
 

@@ -5,6 +5,8 @@ Neither backend imports Textual; the AWS backend imports boto3 only when it is c
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .base import (
     EDITABLE_FIELDS,
     Backend,
@@ -16,8 +18,11 @@ from .base import (
     RequestError,
 )
 
+if TYPE_CHECKING:
+    from ..config import Config
 
-def make_backend(config, *, backend: str | None = None, **options) -> Backend:
+
+def make_backend(config: Config, *, backend: str | None = None, **options: Any) -> Backend:
     kind = backend or config.backend
     if kind == "local":
         from .local import LocalBackend

@@ -13,7 +13,7 @@ import base64
 import json
 import time
 from collections.abc import AsyncGenerator, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import boto3
 import botocore.exceptions
@@ -29,12 +29,18 @@ from .base import (
     BackendError,
     Capabilities,
     FunctionConfiguration,
+    FunctionMetrics,
     InvalidParameterError,
     Location,
     LogEvent,
     ReadOnlyError,
     RequestError,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_lambda.type_defs import FunctionConfigurationResponseTypeDef, FunctionConfigurationTypeDef
+
+_T = TypeVar("_T")
 
 CONNECT_TIMEOUT_S = 3
 # A synchronous invoke may run for 15 minutes; reads wait that long plus a margin.
@@ -108,7 +114,7 @@ class AwsBackend(Backend):
         mode = " · read-only" if self.read_only else ""
         return f"aws · profile {self.profile or 'default'} · {self.region}{where}{mode}"
 
-    def _call(self, method: Callable, **kwargs) -> Any:
+    def _call(self, method: Callable[..., _T], **kwargs: Any) -> _T:
         try:
             return method(**kwargs)
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
@@ -116,8 +122,14 @@ class AwsBackend(Backend):
 
     # -- functions ---------------------------------------------------------------------------
 
-    def _configuration(self, c: dict, reserved: int | None = None, provisioned: int = 0) -> FunctionConfiguration:
+    def _configuration(
+        self,
+        c: FunctionConfigurationTypeDef | FunctionConfigurationResponseTypeDef,
+        reserved: int | None = None,
+        provisioned: int = 0,
+    ) -> FunctionConfiguration:
         architecture = (c.get("Architectures") or ["x86_64"])[0]
+        storage = c.get("EphemeralStorage")
         self._architectures[c["FunctionName"]] = architecture
         return FunctionConfiguration(
             name=c["FunctionName"],
@@ -128,14 +140,14 @@ class AwsBackend(Backend):
             architecture=architecture,
             description=c.get("Description") or "",
             environment=dict((c.get("Environment") or {}).get("Variables") or {}),
-            layers=[layer["Arn"] for layer in c.get("Layers") or []],
+            layers=tuple(layer["Arn"] for layer in c.get("Layers") or []),
             reserved_concurrency=reserved,
             provisioned_concurrency=provisioned,
             last_modified=c.get("LastModified"),
             arn=c.get("FunctionArn", ""),
             code=c.get("PackageType", "Zip"),
             role=c.get("Role"),
-            ephemeral_storage=(c.get("EphemeralStorage") or {}).get("Size", 512),
+            ephemeral_storage=storage.get("Size", 512) if storage else 512,
             state=c.get("State") or "Active",
             last_update_status=c.get("LastUpdateStatus") or "Successful",
         )
@@ -205,7 +217,13 @@ class AwsBackend(Backend):
         """Wait for State: Active after CreateFunction (botocore's `function_active_v2` waiter)."""
         self._wait("function_active_v2", name, progress, f"Creating {name}: waiting for State Active")
 
-    def _wait(self, waiter_name: str, name: str, progress: Callable[[str], None] | None, message: str) -> None:
+    def _wait(
+        self,
+        waiter_name: Literal["function_updated_v2", "function_active_v2"],
+        name: str,
+        progress: Callable[[str], None] | None,
+        message: str,
+    ) -> None:
         if progress:
             progress(message)
         waiter = self.lambda_client.get_waiter(waiter_name)
@@ -215,7 +233,10 @@ class AwsBackend(Backend):
             last = e.last_response or {}
             if "Error" in last:
                 raise translate(botocore.exceptions.ClientError(last, "GetFunction"), self) from None
-            c = last.get("Configuration") or {}
+            # The last answer is GetFunction's, which botocore-stubs does not know (it types the
+            # field as an error response): read its configuration as the dict it is.
+            configuration = last.get("Configuration")
+            c: dict[str, Any] = configuration if isinstance(configuration, dict) else {}
             reason = c.get("LastUpdateStatusReason") or c.get("StateReason")
             if c.get("LastUpdateStatus") == "Failed" or c.get("State") == "Failed":
                 raise BackendError(f"{message.split(':')[0]} failed: {reason or 'no reason given'}") from None
@@ -252,7 +273,8 @@ class AwsBackend(Backend):
         except botocore.exceptions.ClientError as e:
             code = e.response.get("Error", {}).get("Code", "")
             if code == "TooManyRequestsException":
-                reason = e.response.get("Reason") or e.response.get("Error", {}).get("Reason") or "Throttled"
+                # Lambda's throttle answer carries a Reason that botocore-stubs' error response lacks.
+                reason = str(e.response.get("Reason") or e.response.get("Error", {}).get("Reason") or "Throttled")
                 return InvokeResult(
                     function=name, request_id=e.response.get("ResponseMetadata", {}).get("RequestId", ""),
                     status_code=429, payload=json.dumps({"Reason": reason, "message": e.response.get("Error", {}).get("Message", "")}).encode(),
@@ -302,7 +324,7 @@ class AwsBackend(Backend):
 
     # -- logs and metrics --------------------------------------------------------------------
 
-    def metrics(self, name: str, *, start: float, end: float, period: int = 60):
+    def metrics(self, name: str, *, start: float, end: float, period: int = 60) -> FunctionMetrics:
         from .aws_metrics import fetch_metrics
 
         return fetch_metrics(self.cloudwatch_client, name, start=start, end=end, period=period)

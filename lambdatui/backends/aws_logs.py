@@ -24,7 +24,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
 import botocore.exceptions
 from botocore.config import Config as BotoConfig
@@ -32,6 +32,25 @@ from botocore.config import Config as BotoConfig
 from ..logfilter import compile_filter
 from .aws_errors import translate
 from .base import LogEvent
+
+if TYPE_CHECKING:
+    from botocore.eventstream import EventStream
+    from mypy_boto3_logs import CloudWatchLogsClient
+    from mypy_boto3_logs.type_defs import (
+        DescribeLogGroupsRequestTypeDef,
+        FilterLogEventsRequestTypeDef,
+        StartLiveTailRequestTypeDef,
+        StartLiveTailResponseStreamTypeDef,
+    )
+
+    from .aws import AwsBackend
+
+    # What the live-tail thread hands the event loop: a stream item, or how the stream ended.
+    _LiveMessage = (
+        tuple[Literal["item"], StartLiveTailResponseStreamTypeDef]
+        | tuple[Literal["missing", "end"], None]
+        | tuple[Literal["error"], Exception]
+    )
 
 __all__ = ["tail_log_group", "log_group_name"]
 
@@ -50,6 +69,9 @@ MAX_CROSS_KEYS = 20_000
 LIVE_TAIL_MIN_SESSION_S = 30.0
 
 _NOT_FOUND = ("ResourceNotFoundException", "ResourceNotFound")
+
+# An event as both sources know it: (timestamp in ms, log stream, hash of the message).
+_EventKey = tuple[int, str, int]
 
 
 def log_group_name(function: str) -> str:
@@ -94,18 +116,18 @@ class _CrossSource:
     """
 
     def __init__(self, cap: int = MAX_CROSS_KEYS) -> None:
-        self._counts = {"poll": Counter(), "live": Counter()}
-        self._order: deque[tuple[str, tuple]] = deque()
+        self._counts: dict[str, Counter[_EventKey]] = {"poll": Counter(), "live": Counter()}
+        self._order: deque[tuple[str, _EventKey]] = deque()
         self._cap = cap
 
-    def seen_by_other(self, source: str, key: tuple) -> bool:
+    def seen_by_other(self, source: str, key: _EventKey) -> bool:
         other = self._counts["live" if source == "poll" else "poll"]
         if other[key] > 0:
             other[key] -= 1
             return True
         return False
 
-    def note(self, source: str, key: tuple) -> None:
+    def note(self, source: str, key: _EventKey) -> None:
         self._counts[source][key] += 1
         self._order.append((source, key))
         while len(self._order) > self._cap:
@@ -118,7 +140,7 @@ class _CrossSource:
 
 
 class _Tail:
-    def __init__(self, backend, name: str, since: float | None, filter_pattern: str | None, page_size: int | None) -> None:
+    def __init__(self, backend: AwsBackend, name: str, since: float | None, filter_pattern: str | None, page_size: int | None) -> None:
         self.backend = backend
         self.name = name
         self.group = log_group_name(name)
@@ -155,7 +177,7 @@ class _Tail:
     async def poll(self, start_ms: int) -> AsyncIterator[LogEvent]:
         """Every page of FilterLogEvents from start_ms, skipping events already yielded."""
         client = self.backend.logs_client
-        kwargs: dict[str, Any] = {
+        kwargs: FilterLogEventsRequestTypeDef = {
             "logGroupName": self.group,
             "startTime": start_ms,
             # Deprecated and ignored by AWS, which always interleaves streams by timestamp; moto
@@ -201,7 +223,7 @@ class _Tail:
 
     def _group_arn(self) -> str | None:
         """The log group's ARN (StartLiveTail takes ARNs), or None when it does not exist."""
-        kwargs: dict[str, Any] = {"logGroupNamePrefix": self.group}
+        kwargs: DescribeLogGroupsRequestTypeDef = {"logGroupNamePrefix": self.group}
         while True:
             page = self.backend.logs_client.describe_log_groups(**kwargs)
             for g in page.get("logGroups", ()):
@@ -213,7 +235,7 @@ class _Tail:
                 return None
             kwargs["nextToken"] = token
 
-    def _live_client(self):
+    def _live_client(self) -> CloudWatchLogsClient:
         backend = self.backend
         if not backend.endpoint_url:
             return backend.logs_client
@@ -227,11 +249,11 @@ class _Tail:
         "missing" (no log group yet: try again once one appears) or "unusable" (poll from now on)."""
         self.live_outcome = "unusable"
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue = asyncio.Queue()
+        queue: asyncio.Queue[_LiveMessage] = asyncio.Queue()
         stop = threading.Event()
-        held: dict[str, Any] = {}
+        held: dict[str, EventStream[StartLiveTailResponseStreamTypeDef]] = {}
 
-        def put(item) -> None:
+        def put(item: _LiveMessage) -> None:
             try:
                 loop.call_soon_threadsafe(queue.put_nowait, item)
             except RuntimeError:
@@ -244,7 +266,7 @@ class _Tail:
                 if arn is None:
                     put(("missing", None))
                     return
-                kwargs: dict[str, Any] = {"logGroupIdentifiers": [arn]}
+                kwargs: StartLiveTailRequestTypeDef = {"logGroupIdentifiers": [arn]}
                 if self.filter_pattern:
                     kwargs["logEventFilterPattern"] = self.filter_pattern
                 response = self._live_client().start_live_tail(**kwargs)
@@ -266,12 +288,13 @@ class _Tail:
         threading.Thread(target=read, name=f"live tail {self.group}", daemon=True).start()
         try:
             while True:
-                kind, value = await queue.get()
-                if kind == "missing":
+                sent = await queue.get()
+                if sent[0] == "missing":
                     self.live_outcome = "missing"
                     return
-                if kind != "item":
+                if sent[0] != "item":
                     break
+                value = sent[1]
                 if "sessionStart" in value:
                     session_started = True
                     # Events that arrived between the previous poll and the session's start reach
@@ -302,7 +325,7 @@ class _Tail:
             self.live_outcome = "usable"
 
 
-def _close(stream) -> None:
+def _close(stream: EventStream[StartLiveTailResponseStreamTypeDef] | None) -> None:
     if stream is not None:
         try:
             stream.close()
@@ -311,7 +334,7 @@ def _close(stream) -> None:
 
 
 async def tail_log_group(
-    backend,
+    backend: AwsBackend,
     name: str,
     *,
     since: float | None = None,

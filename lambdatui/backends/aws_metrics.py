@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING
 
 import botocore.exceptions
 
 from .aws_errors import translate
 from .base import BackendError, FunctionMetrics, InvalidParameterError, MetricSeries
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_cloudwatch.type_defs import GetMetricDataInputTypeDef, MetricDataQueryTypeDef
 
 NAMESPACE = "AWS/Lambda"
 # CloudWatch accepts these periods, or any multiple of 60.
@@ -62,7 +66,7 @@ def _window_period(span: int) -> int:
     return span if span in _SUB_MINUTE_PERIODS else math.ceil(span / 60) * 60
 
 
-def _query(query_id: str, name: str, metric: str, stat: str, period: int) -> dict[str, Any]:
+def _query(query_id: str, name: str, metric: str, stat: str, period: int) -> MetricDataQueryTypeDef:
     return {
         "Id": query_id,
         "MetricStat": {
@@ -78,14 +82,14 @@ def _query(query_id: str, name: str, metric: str, stat: str, period: int) -> dic
     }
 
 
-def metric_data_queries(name: str, period: int, span: int) -> list[dict[str, Any]]:
+def metric_data_queries(name: str, period: int, span: int) -> list[MetricDataQueryTypeDef]:
     queries = [_query(qid, name, metric, stat, period) for qid, (metric, stat) in SERIES_QUERIES.items()]
     window = _window_period(span)
     queries += [_query(qid, name, metric, stat, window) for qid, (metric, stat) in WINDOW_QUERIES.items()]
     return queries
 
 
-def _epoch(ts: Any) -> float:
+def _epoch(ts: datetime | float) -> float:
     if isinstance(ts, datetime):
         if ts.tzinfo is None:
             ts = ts.replace(tzinfo=timezone.utc)
@@ -93,10 +97,10 @@ def _epoch(ts: Any) -> float:
     return float(ts)
 
 
-def fetch_metrics(cloudwatch_client, name: str, *, start: float, end: float, period: int = 60) -> FunctionMetrics:
+def fetch_metrics(cloudwatch_client: CloudWatchClient, name: str, *, start: float, end: float, period: int = 60) -> FunctionMetrics:
     """`name`'s metrics over [start, end) (epoch seconds, aligned to `period`) from CloudWatch."""
     lo, hi = aligned_window(start, end, period)
-    request: dict[str, Any] = {
+    request: GetMetricDataInputTypeDef = {
         "MetricDataQueries": metric_data_queries(name, period, hi - lo),
         "StartTime": datetime.fromtimestamp(lo, timezone.utc),
         "EndTime": datetime.fromtimestamp(hi, timezone.utc),
@@ -111,8 +115,8 @@ def fetch_metrics(cloudwatch_client, name: str, *, start: float, end: float, per
                 if status in ("Forbidden", "InternalError"):
                     messages = "; ".join(m.get("Value", "") for m in result.get("Messages", []) if m.get("Value"))
                     raise BackendError(f"CloudWatch could not return {result.get('Label') or result.get('Id')} ({status}){': ' + messages if messages else ''}")
-                series = points.setdefault(result["Id"], [])
-                series.extend(zip(map(_epoch, result.get("Timestamps", [])), map(float, result.get("Values", []))))
+                found = points.setdefault(result["Id"], [])
+                found.extend(zip(map(_epoch, result.get("Timestamps", [])), map(float, result.get("Values", []))))
             token = page.get("NextToken")
             if not token:
                 break

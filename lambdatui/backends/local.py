@@ -24,7 +24,6 @@ from typing import Any
 
 from ..config import (
     Config,
-    ConfigError,
     FunctionConfig,
     load_config,
     validate_changes,
@@ -33,11 +32,13 @@ from ..executor import Executor, FunctionNotFound, InvokeRequestError, LogEvent,
 from ..executor.spec import InvokeResult
 from ..history import DEFAULT_SOURCE, HISTORY_FILE_NAME, History
 from ..logfilter import compile_filter
+from ..yaml_nodes import ConfigError
 from .base import (
     Backend,
     BackendError,
     Capabilities,
     FunctionConfiguration,
+    FunctionMetrics,
     FunctionNotFoundError,
     InvalidParameterError,
     ReadOnlyError,
@@ -93,7 +94,7 @@ class LocalBackend(Backend):
         # Edits are saved to config.path (when it is set) unless persist_config is False.
         self.persist_config = persist_config
         self._update_lock = threading.Lock()  # one edit at a time: read-modify-write of the file
-        self.state_dir = state_dir or default_state_dir()
+        self.state_dir: Path = state_dir or default_state_dir()
         local = config.local
         self.logs = LogStore(self.state_dir / "logs" if persist_logs else None)
         self.executor = Executor(
@@ -268,7 +269,7 @@ class LocalBackend(Backend):
             raise BackendError(f"The invocation history ({self.state_dir / HISTORY_FILE_NAME}) is not available")
         return history
 
-    def metrics(self, name: str, *, start: float, end: float, period: int = 60):
+    def metrics(self, name: str, *, start: float, end: float, period: int = 60) -> FunctionMetrics:
         """From the invocation history; see `History.series`."""
         self._function(name)
         try:
@@ -315,7 +316,7 @@ class LocalBackend(Backend):
         self._function(name)
         match = compile_filter(filter_pattern)
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue = asyncio.Queue()
+        queue: asyncio.Queue[LogEvent] = asyncio.Queue()
         unsubscribe = None
         if follow:
             def deliver(event: LogEvent) -> None:

@@ -8,8 +8,13 @@ with provisioned concurrency. Provisioned environments are counted as kept warm 
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..figures import MonthlyCost
 
 MEMORY_MB = (128, 10240)
 
@@ -28,7 +33,7 @@ def _rate(value: float) -> str:
     return f"${value:.10f}".rstrip("0").rstrip(".")
 
 
-def _validate(args) -> str | None:
+def _validate(args: argparse.Namespace) -> str | None:
     from ..figures import EPHEMERAL_STORAGE_MB
 
     lo, hi = MEMORY_MB
@@ -48,7 +53,7 @@ def _validate(args) -> str | None:
     return None
 
 
-def run_cost(args) -> int:
+def run_cost(args: argparse.Namespace) -> int:
     from ..figures import monthly_cost
 
     problem = _validate(args)
@@ -79,7 +84,7 @@ def run_cost(args) -> int:
     return 0
 
 
-def format_cost(cost) -> list[str]:
+def format_cost(cost: MonthlyCost) -> list[str]:
     """The text table: one row per charge, the duration tiers under the duration row."""
     free = "free tier on" if cost.free_tier_applied else "free tier off"
     head = (

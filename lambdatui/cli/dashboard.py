@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+
 from .main import UsageError, open_backend
 
 
-def run_dashboard(args) -> int:
+def run_dashboard(args: argparse.Namespace) -> int:
     from ..config import load_config
     from ..tui.app import LambdaTUI
 
@@ -17,7 +19,10 @@ def run_dashboard(args) -> int:
         if getattr(args, "serve", False):
             if not local:
                 raise UsageError("--serve runs local functions: it needs the local backend")
+            from ..backends.local import LocalBackend
             from ..serve.runner import ServeRunner
+
+            assert isinstance(backend, LocalBackend)  # `local` says so
 
             # The triggers invoke through the dashboard's own backend, so what they fire shows in its log tail.
             runner = ServeRunner(config, backend=backend)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from .main import UsageError, open_backend
 
 
-def run_deploy(args) -> int:
+def run_deploy(args: argparse.Namespace) -> int:
     from ..config import load_config
     from ..deploy.plan import DeployError, apply_plan, make_plan
 
@@ -30,6 +31,9 @@ def run_deploy(args) -> int:
 
     args.backend = "aws"  # deploy always targets the aws: section, whatever `backend:` says
     backend = open_backend(args, config)
+    from ..backends.aws import AwsBackend  # loaded by open_backend
+
+    assert isinstance(backend, AwsBackend)  # the backend is "aws"
     dry_run = getattr(args, "dry_run", False)
     if backend.read_only and not dry_run:
         print(f"lambdatui: not deploying: aws.read_only is true for {backend.describe()}", file=sys.stderr)

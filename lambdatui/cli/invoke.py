@@ -6,10 +6,12 @@ figures — a small load generator for demos.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import threading
 import time
+from typing import Any
 
 from ..backends.base import BackendError, RequestError, decoded_payload
 from ..executor.spec import InvokeResult
@@ -38,7 +40,7 @@ def read_event(source: str | None) -> bytes:
     return data
 
 
-def result_json(r: InvokeResult) -> dict:
+def result_json(r: InvokeResult) -> dict[str, Any]:
     """The `--json` object: these keys are a contract for scripts."""
     out = {
         "function": r.function,
@@ -66,6 +68,7 @@ def result_json(r: InvokeResult) -> dict:
 
 def _figures(r: InvokeResult) -> str:
     if r.status_code == 429:
+        assert r.error is not None  # a throttle says why
         return f"throttled: {r.error['type']} ({r.error['reason']})"
     if not r.has_figures:
         return "Figures unknown: the log tail held no REPORT line"
@@ -102,7 +105,10 @@ def _summary(results: list[InvokeResult], wall_s: float) -> str:
         f"{sum(1 for r in done if r.function_error)} errors, {sum(1 for r in results if r.status_code == 429)} throttled"
     ]
     if durations:
-        p = lambda q: durations[min(len(durations) - 1, int(q * len(durations)))]  # noqa: E731
+
+        def p(q: float) -> float:
+            return durations[min(len(durations) - 1, int(q * len(durations)))]
+
         lines.append(
             f"Duration ms: min {durations[0]:.2f}  p50 {p(0.5):.2f}  "
             f"p99 {p(0.99):.2f}  max {durations[-1]:.2f}"
@@ -114,7 +120,7 @@ def _summary(results: list[InvokeResult], wall_s: float) -> str:
     return "\n".join(lines)
 
 
-def run_invoke(args) -> int:
+def run_invoke(args: argparse.Namespace) -> int:
     if args.repeat < 1:
         raise UsageError("--repeat must be at least 1")
     if args.concurrency < 1:

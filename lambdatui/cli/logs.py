@@ -8,6 +8,7 @@ file for appended lines as `tail -f` does.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -16,8 +17,12 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from .main import UsageError, open_backend
+
+if TYPE_CHECKING:
+    from ..backends.base import Backend
 
 FOLLOW_POLL_S = 0.2
 DEFAULT_SINCE = "10m"
@@ -58,7 +63,7 @@ def format_event(timestamp: float, message: str) -> str:
     return f"{stamp}.{ms % 1000:03d}Z " + text.replace("\n", "\n" + _INDENT)
 
 
-def run_logs(args) -> int:
+def run_logs(args: argparse.Namespace) -> int:
     from ..config import load_config
     from ..logfilter import compile_filter
 
@@ -94,7 +99,7 @@ def run_logs(args) -> int:
         return 0
 
 
-def _run_remote(backend, args, since: float, out: _Printer) -> int:
+def _run_remote(backend: Backend, args: argparse.Namespace, since: float, out: _Printer) -> int:
     import asyncio
 
     async def tail() -> None:
@@ -140,7 +145,7 @@ class _FileFollower:
         self.path = directory / f"{function}.jsonl"
         self.rotated = directory / f"{function}.jsonl.1"
         self.interval = interval
-        self._file = None
+        self._file: BinaryIO | None = None
         self._inode: int | None = None
         self._partial = b""
 

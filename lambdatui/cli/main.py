@@ -9,8 +9,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
+
+if TYPE_CHECKING:  # subcommands import what they need when they run
+    from ..backends.base import Backend
+    from ..config import Config
 
 
 class UsageError(Exception):
@@ -206,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         return 128 + 13
 
 
-def open_backend(args, config=None, **options):
+def open_backend(args: argparse.Namespace, config: Config | None = None, **options: Any) -> Backend:
     """The configured backend with the command line's overrides applied (to `config` too)."""
     from ..backends import make_backend
     from ..config import load_config

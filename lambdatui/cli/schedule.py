@@ -4,6 +4,7 @@ putting it in a configuration or on AWS."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from datetime import datetime, timezone
 
@@ -19,7 +20,7 @@ def _parse_after(text: str) -> datetime:
     return dt.astimezone(timezone.utc)
 
 
-def run_schedule(args) -> int:
+def run_schedule(args: argparse.Namespace) -> int:
     from ..schedule_expr import ScheduleError, format_time, parse_expression
 
     try:

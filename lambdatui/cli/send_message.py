@@ -8,10 +8,15 @@ says so (the message is kept all the same).
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .main import UsageError
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 
 def queue_db_path() -> Path:
@@ -21,10 +26,10 @@ def queue_db_path() -> Path:
     return default_state_dir() / "sqs.db"
 
 
-def _configured_queues(config) -> set[str]:
+def _configured_queues(config: Config) -> set[str]:
     from ..triggers.sqs import SqsTrigger
 
-    names = set()
+    names: set[str] = set()
     for f in config.local.functions.values():
         for t in f.triggers:
             if isinstance(t, SqsTrigger):
@@ -52,7 +57,7 @@ def _warn_if_unread(queue: str, explicit_config: str | None) -> None:
         )
 
 
-def run_send_message(args) -> int:
+def run_send_message(args: argparse.Namespace) -> int:
     from ..triggers.sqs_queue import QueueStore, validate_queue_name
 
     queue = args.queue

@@ -3,13 +3,18 @@ printing every function's log lines until ctrl+c."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 from .main import UsageError
 
+if TYPE_CHECKING:
+    from ..executor.logstore import LogEvent
 
-def run_serve(args) -> int:
+
+def run_serve(args: argparse.Namespace) -> int:
     from ..config import load_config
     from ..serve.runner import ServeRunner, is_loopback
 
@@ -30,10 +35,11 @@ def run_serve(args) -> int:
         raise UsageError(f"cannot listen: {e.strerror or e}") from None
     lock = threading.Lock()
 
-    def show(event) -> None:
+    def show(event: LogEvent) -> None:
         with lock:
             print(f"{event.function:<16} {event.message}", flush=True)
 
+    assert runner.backend is not None  # start() made it
     runner.backend.logs.subscribe(show)
     for line in runner.describe():
         print(line, flush=True)

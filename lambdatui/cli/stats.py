@@ -10,6 +10,7 @@ function's CloudWatch metrics, cost estimated from p50; what CloudWatch does not
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from datetime import datetime, timezone
@@ -22,7 +23,7 @@ from .main import open_backend
 DEFAULT_SINCE = "1h"
 
 
-def run_stats(args) -> int:
+def run_stats(args: argparse.Namespace) -> int:
     from ..config import load_config
 
     since_text = args.since if args.since is not None else DEFAULT_SINCE

@@ -6,13 +6,14 @@ is the user's explicit choice.
 
 from __future__ import annotations
 
+import argparse
 import shlex
 import sys
 
 from .main import UsageError
 
 
-def dashboard_command(args) -> str:
+def dashboard_command(args: argparse.Namespace) -> str:
     parts = [sys.executable, "-m", "lambdatui"]
     for flag in ("config", "backend", "profile", "region", "endpoint_url"):
         value = getattr(args, flag, None)
@@ -21,7 +22,7 @@ def dashboard_command(args) -> str:
     return shlex.join(parts)
 
 
-def run_web(args) -> int:
+def run_web(args: argparse.Namespace) -> int:
     try:
         from textual_serve.server import Server
     except ImportError:

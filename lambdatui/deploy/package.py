@@ -29,8 +29,13 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import FunctionConfig
+
+if TYPE_CHECKING:  # imported when a function has an ignore file
+    from pathspec import PathSpec
+    from pathspec.patterns.gitwildmatch import GitWildMatchPattern
 
 __all__ = [
     "IGNORE_FILE",
@@ -88,12 +93,12 @@ def _size(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB"
 
 
-def _ignore_spec(code_dir: Path):
+def _ignore_spec(code_dir: Path) -> PathSpec[GitWildMatchPattern] | None:
     path = code_dir / IGNORE_FILE
     if not path.is_file():
         return None
     import pathspec
-    from pathspec.patterns import GitWildMatchPattern
+    from pathspec.patterns.gitwildmatch import GitWildMatchPattern
 
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -105,7 +110,7 @@ def _ignore_spec(code_dir: Path):
         raise PackageError(f"{path}: cannot be read as an ignore file: {e}") from None
 
 
-def _walk(root: Path, spec=None) -> dict[str, Path]:
+def _walk(root: Path, spec: PathSpec[GitWildMatchPattern] | None = None) -> dict[str, Path]:
     """Files under `root` by their zip path (posix, relative), skipping caches, VCS and ignored paths."""
     found: dict[str, Path] = {}
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
@@ -136,7 +141,7 @@ def _python_version(runtime: str) -> str | None:
     return f"{m.group(1)}.{m.group(2)}" if m else None
 
 
-def _install_requirements(function: FunctionConfig, requirements: Path, target: Path, progress) -> None:
+def _install_requirements(function: FunctionConfig, requirements: Path, target: Path, progress: Callable[[str], None] | None) -> None:
     version = _python_version(function.runtime)
     if version is None:
         raise PackageError(f"{requirements}: requirements.txt is only installed for python runtimes, not {function.runtime}")

@@ -119,7 +119,7 @@ def _desired(function: FunctionConfig, role: str | None) -> dict[str, Any]:
     }
 
 
-def _deployed(c: dict) -> dict[str, Any]:
+def _deployed(c: dict[str, Any]) -> dict[str, Any]:
     return {
         "runtime": c.get("Runtime"),
         "handler": c.get("Handler"),
@@ -165,7 +165,7 @@ def _problems(function: FunctionConfig, role: str | None, creating: bool) -> lis
     return problems
 
 
-def _get_deployed(aws_backend: AwsBackend, name: str) -> dict | None:
+def _get_deployed(aws_backend: AwsBackend, name: str) -> dict[str, Any] | None:
     client = aws_backend.lambda_client
     try:
         response = client.get_function(FunctionName=name)
@@ -173,7 +173,7 @@ def _get_deployed(aws_backend: AwsBackend, name: str) -> dict | None:
         return None
     except _BOTO_ERRORS as e:
         raise _translate(e, aws_backend) from None
-    return response.get("Configuration") or {}
+    return dict(response.get("Configuration") or {})  # a plain mapping: the plan compares and reads keys
 
 
 def _boto_errors() -> tuple[type[Exception], ...]:
@@ -236,7 +236,7 @@ def make_plan(aws_backend: AwsBackend, function: FunctionConfig, config: Config,
     )
 
 
-def _call(aws_backend: AwsBackend, method: Callable[..., Any], **kwargs: Any) -> dict:
+def _call(aws_backend: AwsBackend, method: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
     try:
         response = method(**kwargs)
     except _BOTO_ERRORS as e:
@@ -278,7 +278,7 @@ def apply_plan(
     function: FunctionConfig,
     config: Config,
     progress: Callable[[str], None] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Carry out `plan`; returns the function's final configuration (GetFunctionConfiguration)."""
     name = function.name
     if aws_backend.read_only:

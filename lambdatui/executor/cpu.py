@@ -106,7 +106,7 @@ class CpuLimiter:
         self._retry_pending()
         vcpus = vcpus_for(memory_mb, self._ceiling)
         quota = max(MIN_QUOTA_US, int(PERIOD_US * vcpus))
-        path = self.parent / f"env-{os.getpid()}-{next(self._counter)}"
+        path = self._known_parent() / f"env-{os.getpid()}-{next(self._counter)}"
         try:
             self._make(path)
             self._set_quota(path, quota)
@@ -160,25 +160,26 @@ class CpuLimiter:
                 self.reason = "no writable cgroup with a CPU controller was found"
                 return False
             self._base, self._version = found
+        parent = self._known_parent()
         try:
             self._setup_parent()
         except OSError as e:
-            self.reason = f"cannot set up {self.parent}: {e.strerror or e}"
+            self.reason = f"cannot set up {parent}: {e.strerror or e}"
             try:
-                os.rmdir(self.parent)  # made, but the cpu controller could not be enabled for it
+                os.rmdir(parent)  # made, but the cpu controller could not be enabled for it
             except OSError:
                 pass
             return False
         self._clean_stale()
-        probe = self.parent / f"probe-{os.getpid()}-{next(self._counter)}"
+        probe = parent / f"probe-{os.getpid()}-{next(self._counter)}"
         try:
             self._make(probe)
             self._set_quota(probe, PERIOD_US // 10)
         except OSError as e:
-            self.reason = f"cannot set a CPU quota in {self.parent}: {e.strerror or e}"
+            self.reason = f"cannot set a CPU quota in {parent}: {e.strerror or e}"
             self._remove(probe)
             try:
-                os.rmdir(self.parent)
+                os.rmdir(parent)
             except OSError:
                 pass
             return False
@@ -186,11 +187,22 @@ class CpuLimiter:
         self._ceiling = self._ancestor_ceiling()
         return True
 
+    def _location(self) -> tuple[Path, int]:
+        """The base cgroup and its version: given, or found by the probe, which runs before anything
+        makes a cgroup."""
+        if self._base is None or self._version is None:
+            raise RuntimeError("the cgroup to work in is not known before the probe")
+        return self._base, self._version
+
+    def _known_parent(self) -> Path:
+        return self._location()[0] / PARENT
+
     def _setup_parent(self) -> None:
-        parent = self.parent
+        base, version = self._location()
+        parent = base / PARENT
         parent.mkdir(exist_ok=True)
-        if self._version == 2:
-            _enable_cpu(self._base)
+        if version == 2:
+            _enable_cpu(base)
             _enable_cpu(parent)
 
     def _make(self, path: Path) -> None:
@@ -214,10 +226,10 @@ class CpuLimiter:
     def _ancestor_ceiling(self) -> float | None:
         """The tightest CPU limit (in CPUs) of our cgroup and its ancestors: v1 refuses a child quota
         above it, and on v2 a bigger one would not be honoured anyway."""
-        ceiling = None
-        path = self._base
+        ceiling: float | None = None
+        path, version = self._location()
         for _ in range(64):
-            limit = _limit_of(path, self._version)
+            limit = _limit_of(path, version)
             if limit is not None:
                 ceiling = limit if ceiling is None else min(ceiling, limit)
             if path.parent == path or not (path.parent / ("cgroup.procs")).exists():
@@ -230,7 +242,7 @@ class CpuLimiter:
     def _clean_stale(self) -> None:
         """Remove empty cgroups left by lambdatui processes that no longer exist."""
         try:
-            children = list(self.parent.iterdir())
+            children = list(self._known_parent().iterdir())
         except OSError:
             return
         for path in children:
@@ -318,17 +330,17 @@ def _limit_of(path: Path, version: int) -> float | None:
             if quota == "max":
                 return None
             return int(quota) / int(period or PERIOD_US)
-        quota = int((path / "cpu.cfs_quota_us").read_text())
-        if quota < 0:
+        quota_us = int((path / "cpu.cfs_quota_us").read_text())
+        if quota_us < 0:
             return None
-        return quota / int((path / "cpu.cfs_period_us").read_text())
+        return quota_us / int((path / "cpu.cfs_period_us").read_text())
     except (OSError, ValueError):
         return None
 
 
 def _mounts() -> list[tuple[str, str, str, list[str]]]:
     """(root, mount point, fstype, super options) of each cgroup mount."""
-    found = []
+    found: list[tuple[str, str, str, list[str]]] = []
     try:
         lines = Path("/proc/self/mountinfo").read_text().splitlines()
     except OSError:

@@ -22,6 +22,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import IO, NamedTuple
 
 from .cpu import CpuHandle, CpuLimiter
 from .http1 import Connection, ProtocolError, Request
@@ -77,6 +78,21 @@ class Outcome:
     peak_kb: int = 0
 
 
+class _Event(NamedTuple):
+    """What the event loop saw: next | init_error | response | error | too_large | exit | deadline | tick."""
+
+    kind: str
+    body: bytes = b""  # init_error, response, error
+    error_type: str | None = None  # init_error, error
+    returncode: int | None = None  # exit
+    size: int = 0  # too_large: the response's size in bytes
+
+
+_NEXT = _Event("next")
+_DEADLINE = _Event("deadline")
+_TICK = _Event("tick")
+
+
 @dataclass
 class _Invocation:
     request_id: str
@@ -117,11 +133,12 @@ class Environment:
         self._argv = argv
         self._env = dict(env, AWS_LAMBDA_RUNTIME_API=self.runtime_api, AWS_LAMBDA_LOG_STREAM_NAME=self.log_stream_name)
         self._sel = selectors.DefaultSelector()
-        self._events: deque = deque()
+        self._events: deque[_Event] = deque()
         self._next_conn: Connection | None = None
         self._current: _Invocation | None = None
         self._partial: dict[str, bytes] = {"out": b"", "err": b""}
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._pipes: dict[str, IO[bytes]] = {}  # "out"/"err": the process's stdout and stderr, once spawned
         self.memory: ProcessMemory | None = None
         self._cpu_limiter = cpu_limiter  # caps the process's CPU to its memory size (executor.cpu)
         self.cpu: CpuHandle | None = None
@@ -140,10 +157,14 @@ class Environment:
             start_new_session=True,  # its own process group, so a kill takes its children too
             close_fds=True,
         )
+        out, err = self.proc.stdout, self.proc.stderr
+        if out is None or err is None:  # never: both are PIPE above
+            raise RuntimeError("the runtime's stdout and stderr were not opened as pipes")
+        self._pipes = {"out": out, "err": err}
         if self._cpu_limiter is not None:
             self.cpu = self._cpu_limiter.attach(self.proc.pid, self.spec.memory_size)
         self.memory = ProcessMemory(self.proc.pid)
-        for name, pipe in (("out", self.proc.stdout), ("err", self.proc.stderr)):
+        for name, pipe in self._pipes.items():
             os.set_blocking(pipe.fileno(), False)
             self._sel.register(pipe, selectors.EVENT_READ, name)
         self._pidfd = os.pidfd_open(self.proc.pid)
@@ -155,7 +176,7 @@ class Environment:
         deadline = time.monotonic() + limit_s
         while True:
             event = self._wait(deadline)
-            kind = event[0]
+            kind = event.kind
             if kind == "next":
                 self.init_duration_ms = (time.perf_counter() - self._spawned) * 1000.0
                 return Outcome("ready", duration_ms=self.init_duration_ms)
@@ -164,10 +185,10 @@ class Environment:
                 # The runtime exits after reporting; give it a moment so its last log lines are read.
                 self._wait(time.monotonic() + 1.0, until_exit=True)
                 self.kill("init_error")
-                return Outcome("init_error", body=event[1], error_type=event[2], duration_ms=elapsed)
+                return Outcome("init_error", body=event.body, error_type=event.error_type, duration_ms=elapsed)
             if kind == "exit":
                 self.close()
-                return Outcome("exit", returncode=event[1], duration_ms=elapsed)
+                return Outcome("exit", returncode=event.returncode, duration_ms=elapsed)
             if kind == "deadline":
                 self.kill("timeout")
                 return Outcome("timeout", duration_ms=elapsed)
@@ -184,18 +205,23 @@ class Environment:
         deadline = time.monotonic() + timeout_s
         while self._next_conn is None:
             event = self._wait(deadline)
-            if event[0] == "next":
+            if event.kind == "next":
                 break
-            if event[0] == "exit":
+            if event.kind == "exit":
                 self.close()
-                return Outcome("exit", returncode=event[1])
-            if event[0] == "deadline":
+                return Outcome("exit", returncode=event.returncode)
+            if event.kind == "deadline":
                 self.kill("timeout")
                 return Outcome("timeout", duration_ms=timeout_s * 1000.0)
         conn, self._next_conn = self._next_conn, None
         self.invocations += 1
         self._current = _Invocation(request_id, deadline)
-        self.memory.reset_peak()
+        memory = self.memory
+        if conn is None or memory is None:
+            # The runtime's GET /next connection closed after asking (a "next" event still queued),
+            # or invoke before spawn.
+            raise RuntimeError("the environment has no runtime waiting for an event")
+        memory.reset_peak()
         tree_peak = 0
         limit_kb = self.spec.memory_size * 1024
         response_headers = {
@@ -209,9 +235,9 @@ class Environment:
         try:
             while True:
                 event = self._wait(deadline, tick=MEMORY_POLL_S)
-                kind = event[0]
+                kind = event.kind
                 if kind == "tick":
-                    used = self.memory.tree_rss_kb()
+                    used = memory.tree_rss_kb()
                     tree_peak = max(tree_peak, used)
                     if used > limit_kb:
                         self.kill("oom")
@@ -220,22 +246,22 @@ class Environment:
                 if kind in ("response", "error", "too_large"):
                     duration = (time.perf_counter() - started) * 1000.0
                     self.drain_output()
-                    peak = max(tree_peak, self.memory.peak_kb())
+                    peak = max(tree_peak, memory.peak_kb())
                     if peak > limit_kb:
                         # The kernel would have killed it at the moment it crossed the limit.
                         self.kill("oom")
                         return Outcome("oom", duration_ms=duration, peak_kb=peak)
                     self.last_used = time.monotonic()
                     if kind == "too_large":
-                        return Outcome("too_large", size=event[1], duration_ms=duration, peak_kb=peak)
-                    return Outcome(kind, body=event[1], error_type=event[2], duration_ms=duration, peak_kb=peak)
+                        return Outcome("too_large", size=event.size, duration_ms=duration, peak_kb=peak)
+                    return Outcome(kind, body=event.body, error_type=event.error_type, duration_ms=duration, peak_kb=peak)
                 if kind == "exit":
                     if self.killed_for == "oom":
                         return self._ended("oom", started, tree_peak)
                     self.close()
-                    return Outcome("exit", returncode=event[1], duration_ms=(time.perf_counter() - started) * 1000.0, peak_kb=tree_peak)
+                    return Outcome("exit", returncode=event.returncode, duration_ms=(time.perf_counter() - started) * 1000.0, peak_kb=tree_peak)
                 if kind == "deadline":
-                    peak = max(tree_peak, self.memory.peak_kb())
+                    peak = max(tree_peak, memory.peak_kb())
                     self.kill("timeout")
                     return Outcome("timeout", duration_ms=(time.perf_counter() - started) * 1000.0, peak_kb=peak)
         finally:
@@ -293,7 +319,7 @@ class Environment:
         self._sel.close()
         self._listener.close()
         if self.proc is not None:
-            for pipe in (self.proc.stdout, self.proc.stderr):
+            for pipe in self._pipes.values():
                 try:
                     pipe.close()
                 except OSError:
@@ -305,23 +331,24 @@ class Environment:
         if self.memory is not None:
             self.memory.close()
         if self.cpu is not None:
-            self._cpu_limiter.release(self.cpu)  # after the kill above: the cgroup is empty by now
+            if self._cpu_limiter is not None:  # always: the handle came from it
+                self._cpu_limiter.release(self.cpu)  # after the kill above: the cgroup is empty by now
             self.cpu = None
 
     # -- the event loop ----------------------------------------------------------------------
 
-    def _wait(self, deadline: float, tick: float | None = None, until_exit: bool = False) -> tuple:
+    def _wait(self, deadline: float, tick: float | None = None, until_exit: bool = False) -> _Event:
         while True:
             if self._events and not until_exit:
                 return self._events.popleft()
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return ("deadline",)
+                return _DEADLINE
             timeout = min(remaining, tick) if tick else remaining
             ready = self._sel.select(timeout)
             if not ready:
                 if tick and deadline - time.monotonic() > 0:
-                    return ("tick",)
+                    return _TICK
                 continue
             exited = None
             for key, _mask in ready:
@@ -329,16 +356,17 @@ class Environment:
                 if data == "listen":
                     self._accept()
                 elif data == "out" or data == "err":
-                    self._read_pipe(data, key.fileobj)
+                    self._read_pipe(data)
                 elif data == "exit":
-                    exited = self.proc.wait()
+                    if self.proc is not None:  # always: spawn registers the pidfd after starting it
+                        exited = self.proc.wait()
                 else:
                     self._read_conn(data[1])
             if exited is not None:
                 self.drain_output()
                 if until_exit:
-                    return ("exit", exited)
-                self._events.append(("exit", exited))
+                    return _Event("exit", returncode=exited)
+                self._events.append(_Event("exit", returncode=exited))
 
     def _accept(self) -> None:
         while True:
@@ -382,14 +410,14 @@ class Environment:
         route = path[len(API_PREFIX):]
         if route == "/invocation/next" and req.method == "GET":
             self._next_conn = conn
-            self._events.append(("next",))
+            self._events.append(_NEXT)
             return
         if route == "/init/error" and req.method == "POST":
             if self.init_duration_ms is not None:
                 conn.respond(403, "Forbidden", b'{"errorMessage":"Init already completed","errorType":"InvalidStateTransition"}', _JSON)
                 return
             conn.respond(202, "Accepted", _ACCEPTED, _JSON)
-            self._events.append(("init_error", req.body, self._error_type(req)))
+            self._events.append(_Event("init_error", req.body, self._error_type(req)))
             return
         if route.startswith("/invocation/") and req.method == "POST":
             request_id, _, action = route[len("/invocation/"):].rpartition("/")
@@ -405,13 +433,13 @@ class Environment:
                     f"({MAX_RESPONSE_BYTES} bytes)."
                 )
                 conn.respond(413, "Request Entity Too Large", json.dumps({"errorMessage": message, "errorType": "RequestEntityTooLarge"}).encode(), _JSON)
-                self._events.append(("too_large", req.body_size))
+                self._events.append(_Event("too_large", size=req.body_size))
                 return
             conn.send(_ACCEPTED_RESPONSE)
             if action == "response":
-                self._events.append(("response", req.body, None))
+                self._events.append(_Event("response", req.body, None))
             else:
-                self._events.append(("error", req.body, self._error_type(req)))
+                self._events.append(_Event("error", req.body, self._error_type(req)))
             return
         conn.respond(404, "Not Found", b'{"errorMessage":"Not found","errorType":"NotFound"}', _JSON)
 
@@ -423,7 +451,8 @@ class Environment:
 
     # -- the function's output ---------------------------------------------------------------
 
-    def _read_pipe(self, name: str, pipe) -> None:
+    def _read_pipe(self, name: str) -> None:
+        pipe = self._pipes[name]
         try:
             data = os.read(pipe.fileno(), 262144)
         except (BlockingIOError, InterruptedError):
@@ -446,7 +475,7 @@ class Environment:
         """
         if self.proc is None:
             return
-        for name, pipe in (("out", self.proc.stdout), ("err", self.proc.stderr)):
+        for name, pipe in self._pipes.items():
             if pipe.closed:
                 continue
             while True:

@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from .. import logformat
 from ..figures import billed_duration_ms, invocation_cost
@@ -69,7 +70,7 @@ class _Pool:
         self.idle_provisioned: list[tuple[Environment, int]] = []
         self.busy = 0
         self.provisioned_ids: set[str] = set()
-        self.fingerprint: tuple | None = None
+        self.fingerprint: tuple[int, int] | None = None  # _code_fingerprint's, when watching code
         self.provisioning = False
         self.last_invocation: InvokeResult | None = None
 
@@ -201,7 +202,7 @@ class Executor:
     def __enter__(self) -> Executor:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _provision(self, name: str) -> None:
@@ -260,7 +261,7 @@ class Executor:
             for env in doomed:
                 env.close()
             if self.watch_code:
-                seen: dict[tuple, tuple] = {}  # functions sharing folders walk them once
+                seen: dict[tuple[Path, ...], tuple[int, int]] = {}  # functions sharing folders walk them once
                 for name, pool in pools:
                     roots = (pool.spec.code_dir, *pool.spec.layer_dirs)
                     if roots not in seen:
@@ -402,8 +403,8 @@ class Executor:
         name: str,
         payload: bytes | str = b"{}",
         *,
-        client_context: dict | None = None,
-        identity: dict | None = None,
+        client_context: dict[str, Any] | None = None,
+        identity: dict[str, Any] | None = None,
     ) -> InvokeResult:
         """Invoke a function synchronously (RequestResponse), as Lambda's Invoke API does."""
         pool = self._pool(name)
@@ -463,7 +464,15 @@ class Executor:
             env.capture = None
             self._release(pool, env, generation)
 
-    def _run(self, spec, env, request_id, payload, client_context, identity) -> Outcome:
+    def _run(
+        self,
+        spec: FunctionSpec,
+        env: Environment,
+        request_id: str,
+        payload: bytes,
+        client_context: dict[str, Any] | None,
+        identity: dict[str, Any] | None,
+    ) -> Outcome:
         env.log(logformat.start_line(request_id))
         deadline_ms = int(time.time() * 1000) + spec.timeout * 1000
         headers = {
@@ -612,7 +621,8 @@ def _trace_id() -> str:
     return f"Root=1-{int(time.time()):08x}-{r[:24]};Parent={r[24:40]};Sampled=0;Lineage=1:{r[40:48]}:0"
 
 
-def _code_fingerprint(spec: FunctionSpec, max_files: int = 5000) -> tuple:
+def _code_fingerprint(spec: FunctionSpec, max_files: int = 5000) -> tuple[int, int]:
+    """(newest mtime in ns, files seen) over the function's code and layers."""
     newest, count = 0, 0
     for root in (spec.code_dir, *spec.layer_dirs):
         for dirpath, dirnames, filenames in os.walk(root):

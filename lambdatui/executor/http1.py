@@ -38,8 +38,8 @@ class Connection:
     buf: bytearray = field(default_factory=bytearray)
     closed: bool = False
     # State of a request whose headers are parsed but whose body is still arriving.
-    _head: tuple | None = None
-    _chunks: list = field(default_factory=list)
+    _head: tuple[str, str, dict[str, str], bool, int] | None = None  # method, path, headers, chunked, length
+    _chunks: list[bytes] = field(default_factory=list)
     _received: int = 0
     _continue_sent: bool = False
 

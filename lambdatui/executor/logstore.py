@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 ROTATE_BYTES = 16 * 1024 * 1024
 
@@ -41,7 +42,7 @@ class LogStore:
         self._ids = itertools.count(1)
         self._subscribers: list[Callable[[LogEvent], None]] = []
         self._dir = directory
-        self._files: dict[str, object] = {}
+        self._files: dict[str, TextIO] = {}  # open only with a directory
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
 
@@ -54,7 +55,7 @@ class LogStore:
             ring.append(event)
             subscribers = list(self._subscribers)
             if self._dir is not None:
-                self._write(event)
+                self._write(self._dir, event)
         for callback in subscribers:
             try:
                 callback(event)
@@ -62,22 +63,22 @@ class LogStore:
                 pass  # a broken subscriber must not break an invocation
         return event
 
-    def _write(self, event: LogEvent) -> None:
+    def _write(self, directory: Path, event: LogEvent) -> None:
         f = self._files.get(event.function)
         if f is None:
-            f = self._files[event.function] = open(self._path(event.function), "a", encoding="utf-8")
+            f = self._files[event.function] = open(_log_path(directory, event.function), "a", encoding="utf-8")
         f.write(json.dumps({"t": event.timestamp_ms, "s": event.log_stream, "m": event.message}) + "\n")
-
-    def _path(self, function: str) -> Path:
-        return self._dir / f"{function}.jsonl"
 
     def flush(self) -> None:
         with self._lock:
+            directory = self._dir
+            if directory is None:
+                return  # no files: they are written only with a directory
             for name, f in list(self._files.items()):
                 f.flush()
                 if f.tell() > ROTATE_BYTES:
                     f.close()
-                    path = self._path(name)
+                    path = _log_path(directory, name)
                     os.replace(path, path.with_suffix(".jsonl.1"))
                     del self._files[name]
 
@@ -111,6 +112,10 @@ class LogStore:
             for f in self._files.values():
                 f.close()
             self._files.clear()
+
+
+def _log_path(directory: Path, function: str) -> Path:
+    return directory / f"{function}.jsonl"
 
 
 def read_log_file(directory: Path, function: str) -> Iterable[LogEvent]:

@@ -54,7 +54,7 @@ class InvokeResult:
     max_memory_used_mb: int = 0
     cost_usd: float = 0.0
     log_tail: str = ""
-    error: dict | None = None  # {"type", "reason"} for invokes refused before reaching a function
+    error: dict[str, str] | None = None  # {"type", "reason"} for invokes refused before reaching a function
     executed_version: str = "$LATEST"
     log_stream_name: str | None = None
     started_at: float = 0.0  # epoch seconds

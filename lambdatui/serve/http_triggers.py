@@ -108,7 +108,7 @@ class Route:
         self._segments = _parse_path(self.function, self.path)
 
     @classmethod
-    def from_trigger(cls, function_name: str, trigger: dict) -> Route:
+    def from_trigger(cls, function_name: str, trigger: dict[str, Any]) -> Route:
         """The route of a trigger as the config holds it; ValueError says what is wrong."""
         if not isinstance(trigger, dict):
             raise ValueError(f"http trigger of {function_name}: must be a mapping, not {type(trigger).__name__}")
@@ -133,7 +133,7 @@ class Route:
         return f"{self.method} {self.path}"
 
     @property
-    def rank(self) -> tuple:
+    def rank(self) -> tuple[tuple[int, ...], bool]:
         """Sort key, most specific first: per segment literal < {param} < {proxy+}, then the
         explicit method before ANY."""
         return (tuple(kind for kind, _ in self._segments), self.method == "ANY")
@@ -169,7 +169,7 @@ def _payload_format(function_name: str, value: Any) -> str:
     # YAML reads an unquoted `payload_format: 2.0` as a float; it means "2.0".
     if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value) in (1.0, 2.0):
         return f"{float(value):.1f}"
-    if value not in PAYLOAD_FORMATS:
+    if not isinstance(value, str) or value not in PAYLOAD_FORMATS:
         raise ValueError(f"http trigger of {function_name}: payload_format {value!r} is not \"1.0\" or \"2.0\"")
     return value
 
@@ -212,7 +212,7 @@ def _parse_path(function: str, path: str) -> tuple[tuple[int, str], ...]:
     return tuple(segments)
 
 
-def routes_for(functions: dict[str, list[dict]]) -> list[Route]:
+def routes_for(functions: dict[str, list[dict[str, Any]]]) -> list[Route]:
     """The routes of every `type: http` trigger (function name → its triggers as mappings), most
     specific first; see `distinct_routes`."""
     return distinct_routes(
@@ -227,7 +227,7 @@ def distinct_routes(routes: Iterable[Route]) -> list[Route]:
     """The routes, most specific first. Two routes API Gateway could not tell apart (same method,
     same path shape) are refused."""
     out: list[Route] = []
-    seen: dict[tuple, Route] = {}
+    seen: dict[tuple[str, tuple[str | int, ...]], Route] = {}
     for route in routes:
         shape = (route.method, tuple(text if kind == _LITERAL else kind for kind, text in route._segments))
         if shape in seen:
@@ -485,7 +485,7 @@ class _Malformed(ValueError):
     """The function's answer is not a proxy response; API Gateway answers 502."""
 
 
-def _json_body(value: dict) -> bytes:
+def _json_body(value: dict[str, Any]) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
@@ -519,12 +519,12 @@ def _status_code(value: Any) -> int:
     return value
 
 
-def _proxy_response(obj: dict, payload_format: str) -> tuple[int, list[tuple[str, str]], bytes]:
+def _proxy_response(obj: dict[str, Any], payload_format: str) -> tuple[int, list[tuple[str, str]], bytes]:
     status = _status_code(obj.get("statusCode"))
     headers_in = obj.get("headers") or {}
     if not isinstance(headers_in, dict):
         raise _Malformed("headers is not an object")
-    multi_in: dict = {}
+    multi_in: dict[str, Any] = {}
     if payload_format == "1.0":
         multi_in = obj.get("multiValueHeaders") or {}
         if not isinstance(multi_in, dict):
@@ -681,7 +681,7 @@ class HttpTriggerServer:
         self.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def url_for(self, route: Route) -> str:
@@ -846,7 +846,7 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def _send(self, status: int, headers: list[tuple[str, str]], body: bytes, extra=()) -> None:
+    def _send(self, status: int, headers: list[tuple[str, str]], body: bytes, extra: Iterable[tuple[str, str]] = ()) -> None:
         self.send_response(status)
         for name, value in list(headers) + list(extra):
             self.send_header(name, value)

@@ -154,7 +154,7 @@ class LambdaApiServer:
         self.async_invoker: AsyncInvoker | None = None
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._routes: list[tuple[str, re.Pattern, Callable[..., Response]]] = [
+        self._routes: list[tuple[str, re.Pattern[str], Callable[..., Response]]] = [
             ("POST", re.compile(r"/2015-03-31/functions/([^/]+)/invocations/?"), self._invoke),
             ("GET", re.compile(r"/2015-03-31/functions/?"), self._list_functions),
             ("GET", re.compile(r"/2015-03-31/functions/([^/]+)/?"), self._get_function),
@@ -196,7 +196,7 @@ class LambdaApiServer:
     def __enter__(self) -> LambdaApiServer:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     @property

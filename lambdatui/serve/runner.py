@@ -11,12 +11,17 @@ import ipaddress
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..backends.local import LocalBackend, default_state_dir
 from ..config import Config
 from ..triggers import Running, Trigger, TriggerWhere
 from ..triggers.sqs_queue import QueueStore
+
+if TYPE_CHECKING:  # imported when started
+    from ..executor.spec import InvokeResult
+    from .http_triggers import HttpTriggerServer, Route
+    from .lambda_api import LambdaApiServer
 
 log = logging.getLogger("lambdatui.serve")
 
@@ -35,7 +40,7 @@ class _Shared:
 
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
-        self.routes: list = []
+        self.routes: list[Route] = []
         self.store: QueueStore | None = None
 
     def close(self) -> None:
@@ -48,7 +53,7 @@ class _Shared:
 class _Host:
     """The `TriggerHost` one trigger is started with (its `index` is its own; the rest is shared)."""
 
-    backend: Any
+    backend: LocalBackend
     shared: _Shared
     region: str
     account_id: str
@@ -58,7 +63,7 @@ class _Host:
     def state_dir(self) -> Path:
         return self.shared.state_dir
 
-    def invoke(self, name: str, payload: bytes = b"{}", *, invocation_type: str = "RequestResponse", source: str | None = None):
+    def invoke(self, name: str, payload: bytes = b"{}", *, invocation_type: str = "RequestResponse", source: str | None = None) -> InvokeResult:
         return self.backend.invoke(name, payload, invocation_type=invocation_type, source=source)
 
     def add_http_route(self, function: str, path: str, method: str, payload_format: str) -> None:
@@ -81,11 +86,11 @@ class ServeRunner:
     state_dir: Path | None = None
     backend: LocalBackend | None = None
     async_retry_delays: tuple[float, ...] = (60.0, 120.0)
-    _parts: list = field(default_factory=list)
+    _parts: list[LambdaApiServer | HttpTriggerServer] = field(default_factory=list)
     _triggers: list[tuple[str, Trigger, Running | None]] = field(default_factory=list)
     _shared: _Shared | None = None
-    lambda_api: object | None = None
-    http: object | None = None
+    lambda_api: LambdaApiServer | None = None
+    http: HttpTriggerServer | None = None
 
     def start(self) -> None:
         local = self.config.local
@@ -118,6 +123,7 @@ class ServeRunner:
 
     def describe(self) -> list[str]:
         """What is listening and what will fire, one line each, for the console."""
+        assert self.lambda_api is not None, "describe() after start()"
         lines = [f"Lambda API   {self.lambda_api.url}  (boto3/AWS CLI: --endpoint-url {self.lambda_api.url})"]
         where = TriggerWhere(
             host=self.host,

@@ -13,6 +13,7 @@ already satisfies the `invoke` part.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from ..yaml_nodes import NodeReader
     from .sqs_queue import QueueStore
 
-__all__ = ["Running", "Trigger", "TriggerHost", "TriggerWhere", "describe_all"]
+__all__ = ["Invoker", "Running", "Trigger", "TriggerHost", "TriggerWhere", "describe_all"]
 
 
 class Running(Protocol):
@@ -35,6 +36,12 @@ class Running(Protocol):
     def status(self) -> str:
         """One short phrase: the next fire time, the queue's depth, the folder watched."""
         ...
+
+
+class Invoker(Protocol):
+    """What a trigger's runner invokes through: a `TriggerHost` or, in tests and the dashboard, a `Backend`."""
+
+    def invoke(self, name: str, payload: bytes = b"{}", *, invocation_type: str = "RequestResponse", source: str | None = None) -> Any: ...
 
 
 class TriggerHost(Protocol):
@@ -113,7 +120,7 @@ class Trigger(ABC):
         return out
 
 
-def describe_all(triggers: list[Trigger], where: TriggerWhere | None = None) -> list[str]:
+def describe_all(triggers: Iterable[Trigger], where: TriggerWhere | None = None) -> list[str]:
     """One line per trigger, for the configuration pane."""
     where = (where or TriggerWhere()).at_now()
     return [t.describe(where) for t in triggers]

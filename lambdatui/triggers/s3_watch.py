@@ -36,7 +36,13 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
+
+if TYPE_CHECKING:  # watchfiles is imported when watching starts
+    import watchfiles
+
+    from .base import Invoker
 
 log = logging.getLogger("lambdatui.serve")  # the runners log as part of `serve`, whose logger users configure
 
@@ -86,7 +92,7 @@ def s3_event(
     region: str = "us-east-1",
     event_time: float | None = None,
     configuration_id: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The event S3 sends to Lambda for one notification: {"Records": [one record]}.
 
     `key` is the object's key as stored (unencoded); it is encoded here as S3 encodes it.
@@ -95,7 +101,7 @@ def s3_event(
     """
     if event_name.startswith("s3:"):
         event_name = event_name[3:]
-    obj: dict = {"key": encode_key(key)}
+    obj: dict[str, Any] = {"key": encode_key(key)}
     if event_name.startswith("ObjectCreated"):
         obj["size"] = int(size or 0)
         obj["eTag"] = etag or hashlib.md5(b"").hexdigest()
@@ -186,7 +192,7 @@ def _digest(path: Path) -> tuple[int, str] | None:
 class _Pending:
     __slots__ = ("signature", "stable_since", "last_change")
 
-    def __init__(self, signature, now: float) -> None:
+    def __init__(self, signature: tuple[int, int] | None, now: float) -> None:
         self.signature = signature
         self.stable_since = now
         self.last_change = now
@@ -197,7 +203,7 @@ class S3Watcher:
 
     def __init__(
         self,
-        backend,
+        backend: Invoker,
         function: str,
         *,
         bucket: str,
@@ -226,7 +232,8 @@ class S3Watcher:
         self._pending: dict[str, _Pending] = {}
         self._stop = threading.Event()
         self._ready = threading.Event()
-        self._outbox: queue.Queue = queue.Queue()
+        # (event name, key, event) to invoke with; None wakes the dispatcher to check for a stop.
+        self._outbox: queue.Queue[tuple[str, str, dict[str, Any]] | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._idle = threading.Condition()
         self._queued = 0  # events queued for dispatch and not yet invoked
@@ -299,7 +306,7 @@ class S3Watcher:
                     keys.append(key)
         return keys
 
-    def _watch_filter(self, change, path: str) -> bool:
+    def _watch_filter(self, change: watchfiles.Change, path: str) -> bool:
         key = self._rel(Path(path))
         return key is not None and not is_ignored(key)
 
@@ -353,7 +360,7 @@ class S3Watcher:
             else:
                 p.last_change = now
 
-    def _on_changes(self, changes) -> None:
+    def _on_changes(self, changes: set[tuple[watchfiles.Change, str]]) -> None:
         if not changes:
             return
         import watchfiles
@@ -438,7 +445,7 @@ class S3Watcher:
                     self._queued -= 1
                     self._idle.notify_all()
 
-    def _invoke(self, event_name: str, key: str, event: dict) -> None:
+    def _invoke(self, event_name: str, key: str, event: dict[str, Any]) -> None:
         where = f"S3 trigger s3://{self.bucket}/{key} ({event_name}) → {self.function}"
         try:
             result = self.backend.invoke(self.function, json.dumps(event).encode(), source="s3")

@@ -55,8 +55,10 @@ class ScheduleTrigger(Trigger):
         )
 
     def describe(self, where: TriggerWhere) -> str:
+        now = where.at_now().now  # describe_all sets it; a direct call counts from now
+        assert now is not None
         try:
-            nxt = parse_expression(self.expression).next_after(where.now)
+            nxt = parse_expression(self.expression).next_after(now)
         except ValueError as e:
             when = f"invalid: {e}"
         else:

@@ -9,8 +9,10 @@ import re
 import threading
 import uuid
 from datetime import datetime
+from typing import Any, Protocol
 
 from ..schedule_expr import UTC, format_time, parse_expression
+from .base import Invoker
 
 __all__ = ["ScheduleRunner", "SystemClock", "scheduled_event"]
 
@@ -20,7 +22,7 @@ log = logging.getLogger("lambdatui.serve")  # the runners log as part of `serve`
 # -- events and the runner ------------------------------------------------------------------------
 
 
-def scheduled_event(rule_arn: str, region: str, account: str, time: datetime) -> dict:
+def scheduled_event(rule_arn: str, region: str, account: str, time: datetime) -> dict[str, Any]:
     """The event EventBridge sends a target when a scheduled rule fires (keys in AWS's order)."""
     return {
         "version": "0",
@@ -33,6 +35,14 @@ def scheduled_event(rule_arn: str, region: str, account: str, time: datetime) ->
         "resources": [rule_arn],
         "detail": {},
     }
+
+
+class Clock(Protocol):
+    """What the runner tells time with: `SystemClock`, or a fake one in tests."""
+
+    def now(self) -> datetime: ...
+
+    def sleep(self, seconds: float, stop_event: threading.Event) -> None: ...
 
 
 class SystemClock:
@@ -66,15 +76,15 @@ class ScheduleRunner:
 
     def __init__(
         self,
-        backend,
+        backend: Invoker,
         function: str,
         expression: str,
         *,
-        input=None,
+        input: Any = None,
         rule_name: str | None = None,
         region: str = "us-east-1",
         account: str = "123456789012",
-        clock=None,
+        clock: Clock | None = None,
     ) -> None:
         self.backend = backend
         self.function = function

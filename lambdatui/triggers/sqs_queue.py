@@ -41,7 +41,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .base import Invoker
 
 log = logging.getLogger("lambdatui.serve")  # the runners log as part of `serve`, whose logger users configure
 
@@ -88,13 +91,13 @@ def validate_queue_name(queue: str) -> str:
     return queue
 
 
-def normalize_attributes(attributes: dict[str, Any] | None) -> dict[str, dict]:
+def normalize_attributes(attributes: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     """Message attributes in the form Lambda's SQS event carries them (`messageAttributes`).
 
     Accepts plain values (str → String, int/float → Number, bytes → Binary), SQS API entries
     (`{"DataType": "String", "StringValue": "high"}`) or event entries (`{"dataType": ..., "stringValue": ...}`).
     """
-    out: dict[str, dict] = {}
+    out: dict[str, dict[str, Any]] = {}
     if not attributes:
         return out
     if len(attributes) > MAX_ATTRIBUTES:
@@ -131,11 +134,11 @@ def normalize_attributes(attributes: dict[str, Any] | None) -> dict[str, dict]:
     return out
 
 
-def _string_entry(text: str, data_type: str) -> dict:
+def _string_entry(text: str, data_type: str) -> dict[str, Any]:
     return {"stringValue": text, "stringListValues": [], "binaryListValues": [], "dataType": data_type}
 
 
-def _binary_entry(data: bytes, data_type: str) -> dict:
+def _binary_entry(data: bytes, data_type: str) -> dict[str, Any]:
     return {
         "binaryValue": base64.b64encode(data).decode("ascii"),
         "stringListValues": [],
@@ -144,7 +147,7 @@ def _binary_entry(data: bytes, data_type: str) -> dict:
     }
 
 
-def md5_of_message_attributes(attributes: dict[str, dict]) -> str | None:
+def md5_of_message_attributes(attributes: dict[str, dict[str, Any]]) -> str | None:
     """SQS's digest of message attributes (names sorted; each length-prefixed field, 1 = string
     transport, 2 = binary); None when there are none."""
     if not attributes:
@@ -173,7 +176,7 @@ class Message:
     message_id: str
     receipt_handle: str
     body: str
-    attributes: dict = field(default_factory=dict)  # message attributes, as the event's messageAttributes
+    attributes: dict[str, Any] = field(default_factory=dict)  # message attributes, as the event's messageAttributes
     receive_count: int = 0
     sent_timestamp: int = 0  # epoch ms
     first_receive_timestamp: int | None = None  # epoch ms
@@ -221,16 +224,16 @@ class QueueStore:
         with self._lock:
             self._conn.close()
 
-    def __enter__(self):
+    def __enter__(self) -> QueueStore:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- SQS operations ----------------------------------------------------------------------
 
     def send(
-        self, queue: str, body: str, attributes: dict | None = None, *, sender_id: str = SENDER_ID
+        self, queue: str, body: str, attributes: dict[str, Any] | None = None, *, sender_id: str = SENDER_ID
     ) -> str:
         """Enqueue a message; returns its MessageId (a UUID, as SQS's)."""
         validate_queue_name(queue)
@@ -366,7 +369,7 @@ class QueueStore:
 # -- the event source mapping ----------------------------------------------------------------
 
 
-def sqs_record(message: Message, *, queue: str, region: str = "us-east-1", account: str = "123456789012") -> dict:
+def sqs_record(message: Message, *, queue: str, region: str = "us-east-1", account: str = "123456789012") -> dict[str, Any]:
     """One record of Lambda's SQS event, field for field."""
     record: dict[str, Any] = {
         "messageId": message.message_id,
@@ -437,7 +440,7 @@ class SqsPoller:
 
     def __init__(
         self,
-        backend,
+        backend: Invoker,
         function: str,
         store: QueueStore,
         *,
@@ -541,7 +544,7 @@ class SqsPoller:
         self._deliver(batch, payload)
         return True
 
-    def _fit(self, batch: list[Message], records: list[dict]) -> tuple[list[Message], bytes]:
+    def _fit(self, batch: list[Message], records: list[dict[str, Any]]) -> tuple[list[Message], bytes]:
         """Cut the batch to Lambda's 6 MB request limit; the messages cut are made visible again."""
         payload = json.dumps({"Records": records}).encode()
         while len(payload) > MAX_INVOKE_PAYLOAD and len(records) > 1:

@@ -8,10 +8,11 @@ failed call becomes a notification and the dashboard carries on. Keys are bindin
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -32,6 +33,11 @@ from .widgets.event_console import EventConsole
 from .widgets.function_list import FunctionList
 from .widgets.log_tail import LogTail
 from .widgets.monitor import MonitorPane
+
+if TYPE_CHECKING:
+    from textual.timer import Timer
+
+    from ..backends.aws import AwsBackend
 
 SELECT_SETTLE_S = 0.08
 NARROW_WIDTH = 110
@@ -89,7 +95,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
-class LambdaTUI(App):
+class LambdaTUI(App[None]):
     TITLE = "lambdatui"
     CSS = load_tcss("app.tcss")
 
@@ -120,7 +126,7 @@ class LambdaTUI(App):
         self._pane = "invoke"
         self._selected: str | None = None
         self._functions: dict[str, FunctionConfiguration] = {}
-        self._pending_select = None
+        self._pending_select: Timer | None = None
         self._previous_backends: list[Backend] = []
 
     # -- layout --------------------------------------------------------------------------------
@@ -158,7 +164,7 @@ class LambdaTUI(App):
         self.query_one(FunctionList).table.focus()
         self.load_functions()
 
-    def on_resize(self, event) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         self._apply_size(event.size.width, event.size.height)
 
     def _apply_size(self, width: int, height: int) -> None:
@@ -175,6 +181,7 @@ class LambdaTUI(App):
 
     @on(Tabs.TabActivated, "#pane-tabs")
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        assert event.tab.id is not None  # every pane tab has one
         pane = {"invoke": "invoke", "config": "config", "monitor": "monitor", "logs-tab": "logs"}[event.tab.id]
         self._show(pane)
 
@@ -194,7 +201,7 @@ class LambdaTUI(App):
 
     # -- functions -----------------------------------------------------------------------------
 
-    def _call(self, what: str, fn, *args, done=None) -> None:
+    def _call(self, what: str, fn: Callable[..., Any], *args: Any, done: Callable[[Any], Message] | None = None) -> None:
         """Run a blocking backend call (in a worker thread) and report back with a message."""
         try:
             value = fn(*args)
@@ -362,7 +369,7 @@ class LambdaTUI(App):
             return
         name = self._selected
 
-        def opened(aws) -> None:
+        def opened(aws: AwsBackend | None) -> None:
             if aws is not None:
                 self.switch_backend(aws, select=name)
 
@@ -419,7 +426,7 @@ class LambdaTUI(App):
             return
         self.exit()
 
-    def get_system_commands(self, screen: Screen):
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Invoke the selected function", "Run it with the event in the console (ctrl+r)", self.action_invoke)
         yield SystemCommand("Save configuration", "Write the editor's changes through the backend (ctrl+s)", self.action_save)
@@ -461,10 +468,11 @@ class LambdaTUI(App):
 
         config = self.config
         assert config is not None and config.path is not None
+        path = config.path
 
         def create() -> list[FunctionConfiguration]:
             try:
-                new_function(config.path, name, runtime, template)
+                new_function(path, name, runtime, template)
             except (StarterError, ConfigError, OSError) as e:
                 raise BackendError(str(e)) from None
             self.backend.reload()

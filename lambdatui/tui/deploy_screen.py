@@ -3,6 +3,8 @@ then an offer to open the function on the AWS backend in the same panes."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,8 +16,13 @@ from textual.widgets import Button, Label, Static
 from ..backends.base import BackendError
 from .styles import load_tcss
 
+if TYPE_CHECKING:  # boto3 is loaded when the dialog connects
+    from ..backends.aws import AwsBackend
+    from ..config import Config
+    from ..deploy.plan import DeployPlan
 
-class DeployScreen(ModalScreen[object | None]):
+
+class DeployScreen(ModalScreen["AwsBackend | None"]):
     """Dismisses with the AWS backend to open (after a deploy and "Open on AWS"), else None."""
 
     DEFAULT_CSS = load_tcss("deploy_screen.tcss")
@@ -32,19 +39,19 @@ class DeployScreen(ModalScreen[object | None]):
             self.error = error
 
     class Planned(Message):
-        def __init__(self, plan) -> None:
+        def __init__(self, plan: DeployPlan) -> None:
             super().__init__()
             self.plan = plan
 
     class Applied(Message):
         pass
 
-    def __init__(self, config, function_name: str) -> None:
+    def __init__(self, config: Config, function_name: str) -> None:
         super().__init__()
         self.config = config
         self.function_name = function_name
-        self.plan = None
-        self.aws = None
+        self.plan: DeployPlan | None = None
+        self.aws: AwsBackend | None = None
         self._busy = False
 
     def compose(self) -> ComposeResult:
@@ -61,7 +68,7 @@ class DeployScreen(ModalScreen[object | None]):
     def on_mount(self) -> None:
         self._plan()
 
-    def _connect(self):
+    def _connect(self) -> AwsBackend:
         from ..backends.aws import AwsBackend
 
         if self.aws is None:
@@ -75,22 +82,26 @@ class DeployScreen(ModalScreen[object | None]):
         try:
             aws = self._connect()
             function = self.config.local.functions[self.function_name]
-            plan = make_plan(aws, function, self.config, progress=lambda t: self.post_message(self.Progress(t)))
+            plan = make_plan(aws, function, self.config, progress=self._progress)
         except (BackendError, Exception) as e:  # noqa: BLE001 - shown, never raised into the app
             self.post_message(self.Progress(str(e).splitlines()[0] if str(e) else type(e).__name__, error=True))
             return
         self.post_message(self.Planned(plan))
 
+    def _progress(self, text: str) -> None:
+        self.post_message(self.Progress(text))
+
     def on_deploy_screen_planned(self, message: Planned) -> None:
-        self.plan = message.plan
-        self.query_one("#deploy-plan-text", Static).update(self.plan.render())
-        blocked = bool(self.plan.problems) or self.aws.read_only
-        nothing = self.plan.action == "unchanged"
+        plan = self.plan = message.plan
+        assert self.aws is not None  # planning connected first
+        self.query_one("#deploy-plan-text", Static).update(plan.render())
+        blocked = bool(plan.problems) or self.aws.read_only
+        nothing = plan.action == "unchanged"
         self.query_one("#deploy-apply", Button).disabled = blocked or nothing
         if self.aws.read_only:
             self._status("aws.read_only is true: deploys are refused.", error=True)
-        elif self.plan.problems:
-            self._status("Cannot deploy: " + "; ".join(self.plan.problems), error=True)
+        elif plan.problems:
+            self._status("Cannot deploy: " + "; ".join(plan.problems), error=True)
         elif nothing:
             self._status("Already up to date: nothing to upload or change.")
             self.query_one("#deploy-open", Button).disabled = False
@@ -110,9 +121,11 @@ class DeployScreen(ModalScreen[object | None]):
     def _apply(self) -> None:
         from ..deploy.plan import apply_plan
 
+        aws, plan = self.aws, self.plan
+        assert aws is not None and plan is not None  # Apply is enabled once both are set
         try:
             function = self.config.local.functions[self.function_name]
-            apply_plan(self.aws, self.plan, function, self.config, progress=lambda t: self.post_message(self.Progress(t)))
+            apply_plan(aws, plan, function, self.config, progress=self._progress)
         except Exception as e:  # noqa: BLE001 - shown in the dialog
             self.post_message(self.Progress(f"Deploy failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}", error=True))
             self._busy = False

@@ -11,6 +11,7 @@ going it cancels first and closes once the memory size is back).
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -21,7 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, ProgressBar, Static
 
 from ..backends.base import Backend
-from ..powertune import DEFAULT_MEMORY_SIZES, PowerTuneError, TuneProgress, TuneReport, power_tune
+from ..powertune import DEFAULT_MEMORY_SIZES, PowerTuneError, TuneProgress, TuneReport, TuneResult, power_tune
 from .styles import load_tcss
 
 BAR_WIDTH = 36
@@ -45,20 +46,26 @@ def format_ms(ms: float | None) -> str:
     return "—" if ms is None else f"{ms:,.1f}"
 
 
+def _known(figure: float | None) -> float:
+    """A figure of a result that has figures: a measured result has all of them."""
+    assert figure is not None
+    return figure
+
+
 def charts(report: TuneReport) -> tuple[str, str]:
     """Text bar charts of p50 duration and cost per invocation against memory, one row a size."""
     rows = [r for r in report.results if r.has_figures]
     if not rows:
         return "No durations: the backend gave no figures.", ""
     label = max(len(f"{r.memory_mb:,} MB") for r in rows)
-    top_ms = max(r.duration_p50_ms for r in rows)
-    top_usd = max(r.cost_per_invocation_usd for r in rows)
+    top_ms = max(_known(r.duration_p50_ms) for r in rows)
+    top_usd = max(_known(r.cost_per_invocation_usd) for r in rows)
     duration = ["Duration (p50) against memory"]
     cost = ["Cost per invocation against memory"]
     for r in rows:
         name = f"{r.memory_mb:,} MB".rjust(label)
-        d = bar(r.duration_p50_ms, top_ms)
-        c = bar(r.cost_per_invocation_usd, top_usd)
+        d = bar(_known(r.duration_p50_ms), top_ms)
+        c = bar(_known(r.cost_per_invocation_usd), top_usd)
         duration.append(f"{name} │{d.ljust(BAR_WIDTH)} {format_ms(r.duration_p50_ms)} ms")
         cost.append(f"{name} │{c.ljust(BAR_WIDTH)} {format_cost(r.cost_per_invocation_usd)}")
     return "\n".join(duration), "\n".join(cost)
@@ -67,8 +74,9 @@ def charts(report: TuneReport) -> tuple[str, str]:
 def verdict(report: TuneReport) -> str:
     if report.cheapest is None:
         return "No memory size produced figures to compare."
-    cheap = report.result(report.cheapest)
-    fast = report.result(report.fastest)
+    assert report.fastest is not None  # chosen with the cheapest
+    cheap, fast = report.result(report.cheapest), report.result(report.fastest)
+    assert cheap is not None and fast is not None  # both are sizes of the results
     text = (
         f"Cheapest: {report.cheapest:,} MB ({format_cost(cheap.cost_per_invocation_usd)} per invocation, "
         f"p50 {format_ms(cheap.duration_p50_ms)} ms)    "
@@ -107,7 +115,7 @@ class PowerTuneScreen(ModalScreen["TuneReport | None"]):
         function: str,
         payload: bytes | str = b"{}",
         *,
-        memory_sizes=DEFAULT_MEMORY_SIZES,
+        memory_sizes: Iterable[int] = DEFAULT_MEMORY_SIZES,
         invocations: int = 5,
         autostart: bool = False,
     ) -> None:
@@ -135,7 +143,7 @@ class PowerTuneScreen(ModalScreen["TuneReport | None"]):
                 yield ProgressBar(total=len(self.memory_sizes) * (self.invocations + 1), show_eta=False, id="pt-progress")
                 yield Static("", id="pt-error")
                 yield Static("", id="pt-note")
-                table = DataTable(id="pt-table", cursor_type="row", zebra_stripes=True)
+                table: DataTable[str] = DataTable(id="pt-table", cursor_type="row", zebra_stripes=True)
                 yield table
                 yield Static("", id="pt-verdict")
                 yield Static("", id="pt-duration-chart", classes="pt-chart")
@@ -281,7 +289,7 @@ class PowerTuneScreen(ModalScreen["TuneReport | None"]):
         self.query_one("#pt-duration-chart", Static).update(duration)
         self.query_one("#pt-cost-chart", Static).update(cost)
 
-    def _add_row(self, r, marks: list[str]) -> None:
+    def _add_row(self, r: TuneResult, marks: list[str]) -> None:
         table = self.query_one("#pt-table", DataTable)
         if str(r.memory_mb) in table.rows:
             table.remove_row(str(r.memory_mb))

@@ -6,9 +6,14 @@ add a theme by dropping a file, as Posting does; a broken file is reported, not 
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
-from importlib.resources.abc import Traversable
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    from importlib.resources.abc import Traversable
+else:  # pragma: no cover - Python 3.10
+    from importlib.abc import Traversable
 
 import yaml
 from textual.theme import Theme

@@ -65,7 +65,7 @@ def find_python(version: str) -> tuple[str, str | None]:
     )
 
 
-def _version_key(path: str) -> tuple:
+def _version_key(path: str) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", Path(path).parent.parent.name))
 
 

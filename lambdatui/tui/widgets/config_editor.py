@@ -24,7 +24,7 @@ from typing import Any
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
@@ -126,7 +126,7 @@ def _normalise(key: str, shown: Any) -> Any:
 # The variables table's keys. Letters are bound on the table, not on the editor, so they cannot
 # fire while the user types into a field. Public (also as ConfigEditor.ENV_TABLE_BINDINGS) so the
 # help screen can list them. enter edits too, through the table's own row selection.
-ENV_TABLE_BINDINGS = [
+ENV_TABLE_BINDINGS: list[BindingType] = [
     Binding("a", "add_env", "Add variable", id="config.add_env"),
     Binding("e", "edit_env", "Edit variable", id="config.edit_env"),
     Binding("d,delete", "delete_env", "Delete variable", id="config.delete_env"),
@@ -136,7 +136,7 @@ ENV_TABLE_BINDINGS = [
 ]
 
 
-class _EnvTable(DataTable):
+class _EnvTable(DataTable[Text]):
     """The variables table, forwarding its keys to the editor."""
 
     BINDINGS = ENV_TABLE_BINDINGS
@@ -403,7 +403,8 @@ class ConfigEditor(Widget):
         for key in FIELD_KEYS:
             control = self._control(key)
             if key in SELECT_FIELDS:
-                select: Select = control  # type: ignore[assignment]
+                assert isinstance(control, Select)  # the select fields' controls are Selects (see _make_control)
+                select = control
                 choices = KNOWN_RUNTIMES if key == "runtime" else ARCHITECTURES
                 current = getattr(config, key) if config is not None else None
                 if current and current not in choices:
@@ -536,7 +537,7 @@ class ConfigEditor(Widget):
         self._rebuild_env_table(select=key)
         self._refresh_state()
 
-    def _table(self) -> DataTable:
+    def _table(self) -> DataTable[Text]:
         return self.query_one("#cfg-env", DataTable)
 
     def _selected_key(self) -> str | None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict, deque
+from typing import Any
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -42,7 +44,7 @@ class EventConsole(Vertical):
             super().__init__()
             self.request_id = request_id
 
-    def __init__(self, store: EventStore | None = None, **kwargs) -> None:
+    def __init__(self, store: EventStore | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.store = store or EventStore.beside(None)
         self.function: str | None = None
@@ -66,7 +68,7 @@ class EventConsole(Vertical):
             yield Static(Text("Press ctrl+r to invoke the selected function with this event.", style="dim"), id="ec-summary")
             yield Static("", id="ec-error")
             yield Static("", id="ec-response")
-        table = DataTable(id="ec-recent", cursor_type="row", zebra_stripes=True)
+        table: DataTable[str] = DataTable(id="ec-recent", cursor_type="row", zebra_stripes=True)
         table.add_column("Time", key="time")
         table.add_column("Status", key="status")
         table.add_column("Duration", key="duration")
@@ -216,6 +218,7 @@ class EventConsole(Vertical):
             self.query_one("#ec-error", Static).update(Text(f"Function error ({r.function_error}): {kind}: {message}", style="bold"))
         else:
             self.remove_class("-function-error")
+        body: RenderableType
         if payload is None:
             self.response_text = ""
             body = Text("(no response body)", style="dim")
@@ -247,7 +250,7 @@ class EventConsole(Vertical):
 
     @on(DataTable.RowSelected, "#ec-recent")
     def _recent_selected(self, event: DataTable.RowSelected) -> None:
-        for r in self._recent.get(self.function, ()):
+        for r in self._recent.get(self.function, ()) if self.function is not None else ():
             if (r.request_id or str(id(r))) == event.row_key.value:
                 self._show(r)
                 if r.request_id:

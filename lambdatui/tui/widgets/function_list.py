@@ -5,8 +5,9 @@ invocation. Moving the cursor selects a function, which drives the other panes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -43,7 +44,7 @@ class FunctionList(Vertical):
             super().__init__()
             self.name = name
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._functions: dict[str, FunctionConfiguration] = {}
         self._last: dict[str, LastRun] = {}
@@ -53,12 +54,12 @@ class FunctionList(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter functions…", id="fl-filter")
-        table = DataTable(id="fl-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[str] = DataTable(id="fl-table", cursor_type="row", zebra_stripes=True)
         self._add_columns(table)
         yield table
         yield Static("", id="fl-status")
 
-    def _add_columns(self, table: DataTable) -> None:
+    def _add_columns(self, table: DataTable[str]) -> None:
         table.add_column("Name", key="name")
         if not self.compact:
             table.add_column("Runtime", key="runtime")
@@ -73,7 +74,7 @@ class FunctionList(Vertical):
             self._rebuild(self._selected)
 
     @property
-    def table(self) -> DataTable:
+    def table(self) -> DataTable[str]:
         return self.query_one("#fl-table", DataTable)
 
     @property
@@ -130,7 +131,7 @@ class FunctionList(Vertical):
     def _filter_submitted(self) -> None:
         self.table.focus()
 
-    def on_key(self, event) -> None:
+    def on_key(self, event: events.Key) -> None:
         if event.key == "escape" and self.has_class("-filtering"):
             event.stop()
             self.action_clear_filter()

@@ -25,7 +25,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, overload
 
 from rich.segment import Segment
 from rich.style import Style
@@ -46,6 +46,7 @@ from ..styles import load_tcss
 
 if TYPE_CHECKING:
     from textual.selection import Selection
+    from textual.timer import Timer
 
     from ...backends.base import Backend
 
@@ -123,7 +124,14 @@ def classify(text: str) -> int:
 # tuples of such values are ones Python's garbage collector stops tracking, so 10,000 kept lines
 # add nothing to the (full, app-wide) collections that otherwise stall the UI for tens of ms.
 # `TailLine` is the same tuple with names, built only when a line is handed out.
-SEQ, TIMESTAMP, MESSAGE, TEXT, KIND, FIRST = range(6)
+# (Final, so that indexing a stored line with them gives each field's own type.)
+SEQ: Final = 0
+TIMESTAMP: Final = 1
+MESSAGE: Final = 2
+TEXT: Final = 3
+KIND: Final = 4
+FIRST: Final = 5
+StoredLine = tuple[int, float, str, str, int, bool]  # a kept line: TailLine's fields, in its order
 
 
 class TailLine(NamedTuple):
@@ -150,30 +158,36 @@ class TailLine(NamedTuple):
         return _plain(self)
 
 
-def _time_column(line: tuple) -> str:
+def _time_column(line: StoredLine) -> str:
     return short_time(line[TIMESTAMP]) if line[FIRST] else _BLANK_TIME
 
 
-def _display_text(line: tuple) -> str:
+def _display_text(line: StoredLine) -> str:
     return line[TEXT] if line[FIRST] else CONTINUATION_INDENT + line[TEXT]
 
 
-def _plain(line: tuple) -> str:
+def _plain(line: StoredLine) -> str:
     return f"{_time_column(line)}{GAP}{_display_text(line)}"
 
 
-class LineSequence(Sequence):
+class LineSequence(Sequence[TailLine]):
     """A read-only view of stored lines that hands each one out as a `TailLine`."""
 
     __slots__ = ("_lines",)
 
-    def __init__(self, lines: deque[tuple]) -> None:
+    def __init__(self, lines: deque[StoredLine]) -> None:
         self._lines = lines
 
     def __len__(self) -> int:
         return len(self._lines)
 
-    def __getitem__(self, index):
+    @overload
+    def __getitem__(self, index: int) -> TailLine: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[TailLine]: ...
+
+    def __getitem__(self, index: int | slice) -> TailLine | list[TailLine]:
         if isinstance(index, slice):
             return [TailLine._make(line) for line in list(self._lines)[index]]
         return TailLine._make(self._lines[index])
@@ -207,7 +221,7 @@ def _cells(text: str) -> int:
     return cell_len(text)
 
 
-def split_event(event: LogEvent, seq: int) -> list[tuple]:
+def split_event(event: LogEvent, seq: int) -> list[StoredLine]:
     """The display lines of one event (as stored tuples, see `TailLine`), numbered from `seq`."""
     message = event.message.rstrip("\r\n")
     parts = message.splitlines() if ("\r" in message or "\n" in message) else [message]
@@ -253,12 +267,12 @@ class LogTailLines(ScrollView, can_focus=True, inherit_bindings=False):
 
     DEFAULT_CSS = load_tcss("widgets/log_tail_lines.tcss")
 
-    def __init__(self, max_lines: int, changed: Callable[[], None], **kwargs) -> None:
+    def __init__(self, max_lines: int, changed: Callable[[], None], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.max_lines = max(1, max_lines)
         self._changed = changed  # tells the pane to redraw its status bar
-        self._store: deque[tuple] = deque()  # stored lines: see TailLine for the fields
-        self._matches: deque[tuple] | None = None  # the kept lines passing the filter, when one is set
+        self._store: deque[StoredLine] = deque()  # stored lines: see TailLine for the fields
+        self._matches: deque[StoredLine] | None = None  # the kept lines passing the filter, when one is set
         self._needle = ""  # the filter, lower-cased
         self._seq = 0
         self._width = 0  # widest line shown, in cells (without the time prefix)
@@ -281,7 +295,7 @@ class LogTailLines(ScrollView, can_focus=True, inherit_bindings=False):
         return LineSequence(self._shown)
 
     @property
-    def _shown(self) -> deque[tuple]:
+    def _shown(self) -> deque[StoredLine]:
         return self._store if self._matches is None else self._matches
 
     @property
@@ -354,7 +368,7 @@ class LogTailLines(ScrollView, can_focus=True, inherit_bindings=False):
         self._needle = needle
         if needle:
             # Matching the lower-cased message of each event once, not of every line of it.
-            matches: deque[tuple] = deque()
+            matches: deque[StoredLine] = deque()
             last_message: str | None = None
             hit = False
             for line in self._store:
@@ -463,7 +477,7 @@ class LogTailLines(ScrollView, can_focus=True, inherit_bindings=False):
 
     # -- rendering ---------------------------------------------------------------------------
 
-    def style_for(self, line: tuple) -> Style:
+    def style_for(self, line: StoredLine) -> Style:
         """The Rich style of a line's text, from the theme via the component classes."""
         style = self.rich_style
         for name in _COMPONENTS[line[KIND]]:
@@ -498,7 +512,7 @@ class LogTailLines(ScrollView, can_focus=True, inherit_bindings=False):
 
     def _selected(self, strip: Strip, span: tuple[int, int]) -> Strip:
         start, end = span
-        text = Text.assemble(*((segment.text, segment.style) for segment in strip), no_wrap=True)
+        text = Text.assemble(*((segment.text, segment.style or "") for segment in strip), no_wrap=True)  # "": no style, as None
         text.stylize(self.screen.get_component_rich_style("screen--selection"), start, len(text) if end == -1 else end)
         return Strip(text.render(self.app.console), strip.cell_length)
 
@@ -538,7 +552,7 @@ class LogTail(Widget):
 
     DEFAULT_CSS = load_tcss("widgets/log_tail.tcss")
 
-    def __init__(self, max_lines: int = 10_000, **kwargs) -> None:
+    def __init__(self, max_lines: int = 10_000, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.max_lines = max(1, max_lines)
         self.function_name: str | None = None
@@ -556,7 +570,7 @@ class LogTail(Widget):
         self._generation = 0  # bumped on every follow/stop, so a superseded tail never writes
         self._state = "idle"  # idle | following | ended | error
         self._error = ""
-        self._flush_timer = None
+        self._flush_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         # The view comes first so it, not the (docked, hidden) filter box, is the pane's first
@@ -631,7 +645,8 @@ class LogTail(Widget):
         self.run_worker(
             # A callable, not a coroutine: a worker superseded before it starts (the user moving
             # quickly through the function list) then never leaves an un-awaited coroutine.
-            partial(self._tail, backend, function_name, generation),
+            # (ignore: Textual's WorkType makes mypy infer Never for any async callable, Textual#6386)
+            partial(self._tail, backend, function_name, generation),  # type: ignore[arg-type]
             name=f"tail {function_name}",
             group="tail",
             exclusive=True,

@@ -45,6 +45,9 @@ from ..present import deterministic_enabled, format_cost
 from ..styles import load_tcss
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+    from textual.timer import Timer
+
     from ...backends.base import Backend
 
 __all__ = ["MonitorPane", "MonitorData", "Window", "WINDOWS", "fetch_monitor_data", "histogram", "NO_DATA"]
@@ -310,7 +313,7 @@ class MonitorPane(Vertical):
 
     window: reactive[str] = reactive("15m", init=False)
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.backend: Backend | None = None
         self.function_name: str | None = None
@@ -320,7 +323,7 @@ class MonitorPane(Vertical):
         self.fetches = 0  # fetches started; tests and the curious read it
         self._generation = 0  # bumped on every fetch and every `show`: a stale result is dropped
         self._pending = False  # a fetch is wanted once the pane is on screen
-        self._timer = None
+        self._timer: Timer | None = None
         self._last_fetch: float | None = None  # time.monotonic() of the last fetch started
         self._status_text = ""
 
@@ -359,7 +362,7 @@ class MonitorPane(Vertical):
     def on_hide(self) -> None:
         self._visibility_changed(False)
 
-    def _layout_refreshed(self, _screen) -> None:
+    def _layout_refreshed(self, _screen: Screen[Any]) -> None:
         self._visibility_changed(self._on_screen())
 
     def _visibility_changed(self, visible: bool) -> None:
