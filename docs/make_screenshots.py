@@ -26,8 +26,8 @@ OUT = ROOT / "docs" / "screenshots"
 async def shoot(name: str, size: tuple[int, int], steps) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp) / "project"
-        shutil.copytree(ROOT / "examples", project / "examples")
-        shutil.copy(ROOT / "sample_config.yaml", project / "lambdatui.yaml")
+        shutil.copytree(ROOT / "lambdatui" / "sample" / "examples", project / "examples")
+        shutil.copy(ROOT / "lambdatui" / "sample" / "lambdatui.yaml", project / "lambdatui.yaml")
         config = load_config(project / "lambdatui.yaml")
         backend = make_backend(config, state_dir=Path(tmp) / "state", watch_code=False)
         app = LambdaTUI(backend, config, select="hello-world")

@@ -41,8 +41,6 @@ from .yaml_nodes import is_null as _is_null  # noqa: F401
 
 CONFIG_ENV_VAR = "LAMBDATUI_CONFIG"
 LOCAL_CONFIG_NAME = "lambdatui.yaml"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-BUNDLED_SAMPLE = REPO_ROOT / "sample_config.yaml"
 
 # Keys Lambda reserves: a function may not set them (AWS rejects them in UpdateFunctionConfiguration).
 RESERVED_ENV_KEYS = frozenset(
@@ -108,7 +106,8 @@ def user_config_path() -> Path:
 
 
 def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """--config FILE, else $LAMBDATUI_CONFIG, else ./lambdatui.yaml, else the user config dir, else the sample."""
+    """--config FILE, else $LAMBDATUI_CONFIG, else ./lambdatui.yaml, else the user config dir, else the
+    user's own copy of the bundled sample project (made on first use: see `lambdatui.assets`)."""
     if explicit:
         path = Path(explicit)
         if not path.is_file():
@@ -120,10 +119,15 @@ def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
         if not path.is_file():
             raise ConfigError(f"no such config file (from ${CONFIG_ENV_VAR})", path)
         return path
-    for candidate in (Path.cwd() / LOCAL_CONFIG_NAME, user_config_path(), BUNDLED_SAMPLE):
+    for candidate in (Path.cwd() / LOCAL_CONFIG_NAME, user_config_path()):
         if candidate.is_file():
             return candidate
-    raise ConfigError("no config file found, and the bundled sample_config.yaml is missing", BUNDLED_SAMPLE)
+    from .assets import user_sample_config
+
+    try:
+        return user_sample_config()
+    except OSError as e:
+        raise ConfigError(f"no config file found, and the sample project could not be copied: {e.strerror or e}", e.filename) from None
 
 
 def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:

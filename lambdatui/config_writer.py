@@ -36,7 +36,7 @@ from ruamel.yaml.tokens import CommentToken
 
 from .config import ConfigError, parse_config, validate_function_field
 
-__all__ = ["WRITABLE_KEYS", "update_function_in_file"]
+__all__ = ["WRITABLE_KEYS", "add_function_to_file", "update_function_in_file"]
 
 # The settings this module writes: the editor's fields (backends.base.EDITABLE_FIELDS).
 WRITABLE_KEYS = (
@@ -79,6 +79,80 @@ def update_function_in_file(path: Path, function: str, changes: dict[str, Any]) 
         return
     _check_written(new_text, path, function, changes)
     _write_atomically(target, path, new_text.replace("\n", newline) if newline != "\n" else new_text)
+
+
+def add_function_to_file(path: Path, function: str, settings: dict[str, Any]) -> None:
+    """Add `local.functions.<function>` with `settings` (plain YAML values, `code` relative to the
+    file) at the end of the file's functions, creating `local:` / `functions:` where missing.
+    Refuses a name the file already has. The result must load: otherwise nothing is written."""
+    path = Path(path)
+    target = Path(os.path.realpath(path))
+    try:
+        text = target.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("no such config file", path) from None
+    except OSError as e:
+        raise ConfigError(f"cannot read: {e.strerror}", path) from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"not UTF-8 text (byte {e.start})", path) from None
+    newline = "\r\n" if "\r\n" in text else "\n"
+    text = text.replace("\r\n", "\n")
+    if _looks_like_json(text):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            functions = data.setdefault("local", {}).setdefault("functions", {})
+            if function in functions:
+                raise ConfigError(f"a function named {function!r} is already there", path, key=f"local.functions.{function}")
+            functions[function] = settings
+            new_text = json.dumps(data, indent=2) + "\n"
+        else:
+            new_text = _add_yaml(text, path, function, settings)
+    else:
+        new_text = _add_yaml(text, path, function, settings)
+    try:
+        parse_config(new_text, path).local.functions[function]
+    except ConfigError as e:
+        raise ConfigError(f"adding {function} would make the file fail to load: {e.message}", path, e.line, e.key) from None
+    _write_atomically(target, path, new_text.replace("\n", newline) if newline != "\n" else new_text)
+
+
+def _add_yaml(text: str, path: Path, function: str, settings: dict[str, Any]) -> str:
+    data = _load_yaml(text, path) if text.strip() else CommentedMap()
+    if data is None:
+        data = CommentedMap()
+    if not isinstance(data, CommentedMap):
+        raise ConfigError("the file's top level must be a mapping", path)
+    local = data.get("local")
+    if local is None:
+        local = data["local"] = CommentedMap()
+    functions = local.get("functions")
+    if functions is None:
+        functions = local["functions"] = CommentedMap()
+    if not isinstance(functions, CommentedMap):
+        raise ConfigError("must be a mapping of function names to settings", path, key="local.functions")
+    if function in functions:
+        raise ConfigError(f"a function named {function!r} is already there", path, key=f"local.functions.{function}")
+    entry = CommentedMap()
+    for key, value in settings.items():
+        if isinstance(value, dict):
+            inner = CommentedMap(value)
+            inner.fa.set_flow_style()
+            entry[key] = inner
+        elif isinstance(value, list):
+            seq = CommentedSeq(value)
+            seq.fa.set_flow_style()
+            entry[key] = seq
+        else:
+            entry[key] = value
+    functions[function] = entry
+    dump, _ = _best_dumper(text, path)
+    try:
+        return dump(data)
+    except YAMLError as e:  # pragma: no cover - a bug here, reported as the file's problem
+        raise ConfigError(f"cannot write YAML: {e}", path) from None
 
 
 # -- JSON ----------------------------------------------------------------------------------------

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources import files
 from typing import Any
 
-EVENTS_DIR = Path(__file__).parent / "data" / "events"
+EVENTS_DIR = files("lambdatui").joinpath("data").joinpath("events")  # package data: works from any install
 
 
 @dataclass(frozen=True)

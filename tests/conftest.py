@@ -18,6 +18,7 @@ PY = f"python{sys.version_info[0]}.{sys.version_info[1]}"  # the runtime matchin
 def _state_dir(tmp_path, monkeypatch):
     # Nothing a test does may write to the user's real state or config folders.
     monkeypatch.setenv("LAMBDATUI_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("LAMBDATUI_SAMPLE_DIR", str(tmp_path / "user-data" / "sample"))
     monkeypatch.delenv("LAMBDATUI_CONFIG", raising=False)
 
 

@@ -278,7 +278,7 @@ def _cli(*args, env=None):
 
 def test_cli_lists_and_invokes_on_aws_with_secrets_masked(moto, tmp_path):
     env = dict(os.environ, LAMBDATUI_STATE_DIR=str(tmp_path))
-    common = ["--backend", "aws", "--endpoint-url", moto.endpoint, "--region", "us-east-1", "--config", os.path.join(REPO, "sample_config.yaml")]
+    common = ["--backend", "aws", "--endpoint-url", moto.endpoint, "--region", "us-east-1", "--config", os.path.join(REPO, "lambdatui", "sample", "lambdatui.yaml")]
     listed = _cli("list", "--json", *common, env=env)
     assert listed.returncode == 0, listed.stderr
     rows = {r["name"]: r for r in json.loads(listed.stdout)}
@@ -294,7 +294,7 @@ def test_cli_lists_and_invokes_on_aws_with_secrets_masked(moto, tmp_path):
 def test_cli_fault_is_one_line_exit_1(tmp_path):
     env = dict(os.environ, LAMBDATUI_STATE_DIR=str(tmp_path), AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="y")
     proc = _cli("list", "--backend", "aws", "--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1",
-                "--config", os.path.join(REPO, "sample_config.yaml"), env=env)
+                "--config", os.path.join(REPO, "lambdatui", "sample", "lambdatui.yaml"), env=env)
     assert proc.returncode == 1
     assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
     assert "Cannot reach http://127.0.0.1:9" in proc.stderr

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLE = REPO / "sample_config.yaml"
+SAMPLE = REPO / "lambdatui" / "sample" / "lambdatui.yaml"
 PY = f"python{sys.version_info.major}.{sys.version_info.minor}"
 
 RESULT_KEYS = {

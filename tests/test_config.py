@@ -15,7 +15,6 @@ import yaml
 
 import lambdatui.config as config_module
 from lambdatui.config import (
-    BUNDLED_SAMPLE,
     ConfigError,
     find_config,
     load_config,
@@ -23,7 +22,7 @@ from lambdatui.config import (
 )
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLE = REPO / "sample_config.yaml"
+SAMPLE = REPO / "lambdatui" / "sample" / "lambdatui.yaml"
 PY = f"python{sys.version_info.major}.{sys.version_info.minor}"
 
 
@@ -96,8 +95,8 @@ def test_bundled_sample_config_loads_with_hello_world_first_and_documented_setti
     assert hw.timeout == 3
     assert hw.architecture == "x86_64"
     assert hw.environment == {"GREETING": "Hello"}
-    assert hw.layer_dirs == ((REPO / "examples" / "layers" / "common").resolve(),)
-    assert hw.code_dir == (REPO / "examples" / "hello_world").resolve()
+    assert hw.layer_dirs == ((REPO / "lambdatui" / "sample" / "examples" / "layers" / "common").resolve(),)
+    assert hw.code_dir == (REPO / "lambdatui" / "sample" / "examples" / "hello_world").resolve()
     assert hw.reserved_concurrency is None
     assert hw.provisioned_concurrency == 0
     assert hw.line == line_of(SAMPLE, "hello-world:") + 1  # the mapping starts on the line after the key
@@ -108,22 +107,22 @@ def test_code_and_layers_resolve_relative_to_config_file_not_cwd(tmp_path, monke
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     cfg = load_config(SAMPLE)
-    assert cfg.local.functions["hello-world"].code_dir == (REPO / "examples" / "hello_world").resolve()
+    assert cfg.local.functions["hello-world"].code_dir == (REPO / "lambdatui" / "sample" / "examples" / "hello_world").resolve()
     assert cfg.base_dir == SAMPLE.parent
 
 
 def test_function_config_converts_to_executor_spec_with_same_settings():
     spec = load_config(SAMPLE).local.functions["hello-world"]
     assert spec.name == "hello-world"
-    assert spec.code_dir == (REPO / "examples" / "hello_world").resolve()
+    assert spec.code_dir == (REPO / "lambdatui" / "sample" / "examples" / "hello_world").resolve()
     assert spec.environment == {"GREETING": "Hello"}
-    assert spec.layer_dirs == ((REPO / "examples" / "layers" / "common").resolve(),)
+    assert spec.layer_dirs == ((REPO / "lambdatui" / "sample" / "examples" / "layers" / "common").resolve(),)
 
 
 def test_json_config_with_same_content_as_sample_loads_identically(tmp_path):
     # JSON is YAML: the same settings written as JSON give the same functions.
     data = yaml.safe_load(SAMPLE.read_text())
-    (tmp_path / "examples").symlink_to(REPO / "examples")
+    (tmp_path / "examples").symlink_to(REPO / "lambdatui" / "sample" / "examples")
     path = tmp_path / "lambdatui.json"
     path.write_text(json.dumps(data, indent=2))
     from_json = load_config(path)
@@ -402,13 +401,19 @@ def test_discovery_user_config_dir_beats_sample(discovery, monkeypatch):
     assert load_config().local.region == "user-1"
 
 
-def test_discovery_falls_back_to_bundled_sample(discovery, monkeypatch):
+def test_discovery_falls_back_to_a_user_copy_of_the_sample_never_the_package(discovery, monkeypatch, tmp_path):
     monkeypatch.delenv("LAMBDATUI_CONFIG")
+    monkeypatch.setenv("LAMBDATUI_SAMPLE_DIR", str(tmp_path / "data" / "sample"))
     discovery["cwd"].unlink()
     discovery["user"].unlink()
-    assert find_config() == BUNDLED_SAMPLE
-    assert BUNDLED_SAMPLE.resolve() == SAMPLE
-    assert "hello-world" in load_config().local.functions
+    found = find_config()
+    assert found == tmp_path / "data" / "sample" / "lambdatui.yaml"
+    assert found.read_bytes() == SAMPLE.read_bytes()  # a copy of the bundled sample...
+    assert not found.resolve().is_relative_to(SAMPLE.parent.resolve())  # ...outside the package
+    config = load_config()
+    assert "hello-world" in config.local.functions
+    assert config.local.functions["hello-world"].code_dir.is_relative_to(tmp_path / "data" / "sample")
+    assert find_config() == found  # made once, then reused
 
 
 def test_discovery_empty_env_var_is_ignored(discovery, monkeypatch):

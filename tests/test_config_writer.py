@@ -17,14 +17,14 @@ from lambdatui.config import ConfigError, load_config, parse_config
 from lambdatui.config_writer import update_function_in_file
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLE = REPO / "sample_config.yaml"
+SAMPLE = REPO / "lambdatui" / "sample" / "lambdatui.yaml"
 
 
 @pytest.fixture
 def sample(tmp_path) -> Path:
     """The bundled sample, its example folders made absolute so it loads from tmp_path."""
     text = SAMPLE.read_text(encoding="utf-8")
-    text = text.replace("code: examples/", f"code: {REPO}/examples/").replace("[examples/", f"[{REPO}/examples/")
+    text = text.replace("code: examples/", f"code: {REPO}/lambdatui/sample/examples/").replace("[examples/", f"[{REPO}/lambdatui/sample/examples/")
     path = tmp_path / "lambdatui.yaml"
     path.write_text(text, encoding="utf-8")
     assert load_config(path).local.functions  # it loads as it is
@@ -155,7 +155,7 @@ local:
 @pytest.fixture
 def block(tmp_path) -> Path:
     path = tmp_path / "block.yaml"
-    path.write_text(BLOCK.format(code=REPO / "examples" / "hello_world"), encoding="utf-8")
+    path.write_text(BLOCK.format(code=REPO / "lambdatui" / "sample" / "examples" / "hello_world"), encoding="utf-8")
     return path
 
 
@@ -224,14 +224,14 @@ def test_json_config_is_written_back_as_json(tmp_path):
     path = tmp_path / "config.json"
     config = {
         "backend": "local",
-        "local": {"functions": {"fn": {"code": str(REPO / "examples" / "hello_world"), "memory_size": 128,
+        "local": {"functions": {"fn": {"code": str(REPO / "lambdatui" / "sample" / "examples" / "hello_world"), "memory_size": 128,
                                        "environment": {"AA": "1", "BB": "2"}}}},
     }
     path.write_text(json.dumps(config, indent=4) + "\n")
     update_function_in_file(path, "fn", {"memory_size": 256, "environment": {"BB": "3", "CC": "4"}, "reserved_concurrency": None})
     data = json.loads(path.read_text())
     assert data["local"]["functions"]["fn"] == {
-        "code": str(REPO / "examples" / "hello_world"), "memory_size": 256,
+        "code": str(REPO / "lambdatui" / "sample" / "examples" / "hello_world"), "memory_size": 256,
         "environment": {"BB": "3", "CC": "4"}, "reserved_concurrency": None,
     }
     f = function(path, "fn")
@@ -264,7 +264,7 @@ def test_a_change_that_would_not_load_is_refused_and_nothing_is_written(sample):
 
 def test_an_aliased_function_is_refused_not_edited_through_its_anchor(tmp_path):
     path = tmp_path / "alias.yaml"
-    path.write_text(f"local:\n  functions:\n    a: &a\n      code: {REPO}/examples/hello_world\n    b: *a\n")
+    path.write_text(f"local:\n  functions:\n    a: &a\n      code: {REPO}/lambdatui/sample/examples/hello_world\n    b: *a\n")
     before = path.read_bytes()
     with pytest.raises(ConfigError, match="alias"):
         update_function_in_file(path, "b", {"timeout": 4})
@@ -273,7 +273,7 @@ def test_an_aliased_function_is_refused_not_edited_through_its_anchor(tmp_path):
 
 def test_a_shared_environment_is_copied_not_edited_in_place(tmp_path):
     path = tmp_path / "shared.yaml"
-    code = REPO / "examples" / "hello_world"
+    code = REPO / "lambdatui" / "sample" / "examples" / "hello_world"
     path.write_text(
         f"local:\n  functions:\n    a:\n      code: {code}\n      environment: &env {{AA: x}}\n"
         f"    b:\n      code: {code}\n      environment: *env\n"
@@ -340,7 +340,7 @@ def test_local_backend_can_be_told_not_to_save(sample, tmp_path):
 def test_removing_the_first_variable_keeps_the_comment_about_the_next(tmp_path):
     path = tmp_path / "first.yaml"
     path.write_text(
-        f"local:\n  functions:\n    fn:\n      code: {REPO}/examples/hello_world\n      environment:\n"
+        f"local:\n  functions:\n    fn:\n      code: {REPO}/lambdatui/sample/examples/hello_world\n      environment:\n"
         "        # first ones\n        AA: a   # about a\n        # about BB\n        BB: b\n      timeout: 3\n"
     )
     update_function_in_file(path, "fn", {"environment": {"BB": "b"}})
@@ -351,7 +351,7 @@ def test_removing_the_first_variable_keeps_the_comment_about_the_next(tmp_path):
 
 def test_a_setting_inherited_through_a_merge_key_becomes_the_functions_own(tmp_path):
     path = tmp_path / "merge.yaml"
-    code = REPO / "examples" / "hello_world"
+    code = REPO / "lambdatui" / "sample" / "examples" / "hello_world"
     path.write_text(
         f"local:\n  functions:\n    base: &defaults\n      code: {code}\n      memory_size: 512\n"
         "    a:\n      <<: *defaults\n      timeout: 5\n    b:\n      <<: *defaults\n"
@@ -365,7 +365,7 @@ def test_a_setting_inherited_through_a_merge_key_becomes_the_functions_own(tmp_p
 
 def test_the_files_own_indentation_and_document_start_are_kept(tmp_path):
     path = tmp_path / "indented.yaml"
-    code = REPO / "examples" / "hello_world"
+    code = REPO / "lambdatui" / "sample" / "examples" / "hello_world"
     path.write_text(
         f"# above the start\n---\nlocal:\n    functions:\n        fn:\n            code: {code}\n"
         f"            layers:\n              - {code}   # dash indented\n            timeout: 3\n"

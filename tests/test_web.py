@@ -26,7 +26,7 @@ def test_web_serves_the_dashboard_page_on_loopback(tmp_path):
     port = free_port()
     env = dict(os.environ, LAMBDATUI_STATE_DIR=str(tmp_path / "state"))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lambdatui", "web", "--port", str(port), "--config", str(REPO / "sample_config.yaml")],
+        [sys.executable, "-m", "lambdatui", "web", "--port", str(port), "--config", str(REPO / "lambdatui" / "sample" / "lambdatui.yaml")],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:

@@ -283,6 +283,11 @@ class Backend(ABC):
         """Set up a power-tuning run of `name` (see TuningSession); use it with `with`."""
         return TuningSession()
 
+    def reload(self) -> None:
+        """Read again where the functions are declared (the config file, locally): functions added,
+        changed or removed there take effect. A backend whose functions live elsewhere does nothing."""
+        return None
+
     def wait_until_updated(self, name: str, progress: Callable[[str], None] | None = None) -> None:
         """Return once `name` can take its next update or invoke (AWS: LastUpdateStatus Successful)."""
         return None  # updates take effect at once unless a backend says otherwise

@@ -25,6 +25,7 @@ from typing import Any
 from ..config import (
     Config,
     FunctionConfig,
+    load_config,
     validate_changes,
 )
 from ..executor import Executor, FunctionNotFound, InvokeRequestError, LogEvent, LogStore, UnsupportedRuntime
@@ -144,6 +145,28 @@ class LocalBackend(Backend):
             self.config.local.functions[name] = updated
             self.executor.update_function(updated)
             return self._configuration(updated)
+
+    def reload(self) -> None:
+        """Re-read the config file: new functions are added, changed ones updated (their warm
+        environments retired when what they run changed), removed ones closed. The `Config` object
+        is updated in place, so whoever holds it (the dashboard) sees the new functions."""
+        if self.config.path is None:
+            return
+        try:
+            fresh = load_config(self.config.path)
+        except ConfigError as e:
+            raise InvalidParameterError(f"the config file was not reloaded: {e}") from None
+        with self._update_lock:
+            old, new = self.config.local.functions, fresh.local.functions
+            for name, f in new.items():
+                if name in old:
+                    self.executor.update_function(f)
+                else:
+                    self.executor.add_function(f)
+            for name in set(old) - set(new):
+                self.executor.remove_function(name)
+            self.config.local = fresh.local
+            self.config.tui = fresh.tui
 
     def _validated(self, current: FunctionConfig, changes: dict[str, Any]) -> FunctionConfig:
         try:

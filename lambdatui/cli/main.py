@@ -7,6 +7,7 @@ Subcommands import what they need when they run, so `invoke` and `list` never lo
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="with the dashboard: also run the Lambda API (port 3001) and the triggers, as `serve` does",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("init", help="write a starter project (lambdatui.yaml, Python and Node.js functions, events)")
+    p.add_argument("dir", nargs="?", help="the folder to write into (default: the current one)")
+    p.add_argument("--runtime", default="python3.12", choices=("python3.12", "nodejs20.x", "provided.al2023"), help="the hello-world's runtime (default python3.12)")
+    p.add_argument("--force", action="store_true", help="overwrite files that are already there")
+
+    p = sub.add_parser("new", help="add a function to the configuration: a folder with a handler, an event, the YAML entry")
+    p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="configuration file")
+    p.add_argument("name", help="the function's name")
+    p.add_argument("--runtime", required=True, metavar="RUNTIME", help="python3.12, nodejs20.x, provided.al2023, ...")
+    p.add_argument("--template", default="hello", choices=("hello", "api", "sqs", "s3", "schedule"), help="the handler to start from (default hello)")
 
     p = sub.add_parser("invoke", help="invoke a function and print the response, figures and log tail")
     _common(p)
@@ -129,6 +141,14 @@ def main(argv: list[str] | None = None) -> int:
     from ..config import ConfigError
 
     try:
+        if args.command == "init":
+            from .project import run_init
+
+            return run_init(args)
+        if args.command == "new":
+            from .project import run_new
+
+            return run_new(args)
         if args.command == "invoke":
             from .invoke import run_invoke
 
@@ -183,6 +203,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`lambdatui list | head`): stop quietly with SIGPIPE's status, as
+        # Unix tools do; stdout goes to /dev/null so the interpreter's final flush fails no more.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 128 + 13
 
 
 def open_backend(args: argparse.Namespace, config: Config | None = None, **options: Any) -> Backend:

@@ -31,14 +31,15 @@ def _configured_queues(config: Config) -> set[str]:
 
     names: set[str] = set()
     for f in config.local.functions.values():
-        for t in getattr(f, "triggers", None) or []:
+        for t in f.triggers:
             if isinstance(t, SqsTrigger):
                 names.update(t.queues)
     return names
 
 
 def _warn_if_unread(queue: str, explicit_config: str | None) -> None:
-    from ..config import BUNDLED_SAMPLE, ConfigError, load_config
+    from ..assets import SAMPLE_CONFIG_NAME, user_sample_dir
+    from ..config import ConfigError, load_config
 
     try:
         config = load_config(explicit_config)
@@ -46,8 +47,8 @@ def _warn_if_unread(queue: str, explicit_config: str | None) -> None:
         if explicit_config:
             raise  # the user named it: a broken config is an error (exit 2)
         return  # no configuration around: nothing to check against
-    if config.path is not None and Path(config.path).resolve() == Path(BUNDLED_SAMPLE).resolve():
-        return  # only the bundled sample was found: the user has no configuration yet
+    if config.path is not None and Path(config.path).resolve() == (user_sample_dir() / SAMPLE_CONFIG_NAME).resolve():
+        return  # only the sample project was found: the user has no configuration yet
     if queue not in _configured_queues(config):
         print(
             f"lambdatui: warning: no sqs trigger in {config.path or 'the configuration'} reads queue {queue!r}; "

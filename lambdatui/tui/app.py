@@ -22,7 +22,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, ContentSwitcher, Footer, Header, Label, Tab, Tabs
 
 from ..backends.base import Backend, BackendError, FunctionConfiguration, InvokeResult
-from ..config import Config
+from ..config import Config, ConfigError
 from ..eventstore import EventStore
 from .help import HelpScreen
 from .present import StableBackend, deterministic_enabled
@@ -224,8 +224,15 @@ class LambdaTUI(App[None]):
         if not message.functions:
             self.notify("The backend has no functions.", severity="warning")
 
+    @work(thread=True, exclusive=True, group="list")
     def action_refresh_functions(self) -> None:
-        self.load_functions()
+        """F5: read the config file again (local), then list the functions again."""
+
+        def reload_and_list() -> list[FunctionConfiguration]:
+            self.backend.reload()
+            return self.backend.list_functions()
+
+        self._call("Refreshing functions", reload_and_list, done=FunctionsLoaded)
 
     def action_filter_functions(self) -> None:
         self.query_one(FunctionList).start_filter()
@@ -431,6 +438,8 @@ class LambdaTUI(App[None]):
         yield SystemCommand("Show the monitor", "Invocations, errors, durations, memory and cost (F6)", lambda: self.action_show_pane("monitor"))
         yield SystemCommand("Jump to the last invocation's logs", "Scroll the tail to its START line", self.query_one(EventConsole).action_jump_to_logs)
         yield SystemCommand("Save event", "Save the console's event beside the config", self.query_one(EventConsole).action_save_event)
+        if self.backend.capabilities.persists_edits and self.config is not None and self.config.path is not None:
+            yield SystemCommand("New function", "Add a function: a folder with a handler, a saved event, its config entry", self.action_new_function)
         if not self.backend.capabilities.deploy_target and self.config is not None:
             yield SystemCommand("Deploy to AWS", "Package the selected function and create or update it on AWS Lambda", self.action_deploy)
         yield SystemCommand("Power-tune memory", "Run the selected function at several memory sizes: cost and speed", self.action_power_tune)
@@ -439,6 +448,39 @@ class LambdaTUI(App[None]):
         yield SystemCommand("Help: keys", "Every key and its binding id (F1)", self.action_help)
         if self.backend.capabilities.switch_account:
             yield SystemCommand("Switch AWS profile or region", "Reconnect the AWS backend elsewhere", self.action_switch_aws)
+
+    def action_new_function(self) -> None:
+        from .new_function_screen import NewFunctionScreen
+
+        if self.config is None or self.config.path is None:
+            self.notify("New functions are added to a config file: open one with --config", severity="warning")
+            return
+
+        def chosen(answer: tuple[str, str, str] | None) -> None:
+            if answer:
+                self._create_function(*answer)
+
+        self.push_screen(NewFunctionScreen(set(self._functions)), chosen)
+
+    @work(thread=True, exclusive=True, group="list")
+    def _create_function(self, name: str, runtime: str, template: str) -> None:
+        from ..starter import StarterError, new_function
+
+        config = self.config
+        assert config is not None and config.path is not None
+        path = config.path
+
+        def create() -> list[FunctionConfiguration]:
+            try:
+                new_function(path, name, runtime, template)
+            except (StarterError, ConfigError, OSError) as e:
+                raise BackendError(str(e)) from None
+            self.backend.reload()
+            return self.backend.list_functions()
+
+        self.initial_selection = name
+        self._selected = None
+        self._call(f"Creating {name}", create, done=FunctionsLoaded)
 
     def action_switch_aws(self) -> None:
         from .switcher import SwitchAwsScreen

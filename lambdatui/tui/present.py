@@ -149,6 +149,9 @@ class StableBackend(Backend):
     def power_tuning(self, name: str) -> TuningSession:
         return self._backend.power_tuning(name)
 
+    def reload(self) -> None:
+        self._backend.reload()
+
     def wait_until_updated(self, name: str, progress: Callable[[str], None] | None = None) -> None:
         self._backend.wait_until_updated(name, progress)
 

@@ -18,8 +18,8 @@ PY = f"python{sys.version_info[0]}.{sys.version_info[1]}"
 
 def copy_sample(root: Path) -> Path:
     """The sample config and examples copied into `root`, with runtimes set to this interpreter."""
-    shutil.copytree(REPO / "examples", root / "examples")
-    text = (REPO / "sample_config.yaml").read_text()
+    shutil.copytree(REPO / "lambdatui" / "sample" / "examples", root / "examples")
+    text = (REPO / "lambdatui" / "sample" / "lambdatui.yaml").read_text()
     text = re.sub(r"runtime: python3\.\d+", f"runtime: {PY}", text)
     path = root / "lambdatui.yaml"
     path.write_text(text)

@@ -18,7 +18,7 @@ from textual.css.stylesheet import Stylesheet
 from textual.css.tokenize import tokenize
 
 from lambdatui.tui.styles import load_tcss
-from lambdatui.tui.themes import PROJECT_THEMES, load_themes
+from lambdatui.tui.themes import PACKAGE_THEMES, load_themes
 
 TUI = Path(__file__).resolve().parents[2] / "lambdatui" / "tui"
 INLINE_CSS = re.compile(r"""^\s*(DEFAULT_CSS|CSS)\s*(:[^=\n]*)?=\s*[rRuUbBfF]*("|')""", re.M)
@@ -88,7 +88,7 @@ def test_stylesheet_uses_theme_variables_only(name):
 
 
 async def test_stylesheets_parse_under_every_project_theme():
-    themes, problems = load_themes(PROJECT_THEMES)
+    themes, problems = load_themes(PACKAGE_THEMES)
     assert themes and not problems
 
     class StyleApp(App):
