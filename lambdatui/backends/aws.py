@@ -251,6 +251,9 @@ class AwsBackend(Backend):
         *,
         invocation_type: str = "RequestResponse",
         source: str | None = None,  # AWS keeps its own records (CloudWatch): not used here
+        request_id: str | None = None,  # AWS chooses its ids
+        qualifier: str | None = None,
+        client_context: dict[str, Any] | None = None,
     ) -> InvokeResult:
         if isinstance(payload, str):
             payload = payload.encode("utf-8")
@@ -268,6 +271,11 @@ class AwsBackend(Backend):
         kwargs: dict[str, Any] = {"FunctionName": name, "Payload": payload, "InvocationType": invocation_type}
         if invocation_type == "RequestResponse":
             kwargs["LogType"] = "Tail"
+        if qualifier:
+            kwargs["Qualifier"] = qualifier
+        if client_context is not None:
+            # Invoke's ClientContext is base64 of the JSON, at most 3,583 bytes.
+            kwargs["ClientContext"] = base64.b64encode(json.dumps(client_context).encode()).decode()
         try:
             response = self.lambda_client.invoke(**kwargs)
         except botocore.exceptions.ClientError as e:

@@ -235,11 +235,19 @@ class Backend(ABC):
         *,
         invocation_type: str = "RequestResponse",
         source: str | None = None,
+        request_id: str | None = None,
+        qualifier: str | None = None,
+        client_context: dict[str, Any] | None = None,
     ) -> InvokeResult:
         """Invoke; `RequestResponse` returns the response and its figures, `Event` 202, `DryRun` 204.
 
         `source` says what asked for the invocation (console, cli, http, schedule, s3, sqs, api,
-        api-async, ...); a backend that keeps an invocation history records it, others ignore it."""
+        api-async, ...); a backend that keeps an invocation history records it, others ignore it.
+        `request_id` is the id the function sees when the caller already gave the invocation one
+        (an asynchronous event keeps its id across attempts); a backend that cannot choose ids
+        (AWS) ignores it. `qualifier` ($LATEST, a version or an alias) selects what runs and shows
+        in `context.invoked_function_arn`. `client_context` (Invoke's `ClientContext`, decoded)
+        reaches `context.client_context`."""
 
     @abstractmethod
     def tail_logs(

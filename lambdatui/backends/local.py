@@ -16,6 +16,7 @@ import logging
 import os
 import sqlite3
 import threading
+import uuid
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -207,19 +208,27 @@ class LocalBackend(Backend):
         *,
         invocation_type: str = "RequestResponse",
         source: str | None = None,
+        request_id: str | None = None,
+        qualifier: str | None = None,
+        client_context: dict[str, Any] | None = None,
     ) -> InvokeResult:
         self._function(name)
+        if qualifier not in (None, "", "$LATEST"):
+            # The local backend has no published versions or aliases: AWS's answer for a missing one.
+            raise FunctionNotFoundError(f"Function not found: {self.executor.arn(name)}:{qualifier}")
+        options: dict[str, Any] = {"request_id": request_id, "qualifier": qualifier or None, "client_context": client_context}
         source = source or DEFAULT_SOURCE
         if invocation_type == "DryRun":
             return InvokeResult(function=name, request_id="", status_code=204, payload=b"")
         if invocation_type == "Event":
             # Accepted now, run in the background, as Lambda's asynchronous invocation.
-            threading.Thread(target=self._invoke_quietly, args=(name, payload, source), daemon=True).start()
-            return InvokeResult(function=name, request_id="", status_code=202, payload=b"")
+            options["request_id"] = request_id = request_id or str(uuid.uuid4())
+            threading.Thread(target=self._invoke_quietly, args=(name, payload, source, options), daemon=True).start()
+            return InvokeResult(function=name, request_id=request_id, status_code=202, payload=b"")
         if invocation_type != "RequestResponse":
             raise InvalidParameterError(f"invocation type {invocation_type!r} is not RequestResponse, Event or DryRun")
         try:
-            result = self.executor.invoke(name, payload)
+            result = self.executor.invoke(name, payload, **options)
             self._record(result, source)
             return result
         except FunctionNotFound as e:
@@ -231,9 +240,9 @@ class LocalBackend(Backend):
         finally:
             self.logs.flush()
 
-    def _invoke_quietly(self, name: str, payload: bytes, source: str) -> None:
+    def _invoke_quietly(self, name: str, payload: bytes, source: str, options: dict[str, Any]) -> None:
         try:
-            self._record(self.executor.invoke(name, payload), source)
+            self._record(self.executor.invoke(name, payload, **options), source)
         except Exception:
             pass
         finally:

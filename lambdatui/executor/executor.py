@@ -405,8 +405,14 @@ class Executor:
         *,
         client_context: dict[str, Any] | None = None,
         identity: dict[str, Any] | None = None,
+        request_id: str | None = None,
+        qualifier: str | None = None,
     ) -> InvokeResult:
-        """Invoke a function synchronously (RequestResponse), as Lambda's Invoke API does."""
+        """Invoke a function synchronously (RequestResponse), as Lambda's Invoke API does.
+
+        `request_id` is the caller's when it has one: Lambda keeps one id for an asynchronous event
+        across its attempts. `qualifier` ends up in `context.invoked_function_arn`, as the caller
+        named the function (Lambda: "the ARN used to invoke this function")."""
         pool = self._pool(name)
         if isinstance(payload, str):
             payload = payload.encode("utf-8")
@@ -422,8 +428,13 @@ class Executor:
             json.loads(payload)
         except ValueError as e:
             raise InvokeRequestError(400, "InvalidRequestContentException", f"Could not parse request body into json: {e}") from None
+        except RecursionError:
+            # Python's parser recurses per nesting level; Lambda refuses such a body as content, not as a fault.
+            raise InvokeRequestError(
+                400, "InvalidRequestContentException", "Could not parse request body into json: nesting too deep"
+            ) from None
 
-        request_id = str(uuid.uuid4())
+        request_id = request_id or str(uuid.uuid4())
         started_at = time.time()
         env, generation, cold = self._acquire(pool)
         spec = pool.spec
@@ -456,7 +467,7 @@ class Executor:
                     result = self._init_failed(spec, env, request_id, init)
                     result.started_at = started_at
                     return self._finish(pool, env, result, capture)
-            outcome = self._run(spec, env, request_id, payload, client_context, identity)
+            outcome = self._run(spec, env, request_id, payload, client_context, identity, qualifier)
             result = self._result(spec, env, request_id, outcome, cold)
             result.started_at = started_at
             return self._finish(pool, env, result, capture)
@@ -472,11 +483,13 @@ class Executor:
         payload: bytes,
         client_context: dict[str, Any] | None,
         identity: dict[str, Any] | None,
+        qualifier: str | None = None,
     ) -> Outcome:
         env.log(logformat.start_line(request_id))
         deadline_ms = int(time.time() * 1000) + spec.timeout * 1000
+        arn = self.arn(spec.name) + (f":{qualifier}" if qualifier else "")
         headers = {
-            "Lambda-Runtime-Invoked-Function-Arn": self.arn(spec.name),
+            "Lambda-Runtime-Invoked-Function-Arn": arn,
             "Lambda-Runtime-Trace-Id": _trace_id(),
         }
         if client_context is not None:

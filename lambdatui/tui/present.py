@@ -124,9 +124,21 @@ class StableBackend(Backend):
         return self._backend.update_function(name, changes, progress)
 
     def invoke(
-        self, name: str, payload: bytes = b"{}", *, invocation_type: str = "RequestResponse", source: str | None = None
+        self,
+        name: str,
+        payload: bytes = b"{}",
+        *,
+        invocation_type: str = "RequestResponse",
+        source: str | None = None,
+        request_id: str | None = None,
+        qualifier: str | None = None,
+        client_context: dict[str, Any] | None = None,
     ) -> InvokeResult:
-        return self._stable.result(self._backend.invoke(name, payload, invocation_type=invocation_type, source=source))
+        result = self._backend.invoke(
+            name, payload, invocation_type=invocation_type, source=source,
+            request_id=request_id, qualifier=qualifier, client_context=client_context,
+        )
+        return self._stable.result(result)
 
     async def tail_logs(
         self, name: str, *, since: float | None = None, follow: bool = True, filter_pattern: str | None = None

@@ -181,3 +181,23 @@ def test_power_tuning_session_restores_what_it_changed(harness):
         backend.wait_until_updated("conf-echo")
         backend.update_function("conf-echo", {"memory_size": before.memory_size})
     assert backend.get_function("conf-echo").memory_size == before.memory_size
+
+
+def test_invoke_with_latest_qualifier_and_client_context(harness):
+    # Invoke's Qualifier and ClientContext parameters pass through the contract on every backend.
+    result = harness.backend.invoke(ECHO, b'{"k": 1}', qualifier="$LATEST", client_context={"custom": {"a": "b"}})
+    assert result.status_code == 200 and result.function_error is None
+
+
+def test_event_invoke_answers_with_the_request_id_of_the_event(backend):
+    result = backend.invoke(ECHO, b"{}", invocation_type="Event")
+    assert result.status_code == 202
+    assert result.request_id  # Lambda's x-amzn-RequestId: the id every attempt of the event runs under
+
+
+def test_invoke_of_a_missing_alias_is_function_not_found(harness):
+    if not harness.runs_handlers:
+        pytest.skip("moto answers an invoke of any qualifier with an echo")
+    with pytest.raises(FunctionNotFoundError) as info:
+        harness.backend.invoke(ECHO, b"{}", qualifier="prod")
+    assert f"function:{ECHO}:prod" in str(info.value)

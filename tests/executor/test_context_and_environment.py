@@ -64,6 +64,41 @@ def test_each_invoke_gets_a_new_request_id_and_trace(make_function, executor_fac
     assert len({s["log_stream_name"] for s in seen}) == 1  # one stream per environment
 
 
+def test_a_callers_request_id_is_the_functions_aws_request_id(make_function, executor_factory):
+    # Lambda keeps one request id for an asynchronous event across its attempts.
+    spec = make_function(CONTEXT)
+    ex = executor_factory(spec)
+    rid = str(uuid.uuid4())
+    first, second = ex.invoke(spec.name, request_id=rid), ex.invoke(spec.name, request_id=rid)
+    assert first.request_id == second.request_id == rid
+    assert json.loads(first.payload)["aws_request_id"] == rid
+    assert f"START RequestId: {rid}" in first.log_tail
+
+
+def test_a_qualifier_stays_in_invoked_function_arn(make_function, executor_factory):
+    # Lambda: invoked_function_arn is "the ARN used to invoke this function", qualifier included.
+    spec = make_function(CONTEXT, name="qual-fn")
+    ex = executor_factory(spec, region="eu-west-1", account_id="210987654321")
+    ctx = json.loads(ex.invoke("qual-fn", qualifier="$LATEST").payload)
+    assert ctx["invoked_function_arn"] == "arn:aws:lambda:eu-west-1:210987654321:function:qual-fn:$LATEST"
+    assert ctx["function_version"] == "$LATEST"
+
+
+def test_deeply_nested_event_is_invalid_request_content_not_a_crash(make_function, executor_factory):
+    from lambdatui.executor.executor import InvokeRequestError
+
+    spec = make_function(CONTEXT)
+    ex = executor_factory(spec)
+    deep = b"[" * 100_000 + b"]" * 100_000
+    try:
+        ex.invoke(spec.name, deep)
+    except InvokeRequestError as e:
+        assert (e.status_code, e.error_type) == (400, "InvalidRequestContentException")
+        assert "nesting too deep" in e.message
+    else:
+        raise AssertionError("a 100,000-deep event was accepted")
+
+
 def test_client_context_and_cognito_identity_reach_the_context(make_function, executor_factory):
     spec = make_function(CONTEXT)
     ex = executor_factory(spec)
