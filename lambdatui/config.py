@@ -20,6 +20,7 @@ import yaml
 # KNOWN_RUNTIMES and the memory limits are re-exported (`X as X`): the dashboard's editor takes the
 # limits from this module, not from the executor.
 from .executor.runtimes import KNOWN_RUNTIMES as KNOWN_RUNTIMES
+from .masking import mask
 from .model import (
     EDITABLE_FIELDS,
     ENV_VARS_MAX_BYTES,
@@ -84,12 +85,26 @@ class TuiSettings:
 
 
 @dataclass
+class ServeSettings:
+    """`serve:` — the one key pair whose SigV4 signatures `lambdatui serve`'s Lambda API accepts;
+    unset, any key is accepted (every SDK signs, so a signature is still required)."""
+
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+
+    def __repr__(self) -> str:  # the secret never shows, in a log, a traceback or a listing
+        secret = None if self.secret_access_key is None else mask(self.secret_access_key)
+        return f"ServeSettings(access_key_id={self.access_key_id!r}, secret_access_key={secret!r})"
+
+
+@dataclass
 class Config:
     path: Path | None
     backend: str = "local"
     aws: AwsSettings = field(default_factory=AwsSettings)
     local: LocalSettings = field(default_factory=LocalSettings)
     tui: TuiSettings = field(default_factory=TuiSettings)
+    serve: ServeSettings = field(default_factory=ServeSettings)
 
     @property
     def base_dir(self) -> Path:
@@ -158,7 +173,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     if root is None:
         return Config(path=path)
     top = v.mapping(root, "config")
-    v.only_keys(top, ("backend", "aws", "local", "tui"), "")
+    v.only_keys(top, ("backend", "aws", "local", "tui", "serve"), "")
     config = Config(path=path)
     if "backend" in top:
         config.backend = v.choice(top["backend"], "backend", ("local", "aws"))
@@ -168,7 +183,31 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         config.local = _parse_local(v, top["local"], config.base_dir)
     if "tui" in top:
         config.tui = _parse_tui(v, top["tui"])
+    if "serve" in top and not _is_null(top["serve"]):
+        config.serve = _parse_serve(v, top["serve"])
     return config
+
+
+_SERVE_KEYS = ("access_key_id", "secret_access_key")
+
+
+def _parse_serve(v: _Validator, node: yaml.Node) -> ServeSettings:
+    m = v.mapping(node, "serve")
+    v.only_keys(m, _SERVE_KEYS, "serve.")
+    s = ServeSettings()
+    for key in _SERVE_KEYS:
+        if key in m:
+            value = v.scalar_str(m[key], f"serve.{key}")
+            if not value or any(c.isspace() for c in value):
+                v.fail(m[key], f"serve.{key}", "must be text without spaces")
+            setattr(s, key, value)
+    if s.access_key_id is not None and ("/" in s.access_key_id or "," in s.access_key_id):
+        # It is sent inside the Authorization header's Credential=KEY/date/region/service/aws4_request.
+        v.fail(m["access_key_id"], "serve.access_key_id", "must not contain / or ,")
+    if (s.access_key_id is None) != (s.secret_access_key is None):
+        missing = "secret_access_key" if s.secret_access_key is None else "access_key_id"
+        v.fail(node, f"serve.{missing}", "is required with the other key (both or neither)")
+    return s
 
 
 def _parse_tui(v: _Validator, node: yaml.Node) -> TuiSettings:

@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=3001, help="Lambda API port (default 3001, as SAM's start-lambda)")
     p.add_argument("--http-port", dest="http_port", type=int, default=3000, help="HTTP triggers port (default 3000, as SAM's start-api)")
+    p.add_argument(
+        "--persist-changes", dest="persist_changes", action="store_true",
+        help="write UpdateFunctionConfiguration and concurrency changes made through the API to the config file "
+        "(by default they change the running server only)",
+    )
 
     p = sub.add_parser("schedule", help="print the next fire times of an EventBridge schedule expression")
     p.add_argument("expression", help='rate(5 minutes) or cron(0 12 * * ? *)')

@@ -1,5 +1,8 @@
 """`lambdatui serve`: run the executor headless behind the Lambda API and the configured triggers,
-printing every function's log lines until ctrl+c."""
+printing every function's log lines until ctrl+c.
+
+Changes made through the Lambda API (UpdateFunctionConfiguration, concurrency) change the running
+server only; `--persist-changes` writes them to the config file too."""
 
 from __future__ import annotations
 
@@ -27,12 +30,18 @@ def run_serve(args: argparse.Namespace) -> int:
             "these functions (the default is 127.0.0.1)",
             file=sys.stderr,
         )
-    runner = ServeRunner(config, host=args.host, port=args.port, http_port=args.http_port)
+    for port in (args.port, args.http_port):
+        if not 0 <= port <= 65535:
+            raise UsageError(f"port {port} is not 0-65535")
+    runner = ServeRunner(
+        config, host=args.host, port=args.port, http_port=args.http_port,
+        persist_changes=getattr(args, "persist_changes", False),
+    )
     try:
         runner.start()
     except OSError as e:
         runner.stop()
-        raise UsageError(f"cannot listen: {e.strerror or e}") from None
+        raise UsageError(f"cannot listen on {args.host}: {e.strerror or e}") from None
     lock = threading.Lock()
 
     def show(event: LogEvent) -> None:
@@ -43,6 +52,8 @@ def run_serve(args: argparse.Namespace) -> int:
     runner.backend.logs.subscribe(show)
     for line in runner.describe():
         print(line, flush=True)
+    if not runner.persist_changes:
+        print("API changes to functions last until serve stops (--persist-changes writes them to the config file).", flush=True)
     print("Ready. ctrl+c stops.", flush=True)
     stop = threading.Event()
     try:

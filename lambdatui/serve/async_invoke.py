@@ -6,8 +6,8 @@ of `retry_delays` — Lambda retries twice, waiting about one and then two minut
 last failure it is dropped and recorded in `failed`. The queue is bounded: `submit` refuses events
 beyond `max_pending` with `QueueFullError`.
 
-Lambda keeps one request id for an event across its attempts; here the executor gives each attempt
-its own, so the id `submit` returns names the event, not the attempts' START lines.
+Lambda keeps one request id for an event across its attempts: the id `submit` returns is the one
+every attempt runs with.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from ..backends.base import Backend, BackendError, FunctionNotFoundError, RequestError
 
@@ -38,6 +39,8 @@ class _Event:
     name: str
     payload: bytes
     attempt: int = 0  # attempts made so far
+    qualifier: str | None = None
+    client_context: dict[str, Any] | None = None
 
 
 class AsyncInvoker:
@@ -67,9 +70,11 @@ class AsyncInvoker:
 
     # -- the queue ---------------------------------------------------------------------------
 
-    def submit(self, name: str, payload: bytes) -> str:
-        """Queue an event for `name`; returns its request id."""
-        event = _Event(str(uuid.uuid4()), name, bytes(payload))
+    def submit(
+        self, name: str, payload: bytes, *, qualifier: str | None = None, client_context: dict[str, Any] | None = None
+    ) -> str:
+        """Queue an event for `name`; returns its request id (every attempt runs with it)."""
+        event = _Event(str(uuid.uuid4()), name, bytes(payload), qualifier=qualifier, client_context=client_context)
         with self._cond:
             if self._stopped:
                 raise QueueFullError("the asynchronous queue is stopped")
@@ -158,7 +163,10 @@ class AsyncInvoker:
         """Run one attempt: (error type or None, whether a failure may be retried)."""
         event.attempt += 1
         try:
-            result = self.backend.invoke(event.name, event.payload, source="api-async")
+            result = self.backend.invoke(
+                event.name, event.payload, source="api-async", request_id=event.request_id,
+                qualifier=event.qualifier, client_context=event.client_context,
+            )
         except FunctionNotFoundError:
             return "ResourceNotFoundException", False
         except RequestError as e:

@@ -14,15 +14,21 @@ and a greedy `{proxy+}` as the last segment.
 - An unknown route answers as the API type would: 403 `{"message":"Missing Authentication Token"}`
   when every route is payload 1.0 (the server then stands for a REST API), else 404
   `{"message":"Not Found"}` (an HTTP API). HEAD and OPTIONS are ordinary methods: they reach a
-  function only through a HEAD/OPTIONS or ANY route (no CORS preflight is configured, as on an API
-  without a CORS configuration); a HEAD answer never carries a body.
+  function only through a HEAD/OPTIONS or ANY route (unless the route configures CORS, a preflight
+  is an ordinary OPTIONS request); a HEAD answer never carries a body.
 - Errors, as AWS documents them (Lambda developer guide, "Handling Lambda errors with an API Gateway
   API"): an invoke the Lambda API refuses (a throttle, a missing function, a request too large)
   gives 500, a function error or a response in the wrong format 502, both with the body
   `{"message": "Internal server error"}`. A request body over API Gateway's 10 MB quota gives 413.
+- Like an API Gateway endpoint the port takes requests from anyone (no signature), browsers
+  included, but only under this server's own address: a `Host` that is not 127.0.0.1, localhost,
+  [::1] or the `--host` value (with the port) gets 403 `{"message":"Forbidden"}`, so a page
+  reached through DNS rebinding cannot use it. CORS headers are added only for routes with a
+  `cors:` configuration, which also answers their preflight `OPTIONS` without invoking.
 
-One `ThreadingHTTPServer` serves all routes on a daemon thread; each request invokes the function
-synchronously through the `Backend`, so concurrent requests scale out like Lambda does.
+The transport is uvicorn (see `asgi_server`): each request that matches a route invokes its function
+synchronously through the `Backend` in the event loop's thread pool, so concurrent requests scale
+out like Lambda does, and a request is only ever handled once its body has fully arrived.
 """
 
 from __future__ import annotations
@@ -34,20 +40,22 @@ import json
 import logging
 import os
 import re
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
+from starlette.requests import Request as StarletteRequest
 
 from ..backends.base import Backend, BackendError
 from ..executor.spec import InvokeResult
-from ..triggers.http import HTTP_METHODS, PAYLOAD_FORMATS, http_url
+from ..triggers.http import HTTP_METHODS, PAYLOAD_FORMATS, HttpCors, http_url
+from .asgi_server import RAW_HEADERS, AsgiServer
+from .trust import allowed_hosts, host_allowed
 
 __all__ = [
     "HTTP_METHODS",
@@ -91,6 +99,7 @@ class Route:
     path: str
     method: str = "ANY"
     payload_format: str = "2.0"
+    cors: HttpCors | None = None  # None: no CORS headers, no preflight answers
     # (kind, text): text is the literal, or the variable's name for {param} / {proxy+}.
     _segments: tuple[tuple[int, str], ...] = field(init=False, repr=False, compare=False)
 
@@ -125,6 +134,7 @@ class Route:
             path=trigger["path"],
             method=method,
             payload_format=_payload_format(function_name, trigger.get("payload_format", "2.0")),
+            cors=HttpCors.from_mapping(f"http trigger of {function_name}: cors", trigger["cors"]) if trigger.get("cors") is not None else None,
         )
 
     @property
@@ -613,18 +623,47 @@ def to_http_response(result: InvokeResult, payload_format: str) -> tuple[int, li
 # -- the server --------------------------------------------------------------------------------
 
 
-class _BodyTooLarge(Exception):
-    def __init__(self, unread: int | None) -> None:
-        super().__init__()
-        self.unread = unread  # bytes of the body still on the wire; None when unknown (chunked)
+class _TooLarge(Exception):
+    pass
 
 
-# Past this, a too-large body is not drained before the connection is closed.
-_DRAIN_LIMIT = 64 * 1024 * 1024
+async def _read_body(receive: Any, limit: int) -> bytes:
+    """The whole body (h11 has checked it against Content-Length or the chunked framing);
+    ClientDisconnect when the client goes before it is complete, _TooLarge past `limit`."""
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in StarletteRequest({"type": "http"}, receive).stream():
+        total += len(chunk)
+        if total > limit:
+            raise _TooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _latin1(text: str) -> bytes:
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
+
+
+async def _send(send: Any, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+    """One HTTP answer: the headers as given (repeated ones too), Content-Length, the body."""
+    raw = [(_latin1(k.lower()), _latin1(v)) for k, v in headers]
+    if status in (204, 304):
+        body = b""  # these statuses have no body, and no Content-Length to announce one
+    else:
+        raw.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
 
 
 class HttpTriggerServer:
-    """API Gateway in front of `backend`: each request that matches a route invokes its function."""
+    """API Gateway in front of `backend`: each request that matches a route invokes its function.
+
+    Served by uvicorn (see `asgi_server`) from a daemon thread; the instance is the ASGI app. Open
+    to any caller, like an API Gateway endpoint, but only under this server's own address (`Host`),
+    and with CORS only on routes that configure it."""
 
     def __init__(
         self,
@@ -638,44 +677,27 @@ class HttpTriggerServer:
         self.backend = backend
         self.routes = sorted(routes, key=lambda r: r.rank)  # first match = most specific
         self.host = host
-        self._port = port
         self.region = region
         self.account_id = account_id
         # With only payload 1.0 routes this stands for a REST API, else for an HTTP API.
         self.rest_api = bool(self.routes) and all(r.payload_format == "1.0" for r in self.routes)
         self.api_id = _short_id(f"{host}:{port}", 10)
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server = AsgiServer(self, host, port, name="lambdatui-http")
+        self._allowed_hosts = allowed_hosts(host, port)
 
     # -- lifecycle
 
     @property
     def port(self) -> int:
         """The port served (the one chosen by the system once started with port 0)."""
-        return self._httpd.server_address[1] if self._httpd else self._port
+        return self._server.port
 
     def start(self) -> None:
-        if self._httpd is not None:
-            return
-        server_class = _ServerV6 if ":" in self.host else ThreadingHTTPServer
-        httpd = server_class((self.host, self._port), _Handler)
-        httpd.daemon_threads = True  # a request still running never holds up stop()
-        httpd.gateway = self  # type: ignore[attr-defined]
-        self._httpd = httpd
-        self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="lambdatui-http", daemon=True
-        )
-        self._thread.start()
+        self._server.start()
+        self._allowed_hosts = allowed_hosts(self.host, self.port)
 
     def stop(self) -> None:
-        httpd, self._httpd = self._httpd, None
-        if httpd is None:
-            return
-        httpd.shutdown()
-        httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._server.stop()
 
     def __enter__(self) -> HttpTriggerServer:
         self.start()
@@ -687,6 +709,56 @@ class HttpTriggerServer:
     def url_for(self, route: Route) -> str:
         """Where the route is served, its variables as written: http://127.0.0.1:3000/items/{id}."""
         return http_url(self.host, self.port, route.path)
+
+    # -- the ASGI app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        method = scope["method"]
+        raw = (scope.get("extensions") or {}).get(RAW_HEADERS) or scope["headers"]
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
+        path = scope["raw_path"].decode("latin-1") if scope.get("raw_path") else scope["path"]
+        request = HttpRequest(
+            method=method,
+            path=path or "/",
+            query=scope["query_string"].decode("latin-1"),
+            headers=headers,
+            source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
+            protocol=f"HTTP/{scope.get('http_version', '1.1')}",
+        )
+        host = request.header("host")
+        if not host_allowed(host, self._allowed_hosts):
+            # Another name for this address (DNS rebinding): not this API. API Gateway's answer
+            # for a request it cannot map to an API.
+            log.info("%s %s refused: Host %r is not this server's address", method, path, host)
+            await _send(send, *_error(403, "Forbidden", "ForbiddenException"))
+            return
+        preflight = self.preflight(request)
+        if preflight is not None:
+            await _send(send, *preflight)
+            return
+        length = request.header("content-length")
+        try:
+            if length is not None and int(length) > MAX_REQUEST_BODY_BYTES:
+                raise _TooLarge()
+            request.body = await _read_body(receive, MAX_REQUEST_BODY_BYTES)
+        except _TooLarge:
+            # uvicorn reads and discards the rest, so the client sees this answer, not a reset.
+            log.info("%s %s refused: body over %d bytes", method, path, MAX_REQUEST_BODY_BYTES)
+            await _send(send, *self.too_large())
+            return
+        except ClientDisconnect:
+            log.info("%s %s from %s: the client went away before its request was complete; nothing ran",
+                     method, path, request.source_ip)
+            return
+        self.gateway_headers(request)
+        try:
+            status, out_headers, data = await run_in_threadpool(self.handle, request)
+        except Exception:  # a bug here must not kill the connection silently
+            log.exception("%s %s failed", method, path)
+            status, out_headers, data = _error(500, _INTERNAL_ERROR["message"])
+        await _send(send, status, out_headers, data)
 
     # -- gateway logic (no sockets: testable on its own)
 
@@ -706,9 +778,37 @@ class HttpTriggerServer:
         # The gateway responses' texts (REQUEST_TOO_LARGE); not confirmed against a live API.
         return _error(413, "Request Too Long" if self.rest_api else "Request Entity Too Large")
 
+    def preflight(self, request: HttpRequest) -> tuple[int, list[tuple[str, str]], bytes] | None:
+        """The answer to a CORS preflight for a route that configures CORS; None for anything else.
+        As API Gateway does for an API with CORS configured, the preflight is answered without
+        invoking anything, OPTIONS route or not (API Gateway developer guide, "Configuring CORS
+        for an HTTP API"). An origin not allowed gets the answer without CORS headers, which the
+        browser treats as a refusal."""
+        origin = request.header("origin")
+        wanted = request.header("access-control-request-method")
+        if request.method != "OPTIONS" or not origin or not wanted:
+            return None
+        found = self.find_route(wanted, request.path)
+        if found is None or found[0].cors is None:
+            return None
+        cors = found[0].cors
+        headers: list[tuple[str, str]] = []
+        allowed = cors.allow_origin(origin)
+        if allowed is not None:
+            headers.append(("Access-Control-Allow-Origin", allowed))
+            if cors.allow_methods:
+                headers.append(("Access-Control-Allow-Methods", ",".join(cors.allow_methods)))
+            if cors.allow_headers:
+                headers.append(("Access-Control-Allow-Headers", ",".join(cors.allow_headers)))
+            if cors.max_age is not None:
+                headers.append(("Access-Control-Max-Age", str(cors.max_age)))
+        log.info("OPTIONS %s: CORS preflight from %s (%s)", request.path, origin, "allowed" if allowed else "not allowed")
+        return 204, headers, b""
+
     def handle(self, request: HttpRequest) -> tuple[int, list[tuple[str, str]], bytes]:
         """Route, build the event, invoke, map the answer: (status, headers, body)."""
-        found = self.find_route(request.method, request.path)
+        # API Gateway's methods are these; ANY stands for them, not for TRACE, CONNECT or others.
+        found = self.find_route(request.method, request.path) if request.method in HTTP_METHODS[:-1] else None
         if found is None:
             return self.not_found()
         route, params = found
@@ -739,6 +839,13 @@ class HttpTriggerServer:
             "%s %s → %s %d (%.0f ms)",
             request.method, request.path, route.function, status, (time.monotonic() - started) * 1000,
         )
+        if route.cors is not None:
+            # With CORS configured, API Gateway sets the CORS headers itself and ignores the
+            # integration's ("Configuring CORS for an HTTP API").
+            headers = [(k, v) for k, v in headers if not k.lower().startswith("access-control-")]
+            allowed = route.cors.allow_origin(request.header("origin"))
+            if allowed is not None:
+                headers.append(("Access-Control-Allow-Origin", allowed))
         if v1:
             headers = headers + [("x-amzn-RequestId", request_id)]
         else:
@@ -760,114 +867,3 @@ class HttpTriggerServer:
         if "x-amzn-trace-id" not in names:
             trace = f"Root=1-{int(request.time):08x}-{os.urandom(12).hex()}"
             request.headers.append(("X-Amzn-Trace-Id", trace))
-
-
-class _ServerV6(ThreadingHTTPServer):
-    address_family = socket.AF_INET6
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: every answer carries Content-Length
-
-    def version_string(self) -> str:
-        return "lambdatui"
-
-    def _serve(self) -> None:
-        gateway: HttpTriggerServer = self.server.gateway  # type: ignore[attr-defined]
-        target = urlsplit(self.path) if "://" in self.path else None
-        path, _, query = (target.path, "", target.query) if target else self.path.partition("?")
-        try:
-            body = self._read_body()
-        except _BodyTooLarge as e:
-            self.close_connection = True
-            self._send(*gateway.too_large(), extra=[("Connection", "close")])
-            # Closing with the body unread would reset the connection, and a client still
-            # sending would see the reset rather than the 413: read the rest first.
-            self._drain(e.unread)
-            return
-        except ValueError:
-            self.close_connection = True
-            self._send(*_error(400, "Bad Request"), extra=[("Connection", "close")])
-            return
-        request = HttpRequest(
-            method=self.command,
-            path=path or "/",
-            query=query,
-            headers=list(self.headers.items()),
-            body=body,
-            source_ip=self.client_address[0],
-            protocol=self.request_version,
-        )
-        gateway.gateway_headers(request)
-        try:
-            status, headers, data = gateway.handle(request)
-        except Exception:  # a bug here must not kill the connection silently
-            log.exception("%s %s failed", self.command, self.path)
-            status, headers, data = _error(500, _INTERNAL_ERROR["message"])
-        self._send(status, headers, data)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
-
-    def _read_body(self) -> bytes:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            return self._read_chunked()
-        length = self.headers.get("Content-Length")
-        if not length:
-            return b""
-        n = int(length)  # ValueError → 400
-        if n < 0:
-            raise ValueError("negative Content-Length")
-        if n > MAX_REQUEST_BODY_BYTES:
-            raise _BodyTooLarge(n)
-        return self.rfile.read(n)
-
-    def _read_chunked(self) -> bytes:
-        data = bytearray()
-        while True:
-            size = int(self.rfile.readline(1024).split(b";", 1)[0].strip() or b"0", 16)
-            if size == 0:
-                while self.rfile.readline(1024).strip():  # trailers, up to the blank line
-                    pass
-                return bytes(data)
-            if len(data) + size > MAX_REQUEST_BODY_BYTES:
-                raise _BodyTooLarge(None)
-            data += self.rfile.read(size)
-            self.rfile.readline(1024)  # the CRLF after the chunk
-
-    def _drain(self, unread: int | None) -> None:
-        limit = _DRAIN_LIMIT if unread is None else min(unread, _DRAIN_LIMIT)
-        try:
-            self.connection.settimeout(1.0)
-            while limit > 0:
-                chunk = self.rfile.read1(min(limit, 65536))
-                if not chunk:
-                    break
-                limit -= len(chunk)
-        except OSError:
-            pass
-
-    def _send(self, status: int, headers: list[tuple[str, str]], body: bytes, extra: Iterable[tuple[str, str]] = ()) -> None:
-        self.send_response(status)
-        for name, value in list(headers) + list(extra):
-            self.send_header(name, value)
-        if status in (204, 304):
-            body = b""  # these statuses have no body, and no Content-Length to announce one
-        else:
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if getattr(self, "command", None) != "HEAD" and body:
-            self.wfile.write(body)
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """http.server's own refusals, as JSON; a method API Gateway has no route for (TRACE,
-        CONNECT, ...) is an unknown route rather than a 501."""
-        gateway: HttpTriggerServer = self.server.gateway  # type: ignore[attr-defined]
-        if code == HTTPStatus.NOT_IMPLEMENTED:
-            status, headers, body = gateway.not_found()
-        else:
-            status, headers, body = _error(code, message or HTTPStatus(code).phrase)
-        self.close_connection = True
-        self._send(status, headers, body, extra=[("Connection", "close")])
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("http: " + format, *args)

@@ -1,33 +1,43 @@
 """The Lambda API of `lambdatui serve`: AWS Lambda's REST protocol over a `Backend`.
 
 boto3, the AWS CLI and the SDKs work unchanged against `endpoint_url=http://127.0.0.1:3001`:
-Invoke (RequestResponse, Event, DryRun; `LogType: Tail`), ListFunctions, GetFunction,
-GetFunctionConfiguration, UpdateFunctionConfiguration, Get/Put/DeleteFunctionConcurrency and
-ListProvisionedConcurrencyConfigs. Errors come in Lambda's JSON shape with the `x-amzn-ErrorType`
-header, so botocore raises its modelled exceptions (`client.exceptions.ResourceNotFoundException`…).
+Invoke (RequestResponse, Event, DryRun; `LogType: Tail`; `ClientContext`; qualified names and
+ARNs), ListFunctions, GetFunction, GetFunctionConfiguration, UpdateFunctionConfiguration,
+Get/Put/DeleteFunctionConcurrency and ListProvisionedConcurrencyConfigs. Errors come in Lambda's
+JSON shape with the `x-amzn-ErrorType` header, so botocore raises its modelled exceptions
+(`client.exceptions.ResourceNotFoundException`…).
 
-Events (`InvocationType: Event`) are queued in an `AsyncInvoker` and retried as Lambda retries them.
-No request signature is checked: the server is for the local machine and binds to 127.0.0.1.
-Each request is logged in one line to the `lambdatui.serve` logger.
+Trusted callers only (see `trust`): a request must name this server in `Host`, carry no `Origin`
+and be SigV4-signed (with the configured key, when `serve:` names one) before its body is even
+read; only then does it reach a handler. The transport is uvicorn (see `asgi_server`): this module
+is the ASGI app, and each backend call runs in the event loop's thread pool.
+
+Events (`InvocationType: Event`) go to the injected `async_invoker`, which returns the request id
+the 202 carries. Each request is logged in one line to the `lambdatui.serve` logger.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import logging
 import os
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import Any, Protocol
+from urllib.parse import parse_qs, unquote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect
+from starlette.requests import Request as StarletteRequest
+from starlette.responses import Response as StarletteResponse
 
 from ..backends.base import (
     Backend,
@@ -39,20 +49,24 @@ from ..backends.base import (
     RequestError,
 )
 from ..executor.spec import MAX_SYNC_PAYLOAD_BYTES
-from .async_invoke import AsyncInvoker, QueueFullError
+from .asgi_server import AsgiServer
+from .async_invoke import QueueFullError
+from .trust import Refusal, SigningKey, allowed_hosts, check_lambda_caller, verify_signature
 
 log = logging.getLogger("lambdatui.serve")
 
 DEFAULT_PORT = 3001
 # Lambda raised the asynchronous payload limit from 256 KB to 1 MB in October 2025.
 MAX_ASYNC_PAYLOAD_BYTES = 1024 * 1024
+# Invoke's ClientContext: "Up to 3,583 bytes of base64-encoded data about the invoking client"
+# (Lambda API reference, Invoke).
+MAX_CLIENT_CONTEXT_BYTES = 3583
 LIST_MAX_ITEMS = 50  # ListFunctions' page size when MaxItems is not given
 CODE_SIZE_FILE_LIMIT = 10_000  # files counted for CodeSize before giving up
-DRAIN_LIMIT_BYTES = 64 * 1024 * 1024  # an oversized body is read and discarded up to this, else the connection is closed
 
 # Lambda's pattern for FunctionName: a name, a partial ARN or an ARN, with an optional qualifier.
 _FUNCTION_NAME = re.compile(
-    r"(?:arn:(?:aws[a-zA-Z-]*)?:lambda:)?(?:[a-z]{2}(?:-gov)?-[a-z]+-\d{1}:)?(?:\d{12}:)?(?:function:)?"
+    r"(?:arn:(?:aws[a-zA-Z-]*)?:lambda:)?(?:(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d{1}):)?(?:(?P<account>\d{12}):)?(?:function:)?"
     r"(?P<name>[a-zA-Z0-9_.-]+)(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]+))?"
 )
 # Configuration fields of UpdateFunctionConfiguration and their lambdatui names.
@@ -66,6 +80,12 @@ _UPDATE_FIELDS = {
 _IGNORED_UPDATE_FIELDS = {"FunctionName", "RevisionId"}
 # The key of the message in Lambda's error bodies differs by error.
 _CAPITAL_MESSAGE = {"ResourceNotFoundException", "ServiceException", "AccessDeniedException"}
+
+
+class AsyncInvoker(Protocol):
+    """What the Lambda API needs of the asynchronous queue (`serve.async_invoke`)."""
+
+    def submit(self, name: str, payload: bytes, *, qualifier: str | None = None, client_context: dict[str, Any] | None = None) -> str: ...
 
 
 class ApiError(Exception):
@@ -85,7 +105,7 @@ class ApiError(Exception):
             ("Message" if self.code in _CAPITAL_MESSAGE else "message"): self.message,
             **self.fields,
         }
-        headers = {"x-amzn-ErrorType": self.code, **self.headers}
+        headers = {"Content-Type": "application/json", "x-amzn-ErrorType": self.code, **self.headers}
         return Response(self.status, json.dumps(body).encode(), headers, error=self.code)
 
 
@@ -102,7 +122,7 @@ class Request:
     method: str
     path: str  # still percent-encoded
     query: dict[str, list[str]]
-    headers: Any  # an email.message.Message: case-insensitive get()
+    headers: Any  # case-insensitive get()
     body: bytes
 
     def param(self, name: str) -> str | None:
@@ -130,8 +150,38 @@ def _backend_errors(call: Callable[[], Any]) -> Any:
         raise ApiError("ServiceException", 500, str(e)) from None
 
 
+def _too_large() -> ApiError:
+    return ApiError(
+        "RequestTooLargeException", 413,
+        f"Request must be smaller than {MAX_SYNC_PAYLOAD_BYTES} bytes for the InvokeFunction operation",
+    )
+
+
+def _client_context(value: str | None) -> dict[str, Any] | None:
+    """Invoke's `X-Amz-Client-Context`: base64 of a JSON object, decoded; None when absent."""
+    if value is None or value == "":
+        return None
+    if len(value) > MAX_CLIENT_CONTEXT_BYTES:
+        # Lambda documents the limit; the exact wording of its refusal is not confirmed.
+        raise ApiError(
+            "InvalidRequestContentException", 400,
+            f"Client context must be at most {MAX_CLIENT_CONTEXT_BYTES} bytes of base64-encoded JSON, not {len(value)}.",
+        )
+    try:
+        decoded = json.loads(base64.b64decode(value, validate=True))
+    except (binascii.Error, ValueError, RecursionError):
+        decoded = None
+    if not isinstance(decoded, dict):
+        # AWS's answer, recorded (boto/boto3#2153).
+        raise ApiError("InvalidRequestContentException", 400, "Client context must be a valid Base64-encoded JSON object.")
+    return decoded
+
+
 class LambdaApiServer:
-    """Lambda's API for `backend` on http://host:port, served from a daemon thread."""
+    """Lambda's API for `backend` on http://host:port (uvicorn, from a daemon thread).
+
+    `async_invoker` queues Event invokes (the one `ServeRunner` made; its owner stops it).
+    `signing_key`, when given, is the only key whose SigV4 signatures are accepted."""
 
     def __init__(
         self,
@@ -139,21 +189,19 @@ class LambdaApiServer:
         host: str = "127.0.0.1",
         port: int = DEFAULT_PORT,
         *,
+        async_invoker: AsyncInvoker,
         region: str = "us-east-1",
         account_id: str = "123456789012",
-        async_retry_delays: tuple[float, ...] = (60.0, 120.0),
-        async_workers: int = 2,
+        signing_key: SigningKey | None = None,
     ) -> None:
         self.backend = backend
         self.host = host
         self.region = region
         self.account_id = account_id
-        self._requested_port = port
-        self._async_retry_delays = tuple(async_retry_delays)
-        self._async_workers = async_workers
-        self.async_invoker: AsyncInvoker | None = None
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self.async_invoker = async_invoker
+        self.signing_key = signing_key
+        self._server = AsgiServer(self, host, port, name="lambdatui-lambda-api")
+        self._allowed_hosts = allowed_hosts(host, port)
         self._routes: list[tuple[str, re.Pattern[str], Callable[..., Response]]] = [
             ("POST", re.compile(r"/2015-03-31/functions/([^/]+)/invocations/?"), self._invoke),
             ("GET", re.compile(r"/2015-03-31/functions/?"), self._list_functions),
@@ -170,28 +218,13 @@ class LambdaApiServer:
 
     def start(self) -> LambdaApiServer:
         """Bind and serve in a daemon thread; raises OSError when the port is taken."""
-        if self._httpd is not None:
-            return self
-        httpd = ThreadingHTTPServer((self.host, self._requested_port), _Handler)
-        httpd.daemon_threads = True
-        httpd.api = self  # type: ignore[attr-defined]
-        self._httpd = httpd
-        self.async_invoker = AsyncInvoker(self.backend, self._async_retry_delays, self._async_workers)
-        self._thread = threading.Thread(target=httpd.serve_forever, args=(0.1,), name="lambdatui-lambda-api", daemon=True)
-        self._thread.start()
+        self._server.start()
+        self._allowed_hosts = allowed_hosts(self.host, self.port)
         log.info("Lambda API listening on %s", self.url)
         return self
 
     def stop(self) -> None:
-        httpd, self._httpd = self._httpd, None
-        if httpd is not None:
-            httpd.shutdown()
-            httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
-        if self.async_invoker is not None:
-            self.async_invoker.stop()
+        self._server.stop()
 
     def __enter__(self) -> LambdaApiServer:
         return self.start()
@@ -202,11 +235,52 @@ class LambdaApiServer:
     @property
     def port(self) -> int:
         """The bound port (the requested one until `start`)."""
-        return self._httpd.server_address[1] if self._httpd is not None else self._requested_port
+        return self._server.port
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else "[::1]" if self.host == "::" else self.host
+        return f"http://{f'[{host}]' if ':' in host and not host.startswith('[') else host}:{self.port}"
+
+    # -- the ASGI app ------------------------------------------------------------------------
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        started = time.monotonic()
+        method = scope["method"]
+        raw_path = scope["raw_path"].decode("latin-1") if scope.get("raw_path") else scope["path"]
+        query = scope["query_string"].decode("latin-1")
+        headers = Headers(scope=scope)
+        try:
+            # Who is asking, before a byte of the body is read.
+            authorization = check_lambda_caller(headers, self._allowed_hosts)
+            body = await _read_body(StarletteRequest(scope, receive), headers)
+            if self.signing_key is not None:
+                verify_signature(
+                    self.signing_key, self.region, authorization, method=method, raw_path=raw_path,
+                    query=query, headers=headers.items(), body=body,
+                )
+            request = Request(method, raw_path, parse_qs(query, keep_blank_values=True), headers, body)
+            response = await run_in_threadpool(self.handle, request)
+        except Refusal as e:
+            response = ApiError(e.code, e.status, e.message).response()
+        except ApiError as e:
+            response = e.response()
+        except ClientDisconnect:
+            client = scope.get("client") or ("?", 0)
+            log.info("%s %s from %s:%s: the client went away before its request was complete; nothing ran",
+                     method, raw_path, *client)
+            return
+        request_id = response.headers.setdefault("x-amzn-RequestId", str(uuid.uuid4()))
+        # Logged before the answer goes out, so whoever reads the answer finds the line already there.
+        log.info(
+            "%s %s%s %d%s %d B %.1f ms %s",
+            method, raw_path, f"?{query}" if query else "", response.status,
+            f" {response.error}" if response.error else "", len(response.body),
+            (time.monotonic() - started) * 1000, request_id,
+        )
+        await StarletteResponse(response.body, response.status, response.headers)(scope, receive, send)
 
     # -- dispatch ----------------------------------------------------------------------------
 
@@ -226,8 +300,10 @@ class LambdaApiServer:
             log.exception("%s %s failed", request.method, request.path)
             return ApiError("ServiceException", 500, f"{type(e).__name__}: {e}").response()
 
-    def _resolve(self, function_name: str, request: Request) -> str:
-        """The function's name from a name, partial ARN or ARN; only $LATEST may be qualified."""
+    def _resolve(self, function_name: str, request: Request, action: str) -> tuple[str, str | None]:
+        """(name, qualifier) from a name, partial ARN or ARN and `?Qualifier=`, refused as AWS
+        refuses them: a bad name, an ARN of another region or account, a qualifier that does not
+        exist (lambdatui has $LATEST only)."""
         match = _FUNCTION_NAME.fullmatch(function_name)
         if match is None or len(function_name) > 170:
             raise ApiError(
@@ -236,6 +312,22 @@ class LambdaApiServer:
                 f"constraint: Member must satisfy regular expression pattern: {_FUNCTION_NAME.pattern}",
             )
         name, derived = match.group("name"), match.group("qualifier")
+        region, account = match.group("region"), match.group("account")
+        if region and region != self.region:
+            # AWS's answer to another region's ARN (recorded: alexcasalboni/aws-lambda-power-tuning#18).
+            raise ApiError(
+                "ResourceNotFoundException", 404,
+                f"Functions from '{region}' are not reachable in this region ('{self.region}')",
+            )
+        if account and account != self.account_id:
+            # Another account's function: AWS refuses it unless that function's resource policy
+            # grants this caller, and lambdatui's account is the only one here.
+            arn = f"arn:aws:lambda:{self.region}:{account}:function:{name}"
+            raise ApiError(
+                "AccessDeniedException", 403,
+                f"User: arn:aws:iam::{self.account_id}:user/lambdatui is not authorized to perform: "
+                f"lambda:{action} on resource: {arn} because no resource-based policy allows the lambda:{action} action",
+            )
         qualifier = request.param("Qualifier")
         if derived and qualifier and derived != qualifier:
             raise ApiError(
@@ -244,32 +336,37 @@ class LambdaApiServer:
             )
         qualifier = qualifier or derived
         if qualifier and qualifier != "$LATEST":
-            raise ApiError(
-                "ResourceNotFoundException", 404,
-                f"Function not found: {self._arn(name)}:{qualifier} (lambdatui serves $LATEST only)",
-            )
-        return name
+            # No published versions or aliases here: AWS's answer for one that does not exist.
+            raise ApiError("ResourceNotFoundException", 404, f"Function not found: {self._arn(name)}:{qualifier}")
+        return name, qualifier
 
     # -- invoke ------------------------------------------------------------------------------
 
     def _invoke(self, request: Request, function_name: str) -> Response:
-        name = self._resolve(function_name, request)
+        name, qualifier = self._resolve(function_name, request, "InvokeFunction")
         invocation_type = request.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
+        client_context = _client_context(request.headers.get("X-Amz-Client-Context"))
         payload = request.body or b"{}"
         if invocation_type == "RequestResponse":
-            return self._invoke_sync(name, payload, tail=(request.headers.get("X-Amz-Log-Type") or "").lower() == "tail")
+            return self._invoke_sync(
+                name, payload, qualifier, client_context, tail=(request.headers.get("X-Amz-Log-Type") or "").lower() == "tail"
+            )
         if invocation_type == "DryRun":
-            _backend_errors(lambda: self.backend.invoke(name, payload, invocation_type="DryRun"))
+            _backend_errors(lambda: self.backend.invoke(name, payload, invocation_type="DryRun", qualifier=qualifier))
             return Response(204)
         if invocation_type == "Event":
-            return self._invoke_async(name, payload)
+            return self._invoke_async(name, payload, qualifier)
         raise ApiError(
             "InvalidParameterValueException", 400,
             f"Invalid invocation type {invocation_type!r}: RequestResponse, Event or DryRun",
         )
 
-    def _invoke_sync(self, name: str, payload: bytes, *, tail: bool) -> Response:
-        result = _backend_errors(lambda: self.backend.invoke(name, payload, source="api"))
+    def _invoke_sync(
+        self, name: str, payload: bytes, qualifier: str | None, client_context: dict[str, Any] | None, *, tail: bool
+    ) -> Response:
+        result = _backend_errors(
+            lambda: self.backend.invoke(name, payload, source="api", qualifier=qualifier, client_context=client_context)
+        )
         request_id = result.request_id or str(uuid.uuid4())
         if result.error:  # refused before reaching the function: a throttle
             code = result.error.get("type") or "TooManyRequestsException"
@@ -295,7 +392,7 @@ class LambdaApiServer:
             headers["X-Amz-Log-Result"] = base64.b64encode(tail_bytes).decode("ascii")
         return Response(result.status_code or 200, result.payload or b"", headers)
 
-    def _invoke_async(self, name: str, payload: bytes) -> Response:
+    def _invoke_async(self, name: str, payload: bytes, qualifier: str | None) -> Response:
         _backend_errors(lambda: self.backend.get_function(name))
         if len(payload) > MAX_ASYNC_PAYLOAD_BYTES:
             raise ApiError(
@@ -306,9 +403,12 @@ class LambdaApiServer:
             json.loads(payload)
         except ValueError as e:
             raise ApiError("InvalidRequestContentException", 400, f"Could not parse request body into json: {e}") from None
-        assert self.async_invoker is not None
+        except RecursionError:
+            raise ApiError("InvalidRequestContentException", 400, "Could not parse request body into json: nesting too deep") from None
         try:
-            request_id = self.async_invoker.submit(name, payload)
+            # "Lambda passes the ClientContext object to your function for synchronous invocations
+            # only" (Lambda API reference, Invoke): an event carries none.
+            request_id = self.async_invoker.submit(name, payload, qualifier=qualifier, client_context=None)
         except QueueFullError as e:
             raise ApiError("TooManyRequestsException", 429, str(e), {"Retry-After": "1"}, Reason="CallerRateLimitExceeded") from None
         return Response(202, b"", {"x-amzn-RequestId": request_id})
@@ -338,7 +438,7 @@ class LambdaApiServer:
         return _json(body)
 
     def _get_function(self, request: Request, function_name: str) -> Response:
-        name = self._resolve(function_name, request)
+        name, _ = self._resolve(function_name, request, "GetFunction")
         f = _backend_errors(lambda: self.backend.get_function(name))
         body: dict[str, Any] = {"Configuration": self._configuration(f), "Code": {"RepositoryType": "S3", "Location": _code_location(f.code)}}
         if f.reserved_concurrency is not None:
@@ -346,11 +446,11 @@ class LambdaApiServer:
         return _json(body)
 
     def _get_configuration(self, request: Request, function_name: str) -> Response:
-        name = self._resolve(function_name, request)
+        name, _ = self._resolve(function_name, request, "GetFunctionConfiguration")
         return _json(self._configuration(_backend_errors(lambda: self.backend.get_function(name))))
 
     def _update_configuration(self, request: Request, function_name: str) -> Response:
-        name = self._resolve(function_name, request)
+        name, _ = self._resolve(function_name, request, "UpdateFunctionConfiguration")
         body = _json_body(request)
         changes: dict[str, Any] = {}
         unsupported = []
@@ -377,12 +477,12 @@ class LambdaApiServer:
     # -- concurrency -------------------------------------------------------------------------
 
     def _get_concurrency(self, request: Request, function_name: str) -> Response:
-        name = self._resolve(function_name, request)
+        name, _ = self._resolve(function_name, request, "GetFunctionConcurrency")
         f = _backend_errors(lambda: self.backend.get_function(name))
         return _json({} if f.reserved_concurrency is None else {"ReservedConcurrentExecutions": f.reserved_concurrency})
 
     def _put_concurrency(self, request: Request, function_name: str) -> Response:
-        name = self._resolve(function_name, request)
+        name, _ = self._resolve(function_name, request, "PutFunctionConcurrency")
         value = _json_body(request).get("ReservedConcurrentExecutions")
         if isinstance(value, bool) or not isinstance(value, int):
             raise ApiError("InvalidParameterValueException", 400, "ReservedConcurrentExecutions must be a whole number")
@@ -390,13 +490,13 @@ class LambdaApiServer:
         return _json({"ReservedConcurrentExecutions": f.reserved_concurrency})
 
     def _delete_concurrency(self, request: Request, function_name: str) -> Response:
-        name = self._resolve(function_name, request)
+        name, _ = self._resolve(function_name, request, "DeleteFunctionConcurrency")
         _backend_errors(lambda: self.backend.update_function(name, {"reserved_concurrency": None}))
         return Response(204)
 
     def _list_provisioned(self, request: Request, function_name: str) -> Response:
         # Provisioned concurrency lives on published versions and aliases; lambdatui serves $LATEST only.
-        name = self._resolve(function_name, request)
+        name, _ = self._resolve(function_name, request, "ListProvisionedConcurrencyConfigs")
         _backend_errors(lambda: self.backend.get_function(name))
         return _json({"ProvisionedConcurrencyConfigs": []})
 
@@ -474,99 +574,19 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: botocore pools its connections
-    server_version = "lambdatui"
-    sys_version = ""
-    timeout = 300  # an idle keep-alive connection is closed after this many seconds
 
-    def do_GET(self) -> None:
-        started = time.monotonic()
-        api: LambdaApiServer = self.server.api  # type: ignore[attr-defined]
-        url = urlsplit(self.path)
-        try:
-            body = self._read_body()
-        except ApiError as e:
-            response = e.response()
-        else:
-            request = Request(self.command, url.path, parse_qs(url.query), self.headers, body)
-            response = api.handle(request)
-        request_id = response.headers.setdefault("x-amzn-RequestId", str(uuid.uuid4()))
-        # Logged before the answer goes out, so whoever reads the answer finds the line already there.
-        log.info(
-            "%s %s %d%s %d B %.1f ms %s",
-            self.command, self.path, response.status, f" {response.error}" if response.error else "",
-            len(response.body), (time.monotonic() - started) * 1000, request_id,
-        )
-        self._send(response)
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_GET
-
-    def _read_body(self) -> bytes:
-        """The request body; one over Lambda's 6 MB limit is discarded and refused (413)."""
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            return self._read_chunked()
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            self.close_connection = True
-            raise ApiError("InvalidRequestContentException", 400, "Invalid Content-Length") from None
-        if length > MAX_SYNC_PAYLOAD_BYTES:
-            self._discard(length)
+async def _read_body(request: StarletteRequest, headers: Headers) -> bytes:
+    """The whole body, or ClientDisconnect when the client goes before sending it all (h11 has
+    checked it against Content-Length); one over Lambda's 6 MB limit is refused unread (413)."""
+    length = headers.get("content-length")
+    if length is not None and int(length) > MAX_SYNC_PAYLOAD_BYTES:
+        raise _too_large()
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > MAX_SYNC_PAYLOAD_BYTES:  # chunked: no length announced
             raise _too_large()
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _read_chunked(self) -> bytes:
-        parts, total = [], 0
-        while True:
-            size_line = self.rfile.readline(1024)
-            try:
-                size = int(size_line.split(b";")[0].strip() or b"0", 16)
-            except ValueError:
-                self.close_connection = True
-                raise ApiError("InvalidRequestContentException", 400, "Invalid chunked body") from None
-            if size == 0:
-                while self.rfile.readline(1024).strip():  # trailers
-                    pass
-                break
-            total += size
-            if total > MAX_SYNC_PAYLOAD_BYTES:
-                self.close_connection = True  # the rest is not read
-                raise _too_large()
-            parts.append(self.rfile.read(size))
-            self.rfile.readline(1024)  # the CRLF after the chunk
-        return b"".join(parts)
-
-    def _discard(self, length: int) -> None:
-        if length > DRAIN_LIMIT_BYTES:
-            self.close_connection = True
-            return
-        while length > 0:
-            chunk = self.rfile.read(min(length, 1 << 20))
-            if not chunk:
-                break
-            length -= len(chunk)
-
-    def _send(self, response: Response) -> None:
-        self.send_response(response.status)
-        for key, value in response.headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if response.body and self.command != "HEAD":
-            self.wfile.write(response.body)
-
-    def log_request(self, code: Any = "-", size: Any = "-") -> None:
-        pass  # do_GET logs each request in one line
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s - %s", self.address_string(), format % args)
-
-
-def _too_large() -> ApiError:
-    return ApiError(
-        "RequestTooLargeException", 413,
-        f"Request must be smaller than {MAX_SYNC_PAYLOAD_BYTES} bytes for the InvokeFunction operation",
-    )
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,5 +1,9 @@
 """Everything `lambdatui serve` runs, started and stopped together: the local backend, the Lambda
-API, every function's triggers, and the HTTP server that answers the routes HTTP triggers add.
+API and its asynchronous queue, every function's triggers, and the HTTP server that answers the
+routes HTTP triggers add.
+
+The backend `serve` makes changes the running functions only: `UpdateFunctionConfiguration` and
+the concurrency calls reach the config file only with `persist_changes` (`--persist-changes`).
 
 Triggers start themselves (`Trigger.start`) through a `_Host`: the backend to invoke, the state
 folder, and the services triggers share (the HTTP route table, the SQS queue store).
@@ -20,6 +24,8 @@ from ..triggers.sqs_queue import QueueStore
 
 if TYPE_CHECKING:  # imported when started
     from ..executor.spec import InvokeResult
+    from ..triggers.http import HttpCors
+    from .async_invoke import AsyncInvoker
     from .http_triggers import HttpTriggerServer, Route
     from .lambda_api import LambdaApiServer
 
@@ -66,10 +72,10 @@ class _Host:
     def invoke(self, name: str, payload: bytes = b"{}", *, invocation_type: str = "RequestResponse", source: str | None = None) -> InvokeResult:
         return self.backend.invoke(name, payload, invocation_type=invocation_type, source=source)
 
-    def add_http_route(self, function: str, path: str, method: str, payload_format: str) -> None:
+    def add_http_route(self, function: str, path: str, method: str, payload_format: str, cors: HttpCors | None = None) -> None:
         from .http_triggers import Route
 
-        self.shared.routes.append(Route(function, path, method, payload_format))
+        self.shared.routes.append(Route(function, path, method, payload_format, cors=cors))
 
     def queue_store(self) -> QueueStore:
         if self.shared.store is None:
@@ -86,22 +92,35 @@ class ServeRunner:
     state_dir: Path | None = None
     backend: LocalBackend | None = None
     async_retry_delays: tuple[float, ...] = (60.0, 120.0)
+    # Whether API edits (UpdateFunctionConfiguration, concurrency) are written to the config file;
+    # only for the backend made here (a backend passed in keeps its own setting).
+    persist_changes: bool = False
     _parts: list[LambdaApiServer | HttpTriggerServer] = field(default_factory=list)
     _triggers: list[tuple[str, Trigger, Running | None]] = field(default_factory=list)
     _shared: _Shared | None = None
     lambda_api: LambdaApiServer | None = None
     http: HttpTriggerServer | None = None
+    async_invoker: AsyncInvoker | None = None
 
     def start(self) -> None:
         local = self.config.local
         state = self.state_dir or default_state_dir()
         if self.backend is None:
-            self.backend = LocalBackend(self.config, state_dir=state, watch_code=True)
+            self.backend = LocalBackend(self.config, state_dir=state, watch_code=True, persist_config=self.persist_changes)
+        from .async_invoke import AsyncInvoker
         from .lambda_api import LambdaApiServer
+        from .trust import SigningKey
 
+        keys = self.config.serve
+        signing_key = (
+            SigningKey(keys.access_key_id, keys.secret_access_key)
+            if keys.access_key_id is not None and keys.secret_access_key is not None
+            else None
+        )
+        self.async_invoker = AsyncInvoker(self.backend, self.async_retry_delays)
         self.lambda_api = LambdaApiServer(
-            self.backend, self.host, self.port, region=local.region, account_id=local.account_id,
-            async_retry_delays=self.async_retry_delays,
+            self.backend, self.host, self.port, async_invoker=self.async_invoker,
+            region=local.region, account_id=local.account_id, signing_key=signing_key,
         )
         self.lambda_api.start()
         self._parts.append(self.lambda_api)
@@ -124,7 +143,9 @@ class ServeRunner:
     def describe(self) -> list[str]:
         """What is listening and what will fire, one line each, for the console."""
         assert self.lambda_api is not None, "describe() after start()"
-        lines = [f"Lambda API   {self.lambda_api.url}  (boto3/AWS CLI: --endpoint-url {self.lambda_api.url})"]
+        key = self.lambda_api.signing_key
+        signing = f"SigV4 with access key {key.access_key_id}" if key else "SigV4, any key"
+        lines = [f"Lambda API   {self.lambda_api.url}  (boto3/AWS CLI: --endpoint-url {self.lambda_api.url}; {signing})"]
         where = TriggerWhere(
             host=self.host,
             http_port=self.http.port if self.http is not None else self.http_port,
@@ -152,6 +173,9 @@ class ServeRunner:
             except Exception as e:  # stopping must go on whatever one part does
                 log.warning("stopping %s: %s", type(part).__name__, e)
         self._parts.clear()
+        if self.async_invoker is not None:
+            self.async_invoker.stop()
+            self.async_invoker = None
         if self._shared is not None:
             self._shared.close()
             self._shared = None

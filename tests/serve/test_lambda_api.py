@@ -29,6 +29,8 @@ from lambdatui.config import parse_config
 from lambdatui.serve.async_invoke import AsyncInvoker, QueueFullError
 from lambdatui.serve.lambda_api import LambdaApiServer
 
+from .sigv4 import sign
+
 PY = f"python{sys.version_info[0]}.{sys.version_info[1]}"
 ACCOUNT = "123456789012"
 ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:"
@@ -82,9 +84,11 @@ def backend(tmp_path):
 
 @pytest.fixture
 def server(backend):
-    s = LambdaApiServer(backend, port=0, async_retry_delays=(0.05, 0.1)).start()
+    invoker = AsyncInvoker(backend, retry_delays=(0.05, 0.1))
+    s = LambdaApiServer(backend, port=0, async_invoker=invoker).start()
     yield s
     s.stop()
+    invoker.stop()
 
 
 @pytest.fixture
@@ -202,8 +206,8 @@ def test_dry_run_answers_204_and_runs_nothing(client, backend):
 
 
 def test_unknown_invocation_type_is_refused(server):
-    r = httpx.post(f"{server.url}/2015-03-31/functions/echo/invocations", content=b"{}",
-                   headers={"X-Amz-Invocation-Type": "Sometime"})
+    url = f"{server.url}/2015-03-31/functions/echo/invocations"
+    r = httpx.post(url, content=b"{}", headers=sign("POST", url, b"{}", {"X-Amz-Invocation-Type": "Sometime"}))
     assert r.status_code == 400
     assert r.headers["x-amzn-ErrorType"] == "InvalidParameterValueException"
 
@@ -253,7 +257,7 @@ class _CountingBackend:
         self.release = threading.Event()
         self.release.set()
 
-    def invoke(self, name, payload=b"{}", *, invocation_type="RequestResponse", source=None):
+    def invoke(self, name, payload=b"{}", *, invocation_type="RequestResponse", source=None, **options):
         self.release.wait(10)
         self.calls += 1
         failed = self.calls <= self.failures
@@ -387,11 +391,13 @@ def test_function_concurrency_put_get_delete(client, backend):
 
 
 def test_unknown_route_is_404_in_lambdas_error_shape(server):
-    r = httpx.get(f"{server.url}/2015-03-31/nothing-here")
+    url = f"{server.url}/2015-03-31/nothing-here"
+    r = httpx.get(url, headers=sign("GET", url))
     assert r.status_code == 404
     assert r.headers["x-amzn-ErrorType"] == "UnknownOperationException"
     assert "message" in r.json()
-    assert httpx.delete(f"{server.url}/2015-03-31/functions/echo").status_code == 404
+    url = f"{server.url}/2015-03-31/functions/echo"
+    assert httpx.delete(url, headers=sign("DELETE", url)).status_code == 404
 
 
 def test_each_request_is_logged_in_one_line(client, caplog):
