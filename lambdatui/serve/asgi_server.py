@@ -3,11 +3,12 @@ thread that runs its own asyncio event loop.
 
 Both of serve's ports (the Lambda API and the HTTP triggers) run on this. What it owns:
 
-- Parsing HTTP is h11's job (through uvicorn): a malformed request line or header, a body shorter
-  than its Content-Length, `Content-Length` together with `Transfer-Encoding`, conflicting
-  `Content-Length`s, a `Transfer-Encoding` other than `chunked`, an over-long request head — all are
-  answered (400/501) or the connection is closed before the app is called with them. The app only
-  ever sees a body once h11 has read all of it.
+- Parsing HTTP is h11's job (through uvicorn): a malformed request line or header, an invalid or
+  conflicting `Content-Length`, a `Transfer-Encoding` other than `chunked`, a request head still
+  incomplete past `MAX_HEAD_BYTES` — all are answered 400 and the connection closed before the app
+  is called. `_refuse_ambiguous_framing` adds what h11 tolerates: `Content-Length` together with
+  `Transfer-Encoding`, and a repeated `Content-Length`. A body shorter than its Content-Length
+  reaches the app as a client disconnect, never as a body.
 - Time limits uvicorn does not have, in `_GuardedH11`: a connection must deliver a complete request
   head within `HEAD_TIMEOUT_S` of opening (or of its previous response), and the body within
   `BODY_TIMEOUT_S` of the head; else it is closed. An idle keep-alive connection is closed after
@@ -42,7 +43,7 @@ HEAD_TIMEOUT_S = 10.0  # from connect (or the previous response) to a complete r
 BODY_TIMEOUT_S = 30.0  # from the request head to the end of its body (6 MB at ~200 KB/s)
 KEEP_ALIVE_S = 15.0  # an idle keep-alive connection between requests
 LIMIT_CONCURRENCY = 1000  # connections (and requests) at once; uvicorn answers 503 beyond
-MAX_HEAD_BYTES = 16 * 1024  # request line + headers (h11_max_incomplete_event_size); larger → 400
+MAX_HEAD_BYTES = 16 * 1024  # h11_max_incomplete_event_size: a head still incomplete past this → 400
 THREAD_TOKENS = 100  # blocking calls (invokes) running at once per server; more wait for a token
 GRACEFUL_STOP_S = 2.0  # running requests get this long at stop() before they are cancelled
 BACKLOG = 2048
@@ -71,6 +72,7 @@ class _GuardedH11(H11Protocol):
             event = next_event()
             if isinstance(event, h11.Request):
                 self._raw_headers = list(event.headers.raw_items())
+                _refuse_ambiguous_framing(self._raw_headers)
             return event
 
         self.conn.next_event = capture  # type: ignore[method-assign]
@@ -124,6 +126,19 @@ class _GuardedH11(H11Protocol):
         else:
             log.info("closing the connection from %s: no complete request %s within %g s", client, phase, timeout)
         self.transport.close()
+
+
+def _refuse_ambiguous_framing(headers: list[tuple[bytes, bytes]]) -> None:
+    """Refuse a request whose body length two headers could disagree on. h11 follows RFC 9112:
+    Transfer-Encoding wins over Content-Length and repeated equal Content-Lengths count once; but
+    a proxy in front that reads them the other way would see a different request boundary
+    (request smuggling), and RFC 9112 §6.1 says to close such a connection anyway. uvicorn answers
+    the RemoteProtocolError with 400 and closes, before the app is called."""
+    names = [name.lower() for name, _ in headers]
+    if names.count(b"content-length") > 1:
+        raise h11.RemoteProtocolError("more than one Content-Length header")
+    if b"content-length" in names and b"transfer-encoding" in names:
+        raise h11.RemoteProtocolError("both Content-Length and Transfer-Encoding")
 
 
 def _protocol(head_timeout: float, body_timeout: float) -> type[_GuardedH11]:

@@ -126,6 +126,20 @@ class HttpTrigger(Trigger):
                 v.fail(m["cors"], where, message)
         return cls(path=path, method=method, payload_format=payload_format, cors=cors)
 
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type, "path": self.path, "method": self.method, "payload_format": self.payload_format}
+        if self.cors is not None:
+            c = self.cors
+            cors: dict[str, Any] = {"allow_origins": list(c.allow_origins)}
+            if c.allow_methods:
+                cors["allow_methods"] = list(c.allow_methods)
+            if c.allow_headers:
+                cors["allow_headers"] = list(c.allow_headers)
+            if c.max_age is not None:
+                cors["max_age"] = c.max_age
+            out["cors"] = cors
+        return out
+
     def describe(self, where: TriggerWhere) -> str:
         return f"HTTP {self.method} http://{where.host}:{where.http_port}{self.path} (payload {self.payload_format})"
 
