@@ -67,7 +67,7 @@ def _lambda_head(runner, body_length: int, extra: str = "") -> bytes:
     port = runner.lambda_api.port
     url = f"http://127.0.0.1:{port}/2015-03-31/functions/rec/invocations"
     headers = sign("POST", url, b"x" * body_length)
-    lines = [f"POST /2015-03-31/functions/rec/invocations HTTP/1.1", f"Host: 127.0.0.1:{port}"]
+    lines = ["POST /2015-03-31/functions/rec/invocations HTTP/1.1", f"Host: 127.0.0.1:{port}"]
     lines += [f"{k}: {v}" for k, v in headers.items()]
     return ("\r\n".join(lines) + "\r\n" + extra).encode()
 
