@@ -29,7 +29,12 @@ def handler(event, context):
     return {
         "request_id": context.aws_request_id,
         "arn": context.invoked_function_arn,
-        "client_context": None if cc is None else {"client": vars(cc.client) if cc.client else None, "custom": cc.custom, "env": cc.env},
+        "client_context": None if cc is None else {
+            # AWS's runtime gives these objects __slots__, not a __dict__.
+            "client": {k: getattr(cc.client, k) for k in cc.client.__slots__} if cc.client else None,
+            "custom": cc.custom,
+            "env": cc.env,
+        },
     }
 
 def http(event, context):
