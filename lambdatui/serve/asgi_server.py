@@ -20,8 +20,8 @@ Both of serve's ports (the Lambda API and the HTTP triggers) run on this. What i
 - Stopping: `stop()` closes the listener and connections, gives running requests
   `GRACEFUL_STOP_S`, then cancels them.
 
-asyncio sets TCP_NODELAY on every accepted socket, so a small response is never held back by
-Nagle's algorithm waiting for the client's delayed ACK.
+Every accepted socket has TCP_NODELAY (see `bind`): uvicorn writes a response's head and body
+separately, and with Nagle's algorithm on the body would wait for the client's delayed ACK.
 """
 
 from __future__ import annotations
@@ -147,9 +147,21 @@ def _protocol(head_timeout: float, body_timeout: float) -> type[_GuardedH11]:
 
 def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket on host:port (IPv6 for an IPv6 host); OSError when it cannot bind."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    family, _, _, _, address = infos[0]
-    sock = socket.create_server(address[:2], family=family, backlog=BACKLOG)
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP, flags=socket.AI_PASSIVE)
+    family, kind, proto, _, address = infos[0]
+    # proto must say TCP: asyncio sets TCP_NODELAY on accepted sockets only when it does (a socket
+    # made with proto 0 keeps Nagle on, and every small answer waits ~40 ms for a delayed ACK).
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted sockets on Linux
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(address)
+        sock.listen(BACKLOG)
+    except BaseException:
+        sock.close()
+        raise
     sock.set_inheritable(False)
     return sock
 

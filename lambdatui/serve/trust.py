@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
+from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -151,7 +151,11 @@ def request_time(headers: Mapping[str, str], authorization: Authorization, now: 
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
         )
     try:
-        when = datetime.strptime(amz_date, SIGV4_TIMESTAMP).replace(tzinfo=timezone.utc)
+        # datetime(...) from the fixed positions of YYYYMMDDTHHMMSSZ: strptime costs 20× more, on every request.
+        if len(amz_date) != 16 or amz_date[8] != "T" or amz_date[15] != "Z":
+            raise ValueError(amz_date)
+        d, t = amz_date[:8], amz_date[9:15]
+        when = datetime(int(d[:4]), int(d[4:6]), int(d[6:]), int(t[:2]), int(t[2:4]), int(t[4:]), tzinfo=timezone.utc)
     except ValueError:
         raise Refusal("IncompleteSignatureException", 403, f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'.") from None
     if amz_date[:8] != authorization.date:

@@ -310,3 +310,13 @@ def test_a_port_in_use_is_an_oserror_at_start():
         server = AsgiServer(_Recorder(), "127.0.0.1", taken.getsockname()[1], name="test-taken")
         with pytest.raises(OSError):
             server.start()
+
+
+def test_accepted_connections_have_nagle_off(short):
+    # uvicorn writes a response's head and body separately; with Nagle on, the body waits ~40 ms
+    # for the client's delayed ACK. asyncio turns it off only on sockets whose proto says TCP,
+    # and Linux passes the listener's TCP_NODELAY on to accepted sockets.
+    server, _ = short
+    sock = server._sock
+    assert sock.proto == socket.IPPROTO_TCP
+    assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
