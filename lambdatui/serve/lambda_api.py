@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import re
+import tempfile
 import threading
 import time
 import uuid
@@ -143,6 +144,7 @@ class LambdaApiServer:
         account_id: str = "123456789012",
         async_retry_delays: tuple[float, ...] = (60.0, 120.0),
         async_workers: int = 2,
+        async_invoker: AsyncInvoker | None = None,
     ) -> None:
         self.backend = backend
         self.host = host
@@ -151,7 +153,9 @@ class LambdaApiServer:
         self._requested_port = port
         self._async_retry_delays = tuple(async_retry_delays)
         self._async_workers = async_workers
-        self.async_invoker: AsyncInvoker | None = None
+        # Given by the caller (ServeRunner), who starts and stops it; else made at start, in the state dir.
+        self.async_invoker: AsyncInvoker | None = async_invoker
+        self._owns_async_invoker = async_invoker is None
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._routes: list[tuple[str, re.Pattern[str], Callable[..., Response]]] = [
@@ -176,7 +180,12 @@ class LambdaApiServer:
         httpd.daemon_threads = True
         httpd.api = self  # type: ignore[attr-defined]
         self._httpd = httpd
-        self.async_invoker = AsyncInvoker(self.backend, self._async_retry_delays, self._async_workers)
+        if self.async_invoker is None:
+            state = self.backend.state_dir or Path(tempfile.mkdtemp(prefix="lambdatui-async-"))
+            self.async_invoker = AsyncInvoker(
+                self.backend, state / "async.db", retry_delays=self._async_retry_delays, workers=self._async_workers,
+                region=self.region, account_id=self.account_id,
+            ).start()
         self._thread = threading.Thread(target=httpd.serve_forever, args=(0.1,), name="lambdatui-lambda-api", daemon=True)
         self._thread.start()
         log.info("Lambda API listening on %s", self.url)
@@ -190,8 +199,9 @@ class LambdaApiServer:
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
-        if self.async_invoker is not None:
+        if self.async_invoker is not None and self._owns_async_invoker:
             self.async_invoker.stop()
+            self.async_invoker = None
 
     def __enter__(self) -> LambdaApiServer:
         return self.start()

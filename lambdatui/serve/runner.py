@@ -20,6 +20,7 @@ from ..triggers.sqs_queue import QueueStore
 
 if TYPE_CHECKING:  # imported when started
     from ..executor.spec import InvokeResult
+    from .async_invoke import AsyncInvoker
     from .http_triggers import HttpTriggerServer, Route
     from .lambda_api import LambdaApiServer
 
@@ -91,19 +92,32 @@ class ServeRunner:
     _shared: _Shared | None = None
     lambda_api: LambdaApiServer | None = None
     http: HttpTriggerServer | None = None
+    async_invoker: AsyncInvoker | None = None
 
     def start(self) -> None:
         local = self.config.local
         state = self.state_dir or default_state_dir()
         if self.backend is None:
             self.backend = LocalBackend(self.config, state_dir=state, watch_code=True)
+        from .async_invoke import FILE_NAME, AsyncInvoker
         from .lambda_api import LambdaApiServer
 
+        # Durable Event invokes: accepted into <state>/async.db, replayed from there at every start.
+        self.async_invoker = AsyncInvoker(
+            self.backend, state / FILE_NAME, retry_delays=self.async_retry_delays,
+            region=local.region, account_id=local.account_id,
+        )
         self.lambda_api = LambdaApiServer(
             self.backend, self.host, self.port, region=local.region, account_id=local.account_id,
-            async_retry_delays=self.async_retry_delays,
+            async_invoker=self.async_invoker,
         )
-        self.lambda_api.start()
+        try:
+            self.lambda_api.start()
+        except BaseException:
+            self.async_invoker.stop()  # the port is taken: nothing was accepted, nothing is lost
+            self.async_invoker = None
+            raise
+        self.async_invoker.start()
         self._parts.append(self.lambda_api)
         self._shared = _Shared(state)
         for name, f in local.functions.items():
@@ -152,6 +166,13 @@ class ServeRunner:
             except Exception as e:  # stopping must go on whatever one part does
                 log.warning("stopping %s: %s", type(part).__name__, e)
         self._parts.clear()
+        if self.async_invoker is not None:
+            # After the Lambda API: nothing is accepted any more. Queued events stay in the store.
+            try:
+                self.async_invoker.stop()
+            except Exception as e:  # stopping must go on whatever one part does
+                log.warning("stopping the asynchronous invoker: %s", e)
+            self.async_invoker = None
         if self._shared is not None:
             self._shared.close()
             self._shared = None
