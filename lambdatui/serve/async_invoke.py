@@ -41,7 +41,7 @@ from ..model import AsyncConfig
 from .async_store import FILE_NAME, AsyncEventStore, StoreClosedError, StoredEvent, counts_in, new_owner
 from .async_store import pending_counts as pending_counts
 
-__all__ = ["AsyncInvoker", "QueueFullError", "failure_record", "pending_counts", "FILE_NAME"]
+__all__ = ["AsyncInvoker", "QueueFullError", "failure_record", "pending_counts", "retry_delay", "throttle_delay", "FILE_NAME"]
 
 log = logging.getLogger("lambdatui.serve")
 
@@ -64,6 +64,23 @@ class _Outcome:
     error_type: str | None = None
     response_context: dict[str, Any] | None = None
     response: bytes | None = None
+
+
+def retry_delay(attempts: int, delays: tuple[float, ...]) -> float:
+    """The wait before the next attempt after `attempts` failed ones: Lambda waits about one minute
+    before the second attempt and two before the third (the last delay again if there are more)."""
+    if not delays:
+        return 0.0
+    return delays[min(attempts, len(delays)) - 1]
+
+
+def throttle_delay(throttles: int, backoff: tuple[float, float]) -> float:
+    """The wait after the `throttles`-th throttle or system error: exponential from `backoff[0]`,
+    at most `backoff[1]` (Lambda: from 1 second to 5 minutes)."""
+    first, most = backoff
+    if throttles >= 64:  # 2**63 s is past any maximum: no need for the float to overflow
+        return most
+    return min(first * 2 ** (throttles - 1), most)
 
 
 def _iso_now() -> str:
@@ -208,7 +225,8 @@ class AsyncInvoker:
         if returned or unfinished:
             log.warning("async: %d running event(s) did not finish within %g s; they go back to the queue", returned, timeout)
         if pending:
-            log.info("async: %d event(s) pending in %s; they run at the next start", pending, self.store_path)
+            # A warning, so that it shows on serve's console (which configures no logging).
+            log.warning("async: %d event(s) pending in %s; they run at the next start", pending, self.store_path)
         self._closed = True
         self.store.close()
         with self._queue_lock:
@@ -354,9 +372,7 @@ class AsyncInvoker:
             # Lambda: throttles and system errors go back to the queue with exponential back-off
             # (1 s doubling to 5 min), not counted against MaximumRetryAttempts.
             throttles = event.throttles + 1
-            first, most = self.throttle_backoff
-            delay = min(first * 2 ** (throttles - 1), most)
-            at = min(time.time() + delay, expires)
+            at = min(time.time() + throttle_delay(throttles, self.throttle_backoff), expires)
             log.info("async: %s %s throttled (%s); back in the queue for %.3g s",
                      event.function, event.request_id, outcome.error_type, at - time.time())
             self._put_back(event, at=at, attempts=event.attempts, throttles=throttles, outcome=outcome)
@@ -367,8 +383,7 @@ class AsyncInvoker:
                           response_context=outcome.response_context, response=outcome.response)
             return
         # Lambda: a function error is retried after about one minute, then two.
-        delay = self.retry_delays[min(attempts, len(self.retry_delays)) - 1] if self.retry_delays else 0.0
-        at = min(time.time() + delay, expires)
+        at = min(time.time() + retry_delay(attempts, self.retry_delays), expires)
         log.info("async: %s %s failed (%s), attempt %d; retrying in %.3g s",
                  event.function, event.request_id, outcome.error_type, attempts, at - time.time())
         self._put_back(event, at=at, attempts=attempts, throttles=event.throttles, outcome=outcome)
