@@ -19,6 +19,7 @@ def handler(event, context):
     seen = {
         "id": context.aws_request_id,
         "pid": os.getpid(),
+        "who": os.environ.get("WHO"),
         "arn": context.invoked_function_arn,
         "custom": context.client_context.custom if context.client_context else None,
         "event": event,
@@ -38,7 +39,7 @@ def handler(event, context):
             open(marker, "w").close()
             raise RuntimeError("the first attempt fails")
     with open(out + ".done", "a") as f:
-        f.write(json.dumps({"id": context.aws_request_id, "pid": os.getpid(), "at": time.time()}) + "\\n")
+        f.write(json.dumps({"id": context.aws_request_id, "who": os.environ.get("WHO"), "at": time.time()}) + "\\n")
     return {"ok": True}
 """
 
