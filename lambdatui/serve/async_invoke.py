@@ -80,7 +80,7 @@ def throttle_delay(throttles: int, backoff: tuple[float, float]) -> float:
     first, most = backoff
     if throttles >= 64:  # 2**63 s is past any maximum: no need for the float to overflow
         return most
-    return min(first * 2 ** (throttles - 1), most)
+    return min(first * 2.0 ** (throttles - 1), most)
 
 
 def _iso_now() -> str:
