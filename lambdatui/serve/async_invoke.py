@@ -25,6 +25,7 @@ applies to events already queued.
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import sqlite3
@@ -48,6 +49,9 @@ log = logging.getLogger("lambdatui.serve")
 MAX_FAILED_KEPT = 1000  # the newest events given up on, kept in `failed` for the console and tests
 DEFAULT_RETRY_DELAYS = (60.0, 120.0)  # Lambda: ~1 minute before the 2nd attempt, ~2 before the 3rd
 DEFAULT_THROTTLE_BACKOFF = (1.0, 300.0)  # Lambda: from 1 s, doubling, up to 5 minutes
+# Events a worker claims at once while there is a backlog: fewer claim transactions, and few enough
+# that another worker or process is never left idle for long behind a slow event.
+CLAIM_BATCH = 4
 
 
 class QueueFullError(Exception):
@@ -178,6 +182,7 @@ class AsyncInvoker:
         self._heartbeat_stop = threading.Event()
         self._started = False
         self._closed = False
+        self._busy = False  # the last claim found events: claim again at once, without reading first
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -295,17 +300,20 @@ class AsyncInvoker:
                 log.warning("async: renewing leases in %s failed: %s", self.store_path, e)
 
     def _work(self) -> None:
+        claimed: collections.deque[StoredEvent] = collections.deque()
         while not self._stopping.is_set():
-            try:
-                event = self._claim()
-            except StoreClosedError:
-                return
-            except sqlite3.Error as e:
-                log.warning("async: reading %s failed: %s", self.store_path, e)
-                self._stopping.wait(self.poll_interval)
-                continue
-            if event is None:
-                continue
+            if not claimed:
+                try:
+                    claimed.extend(self._claim())
+                except StoreClosedError:
+                    return
+                except sqlite3.Error as e:
+                    log.warning("async: reading %s failed: %s", self.store_path, e)
+                    self._stopping.wait(self.poll_interval)
+                    continue
+                if not claimed:
+                    continue
+            event = claimed.popleft()
             try:
                 self._handle(event)
             except StoreClosedError:
@@ -319,20 +327,28 @@ class AsyncInvoker:
                     )
                 except (sqlite3.Error, StoreClosedError):
                     pass  # the lease runs out and the event comes back anyway
+        # Stopping: what this worker claimed and did not start goes back with `stop`'s release.
 
-    def _claim(self) -> StoredEvent | None:
-        """The next due event, or None after waiting for one (woken early by `submit` or `stop`)."""
+    def _claim(self) -> list[StoredEvent]:
+        """The next due events (a few at a time: one claim transaction for several events while
+        there is a backlog), or none after waiting for one (woken early by `submit` or `stop`)."""
+        if self._busy:
+            events = self.store.claim(self.owner, self.lease_seconds, CLAIM_BATCH)
+            if events:
+                return events
+            self._busy = False
         due = self.store.next_due()  # a read first: no write transaction while nothing is due
         now = time.time()
         if due is not None and due <= now:
-            event = self.store.claim(self.owner, self.lease_seconds)
-            if event is not None:
-                return event
+            events = self.store.claim(self.owner, self.lease_seconds, 1)
+            if events:
+                self._busy = True
+                return events
         wait = self.poll_interval if due is None else min(self.poll_interval, max(0.0, due - now))
         with self._cond:
             if not self._stopping.is_set():
                 self._cond.wait(wait)
-        return None
+        return []
 
     def _config(self, name: str) -> AsyncConfig | None:
         """The function's async config now; None when the function no longer exists."""
