@@ -222,13 +222,15 @@ class AsyncInvoker:
         if self._heartbeat is not None:
             self._heartbeat.join(5)
         try:
-            returned = self.store.release(self.owner)
+            # What the workers claimed and did not finish (an attempt still running, a claimed batch's
+            # rest) is due again at once, for the next start or another process.
+            self.store.release(self.owner)
             pending = self.store.count()
         except sqlite3.Error as e:
             log.warning("async: reading %s at shutdown failed: %s", self.store_path, e)
-            returned, pending = 0, 0
-        if returned or unfinished:
-            log.warning("async: %d running event(s) did not finish within %g s; they go back to the queue", returned, timeout)
+            pending = 0
+        if unfinished:
+            log.warning("async: %d attempt(s) still running after %g s; their events go back to the queue", unfinished, timeout)
         if pending:
             # A warning, so that it shows on serve's console (which configures no logging).
             log.warning("async: %d event(s) pending in %s; they run at the next start", pending, self.store_path)
@@ -378,7 +380,8 @@ class AsyncInvoker:
             return
         outcome = self._attempt(event)
         if outcome.kind == "ok":
-            self.store.finish(event, self.owner)
+            if not self.store.finish(event, self.owner):
+                self._lost_lease(event)
             self.succeeded += 1
             return
         if outcome.kind == "gone":
