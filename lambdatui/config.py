@@ -22,16 +22,22 @@ import yaml
 from .executor.runtimes import KNOWN_RUNTIMES as KNOWN_RUNTIMES
 from .masking import mask
 from .model import (
+    ASYNC_EVENT_AGE_MAX_S,
+    ASYNC_EVENT_AGE_MIN_S,
+    ASYNC_RETRY_ATTEMPTS_MAX,
+    ASYNC_RETRY_ATTEMPTS_MIN,
     EDITABLE_FIELDS,
     ENV_VARS_MAX_BYTES,
     TIMEOUT_MAX_S,
     TIMEOUT_MIN_S,
+    AsyncConfig,
     Function,
 )
 from .model import MEMORY_MAX_MB as MEMORY_MAX_MB
 from .model import MEMORY_MIN_MB as MEMORY_MIN_MB
 from .triggers.base import Trigger
 from .triggers.registry import TRIGGER_TYPES
+from .triggers.sqs_queue import QUEUE_NAME_PATTERN
 from .yaml_nodes import ConfigError as ConfigError  # re-exported: callers catch config.ConfigError
 
 # The validator under its old names here, for code that imported them from this module.
@@ -228,8 +234,9 @@ _LOCAL_KEYS = ("region", "account_id", "keep_warm_seconds", "functions")
 FUNCTION_KEYS = (
     "runtime", "handler", "code", "memory_size", "timeout", "architecture", "environment", "layers",
     "reserved_concurrency", "provisioned_concurrency", "triggers", "description", "ephemeral_storage",
-    "inherit_environment", "role",
+    "inherit_environment", "role", "async",
 )
+ASYNC_KEYS = ("maximum_retry_attempts", "maximum_event_age_seconds", "on_failure")
 
 
 def _parse_aws(v: _Validator, node: yaml.Node) -> AwsSettings:
@@ -315,6 +322,8 @@ def _parse_function(v: _Validator, name: str, node: yaml.Node, base: Path) -> Fu
     if "inherit_environment" in m and not _is_null(m["inherit_environment"]):
         for i, inode in enumerate(v.sequence(m["inherit_environment"], f"{prefix}.inherit_environment")):
             f["inherit_environment"].append(v.string(inode, f"{prefix}.inherit_environment[{i}]"))
+    if "async" in m and not _is_null(m["async"]):
+        f["async_config"] = _parse_async(v, m["async"], f"{prefix}.async")
     function = Function(**f)
     if function.reserved_concurrency is not None and function.provisioned_concurrency > function.reserved_concurrency:
         v.fail(
@@ -325,6 +334,29 @@ def _parse_function(v: _Validator, name: str, node: yaml.Node, base: Path) -> Fu
     # A handler without a dot is accepted, as Lambda accepts it: it fails at init with
     # Runtime.MalformedHandlerName, which is what the user should see.
     return function
+
+
+def _parse_async(v: _Validator, node: yaml.Node, key: str) -> AsyncConfig:
+    """The function's asynchronous invocation config, with Lambda's ranges (PutFunctionEventInvokeConfig)."""
+    m = v.mapping(node, key)
+    v.only_keys(m, ASYNC_KEYS, key + ".")
+    defaults = AsyncConfig()
+    retries: float = defaults.maximum_retry_attempts
+    age: float = defaults.maximum_event_age_seconds
+    on_failure = defaults.on_failure
+    if "maximum_retry_attempts" in m:
+        retries = v.number(m["maximum_retry_attempts"], f"{key}.maximum_retry_attempts", ASYNC_RETRY_ATTEMPTS_MIN, ASYNC_RETRY_ATTEMPTS_MAX)
+        if retries != int(retries):
+            v.fail(m["maximum_retry_attempts"], f"{key}.maximum_retry_attempts", f"{retries!r} is not a whole number")
+    if "maximum_event_age_seconds" in m:
+        age = v.number(m["maximum_event_age_seconds"], f"{key}.maximum_event_age_seconds", ASYNC_EVENT_AGE_MIN_S, ASYNC_EVENT_AGE_MAX_S)
+        if age != int(age):
+            v.fail(m["maximum_event_age_seconds"], f"{key}.maximum_event_age_seconds", f"{age!r} is not a whole number of seconds")
+    if "on_failure" in m:
+        on_failure = v.optional_str(m["on_failure"], f"{key}.on_failure")
+        if on_failure is not None and not QUEUE_NAME_PATTERN.fullmatch(on_failure):
+            v.fail(m["on_failure"], f"{key}.on_failure", "names a local SQS queue: 1-80 letters, digits, hyphens or underscores")
+    return AsyncConfig(maximum_retry_attempts=int(retries), maximum_event_age_seconds=int(age), on_failure=on_failure)
 
 
 def _parse_trigger(v: _Validator, node: yaml.Node, key: str, base: Path) -> Trigger:

@@ -25,12 +25,27 @@ MAX_RESPONSE_BYTES = 6291556  # the figure Lambda quotes in Function.ResponseSiz
 INIT_LIMIT_S = 10.0  # the init phase of an on-demand environment
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
 ENV_VARS_MAX_BYTES = 4096
+# Asynchronous invocation config (PutFunctionEventInvokeConfig): MaximumRetryAttempts 0–2 (default 2),
+# MaximumEventAgeInSeconds 60–21600 (default 21600, six hours).
+ASYNC_RETRY_ATTEMPTS_MIN, ASYNC_RETRY_ATTEMPTS_MAX, ASYNC_RETRY_ATTEMPTS_DEFAULT = 0, 2, 2
+ASYNC_EVENT_AGE_MIN_S, ASYNC_EVENT_AGE_MAX_S, ASYNC_EVENT_AGE_DEFAULT_S = 60, 21600, 21600
 
 # The settings a user edits in the dashboard (and `UpdateFunctionConfiguration` changes on AWS).
 EDITABLE_FIELDS = (
     "memory_size", "timeout", "environment", "handler", "runtime", "architecture", "description",
     "reserved_concurrency", "provisioned_concurrency",
 )
+
+
+@dataclass(frozen=True)
+class AsyncConfig:
+    """How asynchronous (`Event`) invocations of a function are retried, and where the ones that
+    fail for good go: Lambda's event invoke config. `on_failure` names a local SQS queue (the
+    queues `type: sqs` triggers consume), which receives Lambda's invocation record."""
+
+    maximum_retry_attempts: int = ASYNC_RETRY_ATTEMPTS_DEFAULT
+    maximum_event_age_seconds: int = ASYNC_EVENT_AGE_DEFAULT_S
+    on_failure: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,8 @@ class Function:
     inherit_environment: tuple[str, ...] = ()
     role: str | None = None
     triggers: tuple[Any, ...] = ()
+    # The config file's `async:` mapping: retries, event age and on-failure destination of Event invokes.
+    async_config: AsyncConfig = field(default_factory=AsyncConfig)
     # The deployment's state, as a backend reports it.
     arn: str = ""
     last_modified: str | None = None  # ISO 8601, as Lambda's LastModified

@@ -241,6 +241,7 @@ _FUNCTION = """\
       environment: {{GREETING: Hello}}   # what the handler sees in os.environ / process.env
       reserved_concurrency: null        # at most this many at once (0: always throttled)
       provisioned_concurrency: 0        # environments initialised ahead of time, never cold
+      async: {{maximum_retry_attempts: 2, maximum_event_age_seconds: 21600, on_failure: null}}   # Event invokes: retries 0-2, kept 60-21600 s, failures to a local queue
       description: {description}
 """
 

@@ -439,14 +439,14 @@ def test_serve_triggers_record_their_source(tmp_path):
 
     started = time.time()
     backend = local_backend(tmp_path)
-    invoker = AsyncInvoker(backend, retry_delays=(0.01,), workers=1)
+    invoker = AsyncInvoker(backend, tmp_path / "state" / "async.db", retry_delays=(0.01,), workers=1).start()
     try:
         invoker.submit("hist-echo", b"{}")
-        invoker.submit("hist-echo", json.dumps({"fail": 1}).encode())  # fails, retried once
+        invoker.submit("hist-echo", json.dumps({"fail": 1}).encode())  # fails, retried twice (Lambda's default)
         assert invoker.wait_idle(30)
         rows = backend.history.query("hist-echo", started)
-        assert [r.source for r in rows] == ["api-async"] * 3
-        assert sorted(r.error for r in rows) == [False, True, True]
+        assert [r.source for r in rows] == ["api-async"] * 4
+        assert sorted(r.error for r in rows) == [False, True, True, True]
     finally:
         invoker.stop()
         backend.close()

@@ -107,7 +107,7 @@ class ServeRunner:
         state = self.state_dir or default_state_dir()
         if self.backend is None:
             self.backend = LocalBackend(self.config, state_dir=state, watch_code=True, persist_config=self.persist_changes)
-        from .async_invoke import AsyncInvoker
+        from .async_invoke import FILE_NAME, AsyncInvoker
         from .lambda_api import LambdaApiServer
         from .trust import SigningKey
 
@@ -117,12 +117,22 @@ class ServeRunner:
             if keys.access_key_id is not None and keys.secret_access_key is not None
             else None
         )
-        self.async_invoker = AsyncInvoker(self.backend, self.async_retry_delays)
+        # Durable Event invokes: accepted into <state>/async.db, replayed from there at every start.
+        self.async_invoker = AsyncInvoker(
+            self.backend, state / FILE_NAME, retry_delays=self.async_retry_delays,
+            region=local.region, account_id=local.account_id,
+        )
         self.lambda_api = LambdaApiServer(
             self.backend, self.host, self.port, async_invoker=self.async_invoker,
             region=local.region, account_id=local.account_id, signing_key=signing_key,
         )
-        self.lambda_api.start()
+        try:
+            self.lambda_api.start()
+        except BaseException:
+            self.async_invoker.stop()  # the port is taken: nothing was accepted, nothing is lost
+            self.async_invoker = None
+            raise
+        self.async_invoker.start()
         self._parts.append(self.lambda_api)
         self._shared = _Shared(state)
         for name, f in local.functions.items():
@@ -174,7 +184,11 @@ class ServeRunner:
                 log.warning("stopping %s: %s", type(part).__name__, e)
         self._parts.clear()
         if self.async_invoker is not None:
-            self.async_invoker.stop()
+            # After the Lambda API: nothing is accepted any more. Queued events stay in the store.
+            try:
+                self.async_invoker.stop()
+            except Exception as e:  # stopping must go on whatever one part does
+                log.warning("stopping the asynchronous invoker: %s", e)
             self.async_invoker = None
         if self._shared is not None:
             self._shared.close()

@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import threading
 import uuid
 
 import boto3
@@ -24,9 +23,9 @@ from botocore.config import Config as BotoConfig
 from polling import wait_for
 
 from lambdatui.backends import make_backend
-from lambdatui.backends.base import FunctionNotFoundError, InvokeResult
+from lambdatui.backends.base import FunctionNotFoundError
 from lambdatui.config import parse_config
-from lambdatui.serve.async_invoke import AsyncInvoker, QueueFullError
+from lambdatui.serve.async_invoke import AsyncInvoker
 from lambdatui.serve.lambda_api import LambdaApiServer
 
 from .sigv4 import sign
@@ -84,8 +83,9 @@ def backend(tmp_path):
 
 @pytest.fixture
 def server(backend):
-    invoker = AsyncInvoker(backend, retry_delays=(0.05, 0.1))
+    invoker = AsyncInvoker(backend, backend.state_dir / "async.db", retry_delays=(0.05, 0.1))
     s = LambdaApiServer(backend, port=0, async_invoker=invoker).start()
+    invoker.start()
     yield s
     s.stop()
     invoker.stop()
@@ -242,68 +242,15 @@ def test_failing_event_is_retried_twice_then_dropped(client, backend, server):
     assert server.async_invoker.failed == [(response["ResponseMetadata"]["RequestId"], "fails", "KeyError")]
 
 
-def test_throttled_event_is_retried_and_dropped(client, server):
-    client.invoke(FunctionName="throttled", Payload=b"{}", InvocationType="Event")
-    assert server.async_invoker.wait_idle(15)
-    assert [f[1:] for f in server.async_invoker.failed] == [("throttled", "TooManyRequestsException")]
-
-
-class _CountingBackend:
-    """Stands in for a backend: fails the first `failures` invokes, and can be held."""
-
-    def __init__(self, failures: int = 0) -> None:
-        self.calls = 0
-        self.failures = failures
-        self.release = threading.Event()
-        self.release.set()
-
-    def invoke(self, name, payload=b"{}", *, invocation_type="RequestResponse", source=None, **options):
-        self.release.wait(10)
-        self.calls += 1
-        failed = self.calls <= self.failures
-        return InvokeResult(
-            function=name, request_id=str(self.calls), status_code=200, payload=b"{}",
-            function_error="Unhandled" if failed else None, error_type="ValueError" if failed else None,
-        )
-
-
-def test_async_invoker_succeeds_on_a_retry_and_is_bounded():
-    fake = _CountingBackend(failures=1)
-    invoker = AsyncInvoker(fake, retry_delays=(0.01, 0.01), workers=1, max_pending=2)
-    try:
-        invoker.submit("f", b"{}")
-        assert invoker.wait_idle(5)
-        assert (fake.calls, invoker.succeeded, invoker.failed) == (2, 1, [])
-
-        fake.release.clear()  # hold the worker
-        invoker.submit("f", b"{}")
-        invoker.submit("f", b"{}")
-        assert invoker.pending() == 2
-        with pytest.raises(QueueFullError):
-            invoker.submit("f", b"{}")
-        fake.release.set()
-        assert invoker.wait_idle(5)
-        assert invoker.pending() == 0
-    finally:
-        invoker.stop()
-
-
-def test_async_invoker_drops_events_for_deleted_functions_without_retrying():
-    class Gone:
-        calls = 0
-
-        def invoke(self, name, payload=b"{}", **kw):
-            Gone.calls += 1
-            raise FunctionNotFoundError(f"Function not found: {name}")
-
-    invoker = AsyncInvoker(Gone(), retry_delays=(0.01, 0.01))
-    try:
-        request_id = invoker.submit("gone", b"{}")
-        assert invoker.wait_idle(5)
-        assert Gone.calls == 1
-        assert invoker.failed == [(request_id, "gone", "ResourceNotFoundException")]
-    finally:
-        invoker.stop()
+def test_throttled_event_stays_queued_with_back_off(client, server):
+    # Lambda returns a throttled event to its queue and retries it with exponential back-off (from
+    # 1 s) until its maximum age: it is neither dropped nor counted against the retry attempts.
+    response = client.invoke(FunctionName="throttled", Payload=b"{}", InvocationType="Event")
+    request_id = response["ResponseMetadata"]["RequestId"]
+    stored = wait_for(lambda: (e := server.async_invoker.store.get(request_id)) is not None and e.throttles >= 2 and e)
+    assert (stored.attempts, stored.last_error_type) == (0, "TooManyRequestsException")
+    assert server.async_invoker.pending("throttled") == 1
+    assert server.async_invoker.failed == []
 
 
 # -- functions -------------------------------------------------------------------------------

@@ -11,6 +11,11 @@ Environment variables are a table edited through a small dialog. Values that loo
 (`lambdatui.masking`) are masked until the user reveals them, because dashboards end up on
 shared screens.
 
+Below the triggers, "Async events pending: N" shows the function's asynchronous (Event) invokes
+not yet finished in the local state dir's durable store (`serve.async_store.pending_counts`), read
+in a thread worker every ASYNC_REFRESH_S seconds; the line is hidden when there are none or the
+backend keeps no local state (AWS).
+
 Keys: ctrl+t reveals secrets anywhere in the pane; on the variables table a adds, e or enter edits,
 d or delete removes, r reveals. Every binding has an id `config.<action>`, so users can remap it.
 ctrl+s (save) belongs to the app, which calls `request_save()`.
@@ -18,7 +23,10 @@ ctrl+s (save) belongs to the app, which calls `request_save()`.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -45,6 +53,7 @@ from ...config import (
 )
 from ...figures import MAX_VCPUS, vcpu_share
 from ...masking import looks_secret, mask
+from ...serve.async_store import pending_counts
 from ..styles import load_tcss
 
 __all__ = ["ConfigEditor", "ENV_TABLE_BINDINGS", "EnvVarDialog", "READ_ONLY_BANNER", "vcpu_label"]
@@ -75,6 +84,9 @@ NARROW_WIDTH = 66
 # Longer values are cut in the table (the dialog shows them whole): one long value would otherwise
 # widen the column past the pane and push the rest out of sight.
 TABLE_VALUE_WIDTH = 48
+
+# How often the pending count of asynchronous events is read again (a COUNT on a local SQLite file).
+ASYNC_REFRESH_S = 2.0
 
 
 def vcpu_label(memory_mb: int) -> str:
@@ -291,6 +303,10 @@ class ConfigEditor(Widget):
         self._env: dict[str, str] = {}
         self._revealed = False
         self._pending_load: tuple[FunctionConfiguration | None, bool] | None = None
+        # Where asynchronous events are counted: set by `watch_async_events`, else the app's local backend's.
+        self._async_state_dir: Path | None = None
+        self._async_state_set = False
+        self.async_pending: int | None = None  # the count shown (None: not known)
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -328,6 +344,7 @@ class ConfigEditor(Widget):
                 yield Button("Reveal secrets", id="cfg-reveal", compact=True)
             yield Label("Triggers", id="cfg-triggers-title")
             yield Static("", id="cfg-triggers", markup=False)
+            yield Label("", id="cfg-async", markup=False)
 
     @staticmethod
     def _make_control(key: str) -> Widget:
@@ -348,6 +365,7 @@ class ConfigEditor(Widget):
         self.set_class(event.size.width < NARROW_WIDTH, "-slim")
 
     def on_mount(self) -> None:
+        self.set_interval(ASYNC_REFRESH_S, self.refresh_async_pending, name="async-pending")
         if self._pending_load is not None:
             config, read_only = self._pending_load
             self._pending_load = None
@@ -360,6 +378,56 @@ class ConfigEditor(Widget):
     def set_triggers(self, lines: list[str]) -> None:
         """Show the function's event sources, one line each (routes, next fire times, queue depth)."""
         self.query_one("#cfg-triggers", Static).update("\n".join(lines) if lines else "None configured.")
+
+    def watch_async_events(self, state_dir: Path | None) -> None:
+        """Count asynchronous events in `state_dir`'s store (None: show no count). Without this call
+        the pane uses the app's backend's state dir when that backend is local."""
+        self._async_state_dir, self._async_state_set = state_dir, True
+        self.refresh_async_pending()
+
+    def _async_source(self) -> Path | None:
+        if self._async_state_set:
+            return self._async_state_dir
+        backend = getattr(self.app, "backend", None)
+        if backend is None or backend.name != "local":
+            return None  # AWS keeps its event queue to itself
+        state_dir: Path | None = backend.state_dir
+        return state_dir
+
+    def refresh_async_pending(self) -> None:
+        """Read the selected function's pending asynchronous events again (in a thread worker)."""
+        state_dir = self._async_source() if self.is_mounted else None
+        if self._config is None or state_dir is None:
+            self._show_async_pending(None, None)
+            return
+        name = self._config.name
+        self.run_worker(
+            partial(self._read_async_pending, state_dir, name),
+            name=f"async pending {name}", group="async-pending", exclusive=True, thread=True, exit_on_error=False,
+        )
+
+    def _read_async_pending(self, state_dir: Path, name: str) -> None:
+        error = None
+        count: int | None = None
+        try:
+            count = pending_counts(state_dir).get(name, 0)
+        except (sqlite3.Error, OSError) as e:  # a damaged or locked store must not break the pane
+            error = str(e)
+        try:
+            self.app.call_from_thread(self._show_async_pending, name, count, error)
+        except RuntimeError:
+            pass  # the app closed meanwhile
+
+    def _show_async_pending(self, name: str | None, count: int | None, error: str | None = None) -> None:
+        if name is not None and (self._config is None or self._config.name != name):
+            return  # read for a function no longer shown
+        label = self.query_one("#cfg-async", Label)
+        self.async_pending = count
+        if error is not None:
+            label.update(f"Async events pending: unknown ({error})")
+        elif count:
+            label.update(f"Async events pending: {count}")
+        label.display = error is not None or bool(count)
 
     @property
     def config(self) -> FunctionConfiguration | None:
@@ -387,8 +455,9 @@ class ConfigEditor(Widget):
             self._read_only = read_only
             return
         if config is None or self._config is None or config.name != self._config.name:
-            # A different function: hide its secrets again.
+            # A different function: hide its secrets again, and the previous one's event count.
             self._revealed = False
+            self._show_async_pending(None, None)
         self._config = config
         self._read_only = read_only
         self._env = dict(config.environment) if config is not None else {}
@@ -421,6 +490,7 @@ class ConfigEditor(Widget):
             self.query_one(button_id, Button).disabled = read_only or config is None
         self._rebuild_env_table()
         self._refresh_state()
+        self.refresh_async_pending()
 
     def request_save(self) -> bool:
         """Validate everything; post SaveRequested with the changes. False when nothing was sent."""
