@@ -241,6 +241,52 @@ def test_invoke_empty_stdin_event_exits_2(run, config):
     assert "standard input" in one_line_error(proc)
 
 
+DEEP = "[" * 100_000 + "]" * 100_000  # valid JSON, nested past any parser's recursion limit
+
+
+@pytest.mark.parametrize("source", ["file", "stdin"])
+def test_invoke_deeply_nested_event_exits_2_with_one_line(run, config, tmp_path, source):
+    cfg = config({"echo": {"code": "fn"}}, {"fn": ECHO})
+    if source == "file":
+        event = tmp_path / "deep.json"
+        event.write_text(DEEP)
+        proc = run("invoke", "echo", "--event", str(event), "--config", cfg)
+        label = f"event file {event}"
+    else:
+        proc = run("invoke", "echo", "--event", "-", "--config", cfg, input=DEEP)
+        label = "standard input"
+    assert proc.returncode == 2, proc.stderr
+    assert one_line_error(proc) == f"lambdatui: {label}: invalid JSON: nesting too deep"
+    assert proc.stdout == ""
+
+
+DEEP_BOOTSTRAP = """#!{python}
+# A custom runtime may answer with any bytes: this one, JSON nested past the CLI's parser.
+import os, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime"
+while True:
+    with urllib.request.urlopen(api + "/invocation/next") as r:
+        rid = r.headers["Lambda-Runtime-Aws-Request-Id"]
+    body = b"[" * 100000 + b"]" * 100000
+    urllib.request.urlopen(urllib.request.Request(api + f"/invocation/{{rid}}/response", data=body, method="POST")).read()
+"""
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_invoke_deeply_nested_response_is_printed_as_text_not_a_traceback(run, config, tmp_path, as_json):
+    cfg = config({"deep": {"code": "deep", "runtime": "provided.al2023", "handler": "x"}}, {"deep": "# unused"})
+    bootstrap = tmp_path / "deep" / "bootstrap"
+    bootstrap.write_text(DEEP_BOOTSTRAP.format(python=sys.executable))
+    bootstrap.chmod(0o755)
+    proc = run("invoke", "deep", "--config", cfg, *(["--json"] if as_json else []))
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    if as_json:
+        assert json_lines(proc.stdout)[0]["payload"] == "[" * 100000 + "]" * 100000
+    else:
+        assert proc.stdout.startswith("[" * 100000 + "]" * 100000 + "\n")
+
+
 @pytest.mark.parametrize("flag", ["--repeat", "--concurrency"])
 def test_invoke_repeat_or_concurrency_below_1_exits_2(run, flag):
     proc = run("invoke", "hello-world", flag, "0", "--config", str(SAMPLE))

@@ -355,6 +355,56 @@ def test_rows_written_by_other_processes_are_seen(db, tmp_path):
         assert h.summary("f", T0, T0 + 400)["invocations"] == 150
 
 
+CONTENDER = """
+import sys, time
+from pathlib import Path
+from lambdatui.executor.spec import InvokeResult
+from lambdatui.history import History
+
+folder, tag, rounds, n, go = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), Path(sys.argv[5])
+while not go.exists():
+    time.sleep(0.001)
+folder.mkdir(parents=True, exist_ok=True)
+for k in range(rounds):
+    # A new file each round, which both processes open at the same moment (each waits for the
+    # other at a barrier of marker files): creating it and turning on WAL race too.
+    (folder / f"round{k}.{tag}").touch()
+    while len(list(folder.glob(f"round{k}.*"))) < 2:
+        time.sleep(0.0005)
+    h = History(folder / f"history{k}.db", max_age_days=None)
+    for i in range(n):
+        h.record(InvokeResult(function="f", request_id=f"{tag}-{i}", status_code=200, payload=b"",
+                              duration_ms=1.0, billed_duration_ms=1, memory_size_mb=128,
+                              max_memory_used_mb=30, started_at=1_800_000_000.0 + i), tag)
+        if i % 3 == 0:
+            h.flush()  # many small transactions, so the two writers contend for the lock all along
+    h.close()
+"""
+
+
+def test_two_processes_writing_at_once_lose_no_record(tmp_path):
+    folder = tmp_path / "state"
+    go = tmp_path / "go"
+    rounds, n = 30, 40
+    procs = [
+        subprocess.Popen([sys.executable, "-c", CONTENDER, str(folder), tag, str(rounds), str(n), str(go)], cwd=REPO,
+                         stderr=subprocess.PIPE, text=True)
+        for tag in ("one", "two")
+    ]
+    time.sleep(0.5)  # both interpreters up and waiting
+    go.touch()
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        assert "not recorded" not in err  # the writer's warning when a batch was dropped
+    for k in range(rounds):
+        with History(folder / f"history{k}.db", max_age_days=None) as h:
+            rows = h.query("f", 0)
+        for tag in ("one", "two"):
+            assert sorted(r.request_id for r in rows if r.source == tag) == sorted(f"{tag}-{i}" for i in range(n))
+        assert len(rows) == 2 * n
+
+
 # -- the local backend ----------------------------------------------------------------------------
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import shutil
 import sys
 import textwrap
 import time
@@ -230,6 +232,174 @@ def test_missing_function_is_logged_not_raised(env, watch, caplog):
         assert wait_for(lambda: w.fired == 1)
     assert w.errors == 1
     assert "no-such-function" in caplog.text
+
+
+# -- links and special files: never followed, never opened, never an object --------------------
+
+
+def keys_fired(outs, bucket: str, function: str = "record") -> list[tuple[str, str]]:
+    return [(r["eventName"], r["s3"]["object"]["key"]) for r in records(outs[function], bucket)]
+
+
+def fires_for_a_real_file_afterwards(outs, folder: Path, bucket: str) -> None:
+    """Nothing has fired; a regular file created now fires, alone (the watcher is alive)."""
+    time.sleep(0.8)  # well past settling: anything the links would fire has fired
+    assert keys_fired(outs, bucket) == []
+    (folder / "real.txt").write_text("real")
+    wait_for(lambda: keys_fired(outs, bucket))
+    time.sleep(0.5)
+    assert keys_fired(outs, bucket) == [("ObjectCreated:Put", "real.txt")]
+
+
+@pytest.fixture
+def outside(tmp_path) -> Path:
+    """A folder outside the bucket's, with a file in it."""
+    d = tmp_path / "outside"
+    d.mkdir()
+    (d / "secret.txt").write_text("not the bucket's")
+    return d
+
+
+def test_file_links_made_while_watching_fire_nothing(env, watch, outside):
+    _, outs = env
+    w, folder, bucket = watch()
+    (folder / "hostname").symlink_to("/etc/hostname")
+    (folder / "secret.txt").symlink_to(outside / "secret.txt")
+    (folder / "dangling").symlink_to(outside / "nothing-here")
+    time.sleep(0.5)
+    (outside / "secret.txt").write_text("changed through the back door")  # the target changes
+    fires_for_a_real_file_afterwards(outs, folder, bucket)
+
+
+def test_a_folder_link_made_while_watching_is_not_followed(env, watch, outside):
+    _, outs = env
+    w, folder, bucket = watch()
+    (folder / "elsewhere").symlink_to(outside)
+    time.sleep(0.5)
+    (outside / "new.txt").write_text("written outside, after the link")
+    (outside / "sub").mkdir()
+    (outside / "sub" / "deeper.txt").write_text("x")
+    fires_for_a_real_file_afterwards(outs, folder, bucket)
+
+
+def test_a_link_to_the_root_fires_nothing_and_walks_nothing(env, watch):
+    _, outs = env
+    w, folder, bucket = watch()
+    (folder / "root").symlink_to("/")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "proc").symlink_to("/proc")  # in a folder the watcher has to start watching
+    fires_for_a_real_file_afterwards(outs, folder, bucket)
+
+
+def test_a_fifo_in_the_folder_is_never_opened(env, watch):
+    _, outs = env
+    w, folder, bucket = watch()
+    os.mkfifo(folder / "pipe")  # opening it for reading would block until a writer came
+    fires_for_a_real_file_afterwards(outs, folder, bucket)
+
+
+def test_links_and_a_fifo_present_at_start_fire_nothing(env, watch, outside):
+    _, outs = env
+
+    def before(folder: Path) -> None:
+        (folder / "hostname").symlink_to("/etc/hostname")
+        (folder / "secret.txt").symlink_to(outside / "secret.txt")
+        (folder / "elsewhere").symlink_to(outside)
+        (folder / "root").symlink_to("/")
+        os.mkfifo(folder / "pipe")
+
+    w, folder, bucket = watch(before=before)
+    (outside / "secret.txt").write_text("changed")
+    (outside / "new.txt").write_text("new, outside")
+    fires_for_a_real_file_afterwards(outs, folder, bucket)
+    (folder / "root").unlink()  # removing a link removes no object
+    (folder / "elsewhere").unlink()
+    time.sleep(0.8)
+    assert keys_fired(outs, bucket) == [("ObjectCreated:Put", "real.txt")]
+
+
+def test_a_file_replaced_by_a_link_is_removed_from_the_bucket(env, watch, outside):
+    _, outs = env
+    w, folder, bucket = watch()
+    (folder / "a.txt").write_text("a")
+    wait_for(lambda: keys_fired(outs, bucket))
+    (folder / "a.txt").unlink()
+    (folder / "a.txt").symlink_to(outside / "secret.txt")
+    wait_for(lambda: len(keys_fired(outs, bucket)) == 2)
+    time.sleep(0.5)
+    assert keys_fired(outs, bucket) == [("ObjectCreated:Put", "a.txt"), ("ObjectRemoved:Delete", "a.txt")]
+
+
+# -- watcher failures: reported in the function's log, and the watcher comes back ----------------
+
+
+def test_a_removed_folder_is_reported_recreated_and_watched_again(env, watch):
+    backend, outs = env
+    w, folder, bucket = watch(function_log=lambda message: backend.logs.append("record", "s3", message))
+    (folder / "a.txt").write_text("a")
+    wait_for(lambda: keys_fired(outs, bucket))
+    shutil.rmtree(folder)
+    wait_for(lambda: folder.is_dir(), timeout=15)
+    lines = wait_for(lambda: [e.message for e in backend.logs.events("record") if f"s3://{bucket}" in e.message])
+    assert lines[0].startswith("[ERROR]") and str(folder) in lines[0]
+    (folder / "b.txt").write_text("b")
+    wait_for(lambda: ("ObjectCreated:Put", "b.txt") in keys_fired(outs, bucket), timeout=15)
+    time.sleep(0.5)
+    assert keys_fired(outs, bucket) == [
+        ("ObjectCreated:Put", "a.txt"), ("ObjectRemoved:Delete", "a.txt"), ("ObjectCreated:Put", "b.txt"),
+    ]
+
+
+S3_LOGGER = """
+    def handler(event, context):
+        for r in event["Records"]:
+            print("S3-MARKER", r["eventName"], r["s3"]["object"]["key"])
+    """
+
+
+def test_a_watcher_error_is_a_line_in_the_functions_log_and_the_watcher_restarts(tmp_path, monkeypatch):
+    """Through `serve`'s runner: the trigger reports into the function's log (the tail pane and
+    `lambdatui logs`), and comes back after a back-off."""
+    import watchfiles
+
+    from lambdatui.serve.runner import ServeRunner
+
+    real_watch = watchfiles.watch
+    calls = []
+
+    def failing_once(*paths, **options):
+        calls.append(paths)
+        if len(calls) == 1:
+            raise OSError(28, "inotify watch limit reached")  # as the kernel would say
+        return real_watch(*paths, **options)
+
+    monkeypatch.setattr(watchfiles, "watch", failing_once)
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "app.py").write_text(textwrap.dedent(S3_LOGGER))
+    path = tmp_path / "lambdatui.yaml"
+    path.write_text(
+        f"local:\n  functions:\n    files:\n      {{runtime: {PY}, handler: app.handler, code: code, "
+        "triggers: [{type: s3, bucket: uploads, path: bucket}]}\n"
+    )
+    runner = ServeRunner(parse_config(path.read_text(), path), port=0, http_port=0, state_dir=tmp_path / "state")
+    runner.start()
+    try:
+        assert runner.backend is not None
+        logs = runner.backend.logs
+
+        def lines(text: str) -> list[str]:
+            return [e.message for e in logs.events("files") if text in e.message]
+
+        (error,) = wait_for(lambda: lines("inotify watch limit reached"))
+        assert error.startswith("[ERROR]") and "s3://uploads" in error and "retrying" in error
+        wait_for(lambda: lines("again") and len(calls) >= 2)
+        (tmp_path / "bucket" / "after.txt").write_text("x")
+        wait_for(lambda: lines("S3-MARKER ObjectCreated:Put after.txt"), timeout=15)
+        # Persisted too, for `lambdatui logs` in another process.
+        persisted = (tmp_path / "state" / "logs" / "files.jsonl").read_text()
+        assert "inotify watch limit reached" in persisted
+    finally:
+        runner.stop()
 
 
 def test_s3_event_builder():
