@@ -8,19 +8,24 @@ first character is `{` and which parses as JSON) is written back as JSON, indent
 has no comments to keep. Writes are atomic: a temporary file in the same folder, given the original
 file's permissions, then `os.replace`. Every failure raises `ConfigError` naming the file.
 
+Several processes may save to one file (two dashboards, a dashboard and `serve`): each read →
+modify → replace holds an exclusive `flock` on the file (`filelock.lock_file`), so no save
+overwrites another's with a stale copy. A save's temp file stays locked until it is renamed, and
+every save first removes the temp files that killed saves left (old and unlocked ones only).
+
 What round-tripping cannot keep: one indentation per file (guessed from the file; a file mixing
 indentations gets the most common one), and YAML directives (`%YAML`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import io
 import json
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -35,6 +40,7 @@ from ruamel.yaml.scalarstring import ScalarString, SingleQuotedScalarString
 from ruamel.yaml.tokens import CommentToken
 
 from .config import ConfigError, parse_config, validate_function_field
+from .filelock import LOCK_TIMEOUT_S, LockTimeout, lock_file, remove_stale_temp_files, temp_file
 
 __all__ = ["WRITABLE_KEYS", "add_function_to_file", "update_function_in_file"]
 
@@ -59,26 +65,27 @@ def update_function_in_file(path: Path, function: str, changes: dict[str, Any]) 
     if unknown:
         raise ValueError(f"cannot write {', '.join(unknown)} (writable: {', '.join(WRITABLE_KEYS)})")
     target = Path(os.path.realpath(path))  # write through a symlink, not over it
-    try:
-        raw = target.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError("no such config file", path) from None
-    except OSError as e:
-        raise ConfigError(f"cannot read: {e.strerror}", path) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"not UTF-8 text (byte {e.start})", path) from None
-    newline = "\r\n" if "\r\n" in text else "\n"
-    text = text.replace("\r\n", "\n")
+    with _editing(target, path):
+        try:
+            raw = target.read_bytes()
+        except FileNotFoundError:
+            raise ConfigError("no such config file", path) from None
+        except OSError as e:
+            raise ConfigError(f"cannot read: {e.strerror}", path) from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"not UTF-8 text (byte {e.start})", path) from None
+        newline = "\r\n" if "\r\n" in text else "\n"
+        text = text.replace("\r\n", "\n")
 
-    new_text = _update_json(text, path, function, changes) if _looks_like_json(text) else None
-    if new_text is None:
-        new_text = _update_yaml(text, path, function, changes)
-    if new_text == text:
-        return
-    _check_written(new_text, path, function, changes)
-    _write_atomically(target, path, new_text.replace("\n", newline) if newline != "\n" else new_text)
+        new_text = _update_json(text, path, function, changes) if _looks_like_json(text) else None
+        if new_text is None:
+            new_text = _update_yaml(text, path, function, changes)
+        if new_text == text:
+            return
+        _check_written(new_text, path, function, changes)
+        _write_atomically(target, path, new_text.replace("\n", newline) if newline != "\n" else new_text)
 
 
 def add_function_to_file(path: Path, function: str, settings: dict[str, Any]) -> None:
@@ -87,36 +94,37 @@ def add_function_to_file(path: Path, function: str, settings: dict[str, Any]) ->
     Refuses a name the file already has. The result must load: otherwise nothing is written."""
     path = Path(path)
     target = Path(os.path.realpath(path))
-    try:
-        text = target.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("no such config file", path) from None
-    except OSError as e:
-        raise ConfigError(f"cannot read: {e.strerror}", path) from None
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"not UTF-8 text (byte {e.start})", path) from None
-    newline = "\r\n" if "\r\n" in text else "\n"
-    text = text.replace("\r\n", "\n")
-    if _looks_like_json(text):
+    with _editing(target, path):
         try:
-            data = json.loads(text)
-        except ValueError:
-            data = None
-        if isinstance(data, dict):
-            functions = data.setdefault("local", {}).setdefault("functions", {})
-            if function in functions:
-                raise ConfigError(f"a function named {function!r} is already there", path, key=f"local.functions.{function}")
-            functions[function] = settings
-            new_text = json.dumps(data, indent=2) + "\n"
+            text = target.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError("no such config file", path) from None
+        except OSError as e:
+            raise ConfigError(f"cannot read: {e.strerror}", path) from None
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"not UTF-8 text (byte {e.start})", path) from None
+        newline = "\r\n" if "\r\n" in text else "\n"
+        text = text.replace("\r\n", "\n")
+        if _looks_like_json(text):
+            try:
+                data = json.loads(text)
+            except (ValueError, RecursionError):
+                data = None
+            if isinstance(data, dict):
+                functions = data.setdefault("local", {}).setdefault("functions", {})
+                if function in functions:
+                    raise ConfigError(f"a function named {function!r} is already there", path, key=f"local.functions.{function}")
+                functions[function] = settings
+                new_text = json.dumps(data, indent=2) + "\n"
+            else:
+                new_text = _add_yaml(text, path, function, settings)
         else:
             new_text = _add_yaml(text, path, function, settings)
-    else:
-        new_text = _add_yaml(text, path, function, settings)
-    try:
-        parse_config(new_text, path).local.functions[function]
-    except ConfigError as e:
-        raise ConfigError(f"adding {function} would make the file fail to load: {e.message}", path, e.line, e.key) from None
-    _write_atomically(target, path, new_text.replace("\n", newline) if newline != "\n" else new_text)
+        try:
+            parse_config(new_text, path).local.functions[function]
+        except ConfigError as e:
+            raise ConfigError(f"adding {function} would make the file fail to load: {e.message}", path, e.line, e.key) from None
+        _write_atomically(target, path, new_text.replace("\n", newline) if newline != "\n" else new_text)
 
 
 def _add_yaml(text: str, path: Path, function: str, settings: dict[str, Any]) -> str:
@@ -166,7 +174,7 @@ def _update_json(text: str, path: Path, function: str, changes: dict[str, Any]) 
     """The new JSON text, or None when the file is not JSON after all (YAML flow style)."""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply for json; YAML says so
         return None
     fn = _find_function(data, path, function)
     for key, value in changes.items():
@@ -243,6 +251,8 @@ def _load_yaml(text: str, path: Path) -> Any:
         raise ConfigError(f"YAML syntax error: {problem}", path, mark.line + 1 if mark else None) from None
     except YAMLError as e:
         raise ConfigError(f"YAML error: {e}", path) from None
+    except RecursionError:  # ruamel's composer recurses once per level
+        raise ConfigError("nested too deeply to read", path) from None
     for node in _nodes(data):
         anchor = getattr(node, "anchor", None)
         if anchor is not None and anchor.value is not None:
@@ -635,21 +645,41 @@ def _env_text(value: Any) -> str:
     return str(value)
 
 
+@contextlib.contextmanager
+def _editing(target: Path, shown: Path) -> Iterator[None]:
+    """Hold the cross-process lock on the config file for one read → modify → replace, so two
+    processes saving edits at once (two dashboards, a dashboard and `serve`) both land."""
+    try:
+        with lock_file(target):
+            yield
+    except FileNotFoundError:
+        raise ConfigError("no such config file", shown) from None
+    except LockTimeout:
+        raise ConfigError(f"another process has been saving it for over {LOCK_TIMEOUT_S:g} s; try again", shown) from None
+    except PermissionError as e:
+        raise ConfigError(f"cannot read: {e.strerror}", shown) from None
+
+
 def _write_atomically(target: Path, shown: Path, text: str) -> None:
+    # Leftovers of saves that were killed between writing the temp file and renaming it.
+    remove_stale_temp_files(target.parent, f".{target.name}.")
     try:
         st = target.stat()
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        fd, tmp = temp_file(target.parent, prefix=f".{target.name}.")
     except OSError as e:
         raise ConfigError(f"cannot write: {e.strerror}", shown) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, stat.S_IMODE(st.st_mode))
-        if hasattr(os, "chown") and (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
+        # Written through the descriptor, which stays open (and locked) until the file is in
+        # place: a temp file is never both unlocked and still there.
+        data = text.encode("utf-8")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+        os.fchmod(fd, stat.S_IMODE(st.st_mode))
+        if (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
             try:
-                os.chown(tmp, st.st_uid, st.st_gid)
+                os.fchown(fd, st.st_uid, st.st_gid)
             except OSError:
                 pass  # keeping the owner needs privileges; the mode is kept
         os.replace(tmp, target)
@@ -659,3 +689,5 @@ def _write_atomically(target: Path, shown: Path, text: str) -> None:
         except OSError:
             pass
         raise ConfigError(f"cannot write: {e.strerror}", shown) from None
+    finally:
+        os.close(fd)

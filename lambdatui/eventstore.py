@@ -3,8 +3,10 @@
 Layout: `<config dir>/events/<function-name>/<event-name>.json`. Each file holds exactly the text
 the user wrote (a final newline added if missing), so the folder diffs cleanly in git and any file
 works as `sam local invoke -e FILE`. Writes are atomic (temp file in the same folder, then
-os.replace), so a crash never leaves a half-written event. Every failure is an EventStoreError
-whose message can be shown to the user as is.
+os.replace), so a crash never leaves a half-written event; the temp file stays locked until it is
+renamed, and each save first removes the temp files that killed saves left in that folder (old,
+unlocked ones: `filelock.remove_stale_temp_files`). Every failure is an EventStoreError whose
+message can be shown to the user as is.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import os
 import re
 from pathlib import Path
 from typing import NoReturn
+
+from .filelock import remove_stale_temp_files, temp_file
 
 EVENTS_DIR_NAME = "events"
 EVENT_NAME_MAX = 100
@@ -58,6 +62,8 @@ def check_json(text: str) -> None:
 
     try:
         json.loads(text, parse_constant=no_constant)
+    except RecursionError:  # valid JSON, nested deeper than the parser goes: not an error with a position
+        raise EventStoreError("The event is not valid JSON: nesting too deep.") from None
     except json.JSONDecodeError as e:
         raise EventStoreError(f"The event is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}.") from None
     except ValueError as e:
@@ -132,21 +138,27 @@ class EventStore:
         if not text.endswith("\n"):
             text += "\n"
         data = text.encode("utf-8")
-        import tempfile  # only saving needs it; keeps the module cheap to import
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{_TEMP_PREFIX}{name}.", suffix=".tmp")
         except OSError as e:
             raise EventStoreError(f"Cannot create {path.parent}: {e.strerror or e}.") from None
+        # Leftovers of saves that were killed between writing the temp file and renaming it.
+        remove_stale_temp_files(path.parent, _TEMP_PREFIX)
+        try:
+            fd, tmp = temp_file(path.parent, prefix=f"{_TEMP_PREFIX}{name}.")
+        except OSError as e:
+            raise EventStoreError(f"Cannot save {path}: {e.strerror or e}.") from None
         try:
             try:  # mkstemp makes the file 0600; keep the old file's mode, or use the usual 0644
-                os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+                os.fchmod(fd, path.stat().st_mode & 0o777 if path.exists() else 0o644)
             except OSError:
                 pass
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
+            # Through the descriptor, kept open (and so locked) until the file is in place: a live
+            # save's temp file is never taken for a leftover.
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
             os.replace(tmp, path)
         except OSError as e:
             try:
@@ -154,6 +166,8 @@ class EventStore:
             except OSError:
                 pass
             raise EventStoreError(f"Cannot save {path}: {e.strerror or e}.") from None
+        finally:
+            os.close(fd)
         return path
 
     def delete(self, function: str, name: str) -> None:

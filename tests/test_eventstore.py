@@ -86,6 +86,12 @@ def test_nan_refused(store):
         store.save("fn", "nan", '{\n  "x": NaN\n}')
 
 
+def test_deeply_nested_json_is_refused_with_a_message_not_a_recursion_error(store):
+    with pytest.raises(EventStoreError, match=r"^The event is not valid JSON: nesting too deep\.$"):
+        store.save("fn", "deep", "[" * 100_000 + "]" * 100_000)
+    assert store.names("fn") == []
+
+
 @pytest.mark.parametrize("name", ["../x", "a/b", "a\\b", "", ".", "..", ".hidden", " padded", "x" * 101,
                                   "semi;colon", "star*", "new\nline", "tab\tname"])
 def test_unsafe_event_names_refused(store, tmp_path, name):
