@@ -19,7 +19,8 @@ from .main import UsageError, open_backend
 
 
 def read_event(source: str | None) -> bytes:
-    """The event bytes, checked to be JSON; a bad one names the file and the error's position."""
+    """The event bytes, checked to be JSON; a bad one names the file and the error's position, or
+    says it nests too deeply (json's parser recurses per level and raises RecursionError)."""
     if source is None:
         return b"{}"
     label = "standard input" if source == "-" else f"event file {source}"
@@ -37,7 +38,40 @@ def read_event(source: str | None) -> bytes:
         json.loads(text)
     except json.JSONDecodeError as e:
         raise UsageError(f"{label}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+    except RecursionError:  # json's parser recurses once per level: a deep event ends it, not a ValueError
+        raise UsageError(f"{label}: invalid JSON: nesting too deep") from None
     return data
+
+
+# Deeper responses are shown as the text they came as: json's encoder, like its parser, recurses
+# once per level, and printing one must not end in a RecursionError either.
+MAX_PRINTED_DEPTH = 500
+
+
+def _payload(payload: bytes) -> Any:
+    """The response as JSON when it is JSON nested at most MAX_PRINTED_DEPTH deep, else as text (a
+    function may answer with anything; a custom runtime, with JSON nested deeper than Python parses)."""
+    try:
+        value = decoded_payload(payload)
+    except RecursionError:
+        return payload.decode("utf-8", "replace")
+    if _depth(value) > MAX_PRINTED_DEPTH:
+        return payload.decode("utf-8", "replace")
+    return value
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in a decoded JSON value (without recursing)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict):
+            v = list(v.values())
+        if isinstance(v, list):
+            deepest = max(deepest, d)
+            stack.extend((item, d + 1) for item in v)
+    return deepest
 
 
 def result_json(r: InvokeResult) -> dict[str, Any]:
@@ -47,7 +81,7 @@ def result_json(r: InvokeResult) -> dict[str, Any]:
         "request_id": r.request_id,
         "status_code": r.status_code,
         "function_error": r.function_error,
-        "payload": decoded_payload(r.payload) if r.payload else None,
+        "payload": _payload(r.payload) if r.payload else None,
         "duration_ms": r.duration_ms,
         "billed_duration_ms": r.billed_duration_ms,
         "init_duration_ms": r.init_duration_ms,
@@ -82,7 +116,7 @@ def _figures(r: InvokeResult) -> str:
 
 
 def _print_one(r: InvokeResult) -> None:
-    payload = decoded_payload(r.payload) if r.payload else None
+    payload = _payload(r.payload) if r.payload else None
     if r.function_error:
         print(f"Function error ({r.function_error}): {r.error_type or ''}".rstrip())
     if isinstance(payload, (dict, list)):
