@@ -7,7 +7,10 @@ from (`source`: console, cli, http, schedule, s3, sqs, api, api-async, ...). Fro
 a monthly projection) and `series` the monitor pane's `FunctionMetrics`, as CloudWatch would for AWS.
 
 Storage: `<state dir>/history.db`, one table `invocations`, in WAL mode, so several processes (the
-dashboard, `serve`, one-shot `lambdatui invoke`s) can write while others read. `record` only puts
+dashboard, `serve`, one-shot `lambdatui invoke`s) can write while others read. Every write is one
+`BEGIN IMMEDIATE` transaction (the write lock taken up front, so two writers queue on busy_timeout
+instead of one failing on a lock upgrade), and turning WAL on when a process opens the file is
+retried while the file is locked, as two processes creating it at once collide there. `record` only puts
 a tuple on a queue (a few microseconds): a writer thread inserts in batches, one transaction each,
 and `flush` / `close` wait for what was queued (`close` also runs at interpreter exit). Readers
 flush first, so a process always sees its own records. Rows older than `max_age_days`, and the
@@ -29,7 +32,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -281,9 +284,13 @@ class History:
         connection = sqlite3.connect(
             str(self.db_path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
         )
-        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across a crash of the process
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            _while_locked(lambda: connection.execute("PRAGMA journal_mode = WAL"))
+            connection.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across a crash of the process
+        except BaseException:
+            connection.close()
+            raise
         return connection
 
     def _write_tx(self) -> _Transaction:
@@ -497,6 +504,26 @@ class History:
             duration_p50_window=figures.percentile(window_durations, 50),
             duration_p99_window=figures.percentile(window_durations, 99),
         )
+
+
+def _while_locked(statement: Callable[[], object], timeout: float = BUSY_TIMEOUT_S) -> None:
+    """Run `statement`, again while SQLite says the database is locked, for up to `timeout` s.
+
+    Turning WAL on needs an exclusive lock, and SQLite answers SQLITE_BUSY at once, without waiting
+    out busy_timeout, when two connections that both read the file try to take it (it would
+    otherwise deadlock): two processes opening a new history at the same moment did that.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        try:
+            statement()
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) and "busy" not in str(e) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
 
 
 class _Transaction:

@@ -21,7 +21,9 @@ from pathlib import Path
 from lambdatui.config_writer import update_function_in_file
 
 path, field, first, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
+give_up = time.monotonic() + 60  # never outlive a failed test
 while not go.exists():
+    assert time.monotonic() < give_up
     time.sleep(0.001)
 for i in range(int(sys.argv[5])):
     update_function_in_file(Path(path), f"fn{i}", {field: first + i})
@@ -53,10 +55,14 @@ def test_two_processes_editing_different_fields_both_land_and_comments_stay(tmp_
         subprocess.Popen([sys.executable, "-c", EDITOR, str(path), field, str(first), str(go), str(FUNCTIONS)], cwd=REPO)
         for field, first in (("memory_size", 256), ("timeout", 10))
     ]
-    time.sleep(0.5)  # both interpreters up and waiting
-    go.touch()
-    for e in editors:
-        assert e.wait(120) == 0
+    try:
+        time.sleep(0.5)  # both interpreters up and waiting
+        go.touch()
+        for e in editors:
+            assert e.wait(120) == 0
+    finally:
+        for e in editors:
+            e.kill()  # the other one, when one failed (a no-op on an ended process)
     config = load_config(path)
     got = {name: (f.memory_size, f.timeout) for name, f in config.local.functions.items()}
     assert got == {f"fn{i}": (256 + i, 10 + i) for i in range(FUNCTIONS)}

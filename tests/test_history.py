@@ -362,7 +362,9 @@ from lambdatui.executor.spec import InvokeResult
 from lambdatui.history import History
 
 folder, tag, rounds, n, go = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), Path(sys.argv[5])
+give_up = time.monotonic() + 60  # never outlive a failed test, spinning at a barrier
 while not go.exists():
+    assert time.monotonic() < give_up
     time.sleep(0.001)
 folder.mkdir(parents=True, exist_ok=True)
 for k in range(rounds):
@@ -370,6 +372,7 @@ for k in range(rounds):
     # other at a barrier of marker files): creating it and turning on WAL race too.
     (folder / f"round{k}.{tag}").touch()
     while len(list(folder.glob(f"round{k}.*"))) < 2:
+        assert time.monotonic() < give_up
         time.sleep(0.0005)
     h = History(folder / f"history{k}.db", max_age_days=None)
     for i in range(n):
@@ -391,12 +394,16 @@ def test_two_processes_writing_at_once_lose_no_record(tmp_path):
                          stderr=subprocess.PIPE, text=True)
         for tag in ("one", "two")
     ]
-    time.sleep(0.5)  # both interpreters up and waiting
-    go.touch()
-    for p in procs:
-        _, err = p.communicate(timeout=120)
-        assert p.returncode == 0, err
-        assert "not recorded" not in err  # the writer's warning when a batch was dropped
+    try:
+        time.sleep(0.5)  # both interpreters up and waiting
+        go.touch()
+        for p in procs:
+            _, err = p.communicate(timeout=120)
+            assert p.returncode == 0, err
+            assert "not recorded" not in err  # the writer's warning when a batch was dropped
+    finally:
+        for p in procs:
+            p.kill()  # the other one, when one failed (a no-op on an ended process)
     for k in range(rounds):
         with History(folder / f"history{k}.db", max_age_days=None) as h:
             rows = h.query("f", 0)

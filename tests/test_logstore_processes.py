@@ -27,7 +27,9 @@ from lambdatui.executor import logstore
 directory, tag, rotate, keep, n, go = sys.argv[1:7]
 logstore.ROTATE_BYTES, logstore.ROTATE_KEEP = int(rotate), int(keep)
 store = logstore.LogStore(Path(directory))
+give_up = time.monotonic() + 60  # never outlive a failed test
 while not Path(go).exists():
+    assert time.monotonic() < give_up
     time.sleep(0.001)
 for i in range(int(n)):
     store.append("fn", "2026/01/01/[$LATEST]" + tag, f"{tag} {i:06d} " + "x" * (i % 97))
@@ -43,6 +45,18 @@ def start_writers(directory: Path, tags: list[str], *, rotate: int, keep: int, l
         )
         for tag in tags
     ]
+
+
+def run_together(writers: list[subprocess.Popen], go: Path) -> None:
+    """Let the writers go at once; each must succeed."""
+    try:
+        time.sleep(0.5)  # every interpreter up and waiting
+        go.touch()
+        for w in writers:
+            assert w.wait(120) == 0
+    finally:
+        for w in writers:
+            w.kill()  # the others, when one failed (a no-op on an ended process)
 
 
 def raw_lines(directory: Path) -> list[str]:
@@ -61,10 +75,7 @@ def test_two_processes_appending_through_many_rotations_lose_and_repeat_nothing(
     # ~100-byte lines, 8 KB files: about 50 rotations while both write; enough generations kept
     # for all of it, so every line must still be somewhere.
     writers = start_writers(directory, ["a", "b"], rotate=8192, keep=200, lines=n, go=go)
-    time.sleep(0.5)  # both interpreters up and waiting
-    go.touch()
-    for w in writers:
-        assert w.wait(120) == 0
+    run_together(writers, go)
     rotated = sorted(directory.glob("fn.jsonl.*"))
     assert len(rotated) >= 20, "the test must rotate many times"
     messages = raw_lines(directory)
@@ -97,10 +108,7 @@ def test_a_follower_reads_every_line_once_across_rotations_by_other_processes(tm
     reader = threading.Thread(target=follow, daemon=True)
     reader.start()
     writers = start_writers(directory, ["a", "b"], rotate=8192, keep=200, lines=n, go=go)
-    time.sleep(0.5)
-    go.touch()
-    for w in writers:
-        assert w.wait(120) == 0
+    run_together(writers, go)
     reader.join(30)
     done.set()
     assert len(list(directory.glob("fn.jsonl.*"))) >= 10
