@@ -209,9 +209,9 @@ def test_follow_prints_lines_of_later_invocations(cli, config, env, tmp_path):
 
 
 def test_follow_reopens_a_rotated_file(tmp_path, env):
-    # The log store rotates <fn>.jsonl to <fn>.jsonl.1 past 16 MB; the follower starts over on the
-    # new file. Written by hand here, as the log store does, to rotate without 16 MB of lines.
-    from lambdatui.cli.logs import _FileFollower
+    # The log store rotates <fn>.jsonl to <fn>.jsonl.1; the follower finishes the old file, then
+    # reads the new one. Written and rotated by hand here, as another writer might.
+    from lambdatui.executor.logstore import LogFollower
 
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -219,12 +219,11 @@ def test_follow_reopens_a_rotated_file(tmp_path, env):
     now = int(time.time() * 1000)
     current.write_text(f'{{"t": {now}, "s": "s", "m": "one"}}\n{{"t": {now + 1}, "s": "s", "m": "tw')
     got: list[str] = []
-    follower = _FileFollower(logs, "fn", interval=0.02)
-    events = follower.events()
+    events = LogFollower(logs, "fn", interval=0.02).events()
 
     def take(n: int) -> None:
         for _ in range(n):
-            got.append(next(events)[1])
+            got.append(next(events).message)
 
     take(1)
     with open(current, "a") as f:
@@ -235,8 +234,20 @@ def test_follow_reopens_a_rotated_file(tmp_path, env):
     with open(current, "a") as f:
         f.write(f'{{"t": {now + 3}, "s": "s", "m": "four"}}\n')
     take(1)
+    # Rotated twice between two looks: the file in between is read too, in order.
+    def rotate() -> None:
+        for n in (2, 1):
+            if (logs / f"fn.jsonl.{n}").exists():
+                os.replace(logs / f"fn.jsonl.{n}", logs / f"fn.jsonl.{n + 1}")
+        os.replace(current, logs / "fn.jsonl.1")
+
+    rotate()
+    current.write_text(f'{{"t": {now + 4}, "s": "s", "m": "five"}}\n')
+    rotate()
+    current.write_text(f'{{"t": {now + 5}, "s": "s", "m": "six"}}\n')
+    take(2)
     events.close()
-    assert got == ["one", "two", "three", "four"]
+    assert got == ["one", "two", "three", "four", "five", "six"]
 
 
 # -- AWS backend -----------------------------------------------------------------------------------

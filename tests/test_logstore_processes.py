@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from lambdatui.executor import logstore
-from lambdatui.executor.logstore import LogStore, read_log_file
+from lambdatui.executor.logstore import LogFollower, LogStore, read_log_file
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -97,7 +97,7 @@ def test_a_follower_reads_every_line_once_across_rotations_by_other_processes(tm
     n = 1500
     got: list[str] = []
     done = threading.Event()
-    follower = LogFollower(directory, "fn", interval=0.01)
+    follower = LogFollower(directory, "fn", interval=0.001)
 
     def follow() -> None:
         for event in follower.events():
@@ -107,7 +107,7 @@ def test_a_follower_reads_every_line_once_across_rotations_by_other_processes(tm
 
     reader = threading.Thread(target=follow, daemon=True)
     reader.start()
-    writers = start_writers(directory, ["a", "b"], rotate=8192, keep=200, lines=n, go=go)
+    writers = start_writers(directory, ["a", "b"], rotate=2048, keep=1000, lines=n, go=go)
     run_together(writers, go)
     reader.join(30)
     done.set()
@@ -132,3 +132,18 @@ def test_rotated_generations_are_bounded(tmp_path, monkeypatch):
     kept = [int(e.message.split(" ")[1]) for e in read_log_file(tmp_path, "fn")]
     assert kept == list(range(kept[0], 500)) and kept[0] > 0
     assert all(p.stat().st_size <= 1000 + 100 for p in tmp_path.glob("fn.jsonl.*"))
+
+
+def test_a_writer_whose_file_another_rotated_reopens_and_never_writes_to_the_rotated_one(tmp_path, monkeypatch):
+    # Two stores on one folder have their own descriptors, as two processes do.
+    monkeypatch.setattr(logstore, "ROTATE_BYTES", 300)
+    first, second = LogStore(tmp_path), LogStore(tmp_path)
+    first.append("fn", "s", "first, before")  # `first` now holds fn.jsonl open
+    while not (tmp_path / "fn.jsonl.1").exists():
+        second.append("fn", "s", "second " + "z" * 40)  # until `second` rotates it
+    rotated = (tmp_path / "fn.jsonl.1").read_bytes()
+    first.append("fn", "s", "first, after the rotation")
+    assert (tmp_path / "fn.jsonl.1").read_bytes() == rotated  # a rotated file never changes
+    assert "first, after the rotation" in (tmp_path / "fn.jsonl").read_text()
+    first.close()
+    second.close()

@@ -2,14 +2,14 @@
 
 AWS: the backend's `tail_logs` (CloudWatch Logs). Local: a new process has no in-memory logs and
 must not start the executor, so it reads the JSON lines the local backend persists under the state
-dir (`<state>/logs/<function>.jsonl`, rotated once to `.jsonl.1`), and with `--follow` watches the
-file for appended lines as `tail -f` does.
+dir (`<state>/logs/<function>.jsonl` and its rotated generations `.jsonl.1`, …), and with `--follow`
+reads the lines appended later, as `tail -F` does (`executor.logstore`: safe with other processes
+writing and rotating the files).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
 from .main import UsageError, open_backend
 
@@ -124,97 +124,13 @@ class _Printer:
 
 def local_events(directory: Path, function: str, since: float, follow: bool) -> Iterator[tuple[float, str]]:
     """(timestamp, message) of `function`'s persisted lines from `since`, oldest first; with
-    `follow`, then the lines appended later, forever."""
-    if not follow:
-        from ..executor.logstore import read_log_file
+    `follow`, then the lines appended later, forever (across rotations: the log store's follower)."""
+    from ..executor.logstore import LogFollower, read_log_file
 
-        for event in read_log_file(directory, function):
-            if event.timestamp >= since:
-                yield event.timestamp, event.message
-        return
-    for timestamp, message in _FileFollower(directory, function).events():
-        if timestamp >= since:
-            yield timestamp, message
-
-
-class _FileFollower:
-    """`tail -f` over `<function>.jsonl`: complete lines only (the writer's buffer may flush half a
-    line), starting over from the top of the file when it is rotated to `.jsonl.1`."""
-
-    def __init__(self, directory: Path, function: str, interval: float = FOLLOW_POLL_S) -> None:
-        self.path = directory / f"{function}.jsonl"
-        self.rotated = directory / f"{function}.jsonl.1"
-        self.interval = interval
-        self._file: BinaryIO | None = None
-        self._inode: int | None = None
-        self._partial = b""
-
-    def events(self) -> Iterator[tuple[float, str]]:
-        # The current file is opened before the rotated one is read: if it rotates in between, the
-        # handle still holds its lines (now `.jsonl.1`), so nothing is read twice or skipped.
-        self._open()
-        try:
-            with open(self.rotated, "rb") as f:
-                yield from _parse(f.read().splitlines())
-        except FileNotFoundError:
-            pass
-        try:
-            while True:
-                yield from self._read_new()
-                if self._replaced():
-                    yield from self._read_new()  # the rest of the old file, now `.jsonl.1`
-                    if self._partial:
-                        yield from _parse([self._partial])
-                    self._close()
-                    self._open()
-                    continue
-                time.sleep(self.interval)
-        finally:
-            self._close()
-
-    def _open(self) -> None:
-        try:
-            self._file = open(self.path, "rb")
-        except FileNotFoundError:
-            self._file, self._inode = None, None  # no invocation has logged yet
-            return
-        self._inode = os.fstat(self._file.fileno()).st_ino
-        self._partial = b""
-
-    def _close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-    def _replaced(self) -> bool:
-        try:
-            inode = os.stat(self.path).st_ino
-        except FileNotFoundError:
-            # Rotated and not written to since, or never written: wait, keeping our handle.
-            return False
-        return inode != self._inode
-
-    def _read_new(self) -> Iterator[tuple[float, str]]:
-        if self._file is None:
-            return
-        data = self._file.read()
-        if not data:
-            return
-        data = self._partial + data
-        complete, _, self._partial = data.rpartition(b"\n")
-        if complete:
-            yield from _parse(complete.split(b"\n"))
-
-
-def _parse(lines: list[bytes]) -> Iterator[tuple[float, str]]:
-    for line in lines:
-        if not line.strip():
-            continue
-        try:
-            d = json.loads(line)
-            yield d["t"] / 1000.0, d["m"]
-        except (ValueError, KeyError, TypeError):
-            continue  # not a line the log store wrote
+    events = LogFollower(directory, function, interval=FOLLOW_POLL_S).events() if follow else read_log_file(directory, function)
+    for event in events:
+        if event.timestamp >= since:
+            yield event.timestamp, event.message
 
 
 __all__ = ["run_logs", "parse_since", "format_event", "local_events"]

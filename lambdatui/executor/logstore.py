@@ -2,23 +2,45 @@
 
 In memory a bounded ring per function serves the tail pane and `logs`; subscribers see each line as
 it is written (live tail). With a directory, lines are also appended to `<function>.jsonl` there
-so another process (`lambdatui logs --follow`) can read them; each file rotates once past a size.
+so another process (`lambdatui logs`, `--follow`) can read them.
+
+Several processes may write one directory at once (the dashboard, `lambdatui serve`, CLI runs on one
+state folder), so the files are shared safely:
+
+- Each line is one `write` of the whole line to a descriptor opened with O_APPEND: the kernel puts
+  it at the end of the file in one piece, whoever else is appending.
+- Past `ROTATE_BYTES` the file rotates: `<function>.jsonl` becomes `.jsonl.1`, `.1` becomes `.2`, …
+  up to `ROTATE_KEEP` generations (the oldest beyond that is deleted), so a function's files take at
+  most (ROTATE_KEEP + 1) × ROTATE_BYTES (64 MB by default). Rotation holds an exclusive `flock` on
+  `.<function>.jsonl.lock`; every append holds it shared and, under it, checks that its descriptor
+  is still `<function>.jsonl` (a writer in another process may have rotated it) and reopens it if not.
+  So no line goes into a file once it has been rotated: rotated files never change, and every line
+  is in exactly one file.
+- Readers take the lock shared while they open the files they will read, so they see a consistent
+  set of generations; `LogFollower` follows across rotations by the files' identity (device and
+  inode), reading each file once, in order, whatever rotated it and however often.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import itertools
 import json
+import logging
 import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
 ROTATE_BYTES = 16 * 1024 * 1024
+ROTATE_KEEP = 3  # rotated generations kept: `.jsonl.1` (newest) … `.jsonl.3`
+FOLLOW_POLL_S = 0.2
+
+log = logging.getLogger("lambdatui.executor.logstore")
 
 
 @dataclass(frozen=True)
@@ -42,7 +64,8 @@ class LogStore:
         self._ids = itertools.count(1)
         self._subscribers: list[Callable[[LogEvent], None]] = []
         self._dir = directory
-        self._files: dict[str, TextIO] = {}  # open only with a directory
+        self._files: dict[str, _Appender] = {}  # open only with a directory
+        self._write_failed = False
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
 
@@ -64,23 +87,21 @@ class LogStore:
         return event
 
     def _write(self, directory: Path, event: LogEvent) -> None:
-        f = self._files.get(event.function)
-        if f is None:
-            f = self._files[event.function] = open(_log_path(directory, event.function), "a", encoding="utf-8")
-        f.write(json.dumps({"t": event.timestamp_ms, "s": event.log_stream, "m": event.message}) + "\n")
+        line = json.dumps({"t": event.timestamp_ms, "s": event.log_stream, "m": event.message}) + "\n"
+        try:
+            appender = self._files.get(event.function)
+            if appender is None:
+                appender = self._files[event.function] = _Appender(directory, event.function)
+            appender.write(line.encode("utf-8"))
+        except OSError as e:
+            # The file is for other processes; a full disk or a removed folder must not fail the
+            # invocation whose line this is. Said once, not once per line.
+            if not self._write_failed:
+                self._write_failed = True
+                log.warning("log lines of %s not written to %s: %s", event.function, directory, e)
 
     def flush(self) -> None:
-        with self._lock:
-            directory = self._dir
-            if directory is None:
-                return  # no files: they are written only with a directory
-            for name, f in list(self._files.items()):
-                f.flush()
-                if f.tell() > ROTATE_BYTES:
-                    f.close()
-                    path = _log_path(directory, name)
-                    os.replace(path, path.with_suffix(".jsonl.1"))
-                    del self._files[name]
+        """Nothing is buffered: every line is written as it comes (kept for the executor's calls)."""
 
     def events(self, function: str, since: float | None = None, log_stream: str | None = None) -> list[LogEvent]:
         with self._lock:
@@ -114,21 +135,270 @@ class LogStore:
             self._files.clear()
 
 
+# -- the files ----------------------------------------------------------------------------------
+
+
 def _log_path(directory: Path, function: str) -> Path:
     return directory / f"{function}.jsonl"
 
 
-def read_log_file(directory: Path, function: str) -> Iterable[LogEvent]:
-    """Events another process wrote for `function`, oldest first (rotated file included)."""
-    ids = itertools.count(1)
-    for path in (directory / f"{function}.jsonl.1", directory / f"{function}.jsonl"):
+def _generation(directory: Path, function: str, n: int) -> Path:
+    return directory / f"{function}.jsonl.{n}"
+
+
+def _lock_path(directory: Path, function: str) -> Path:
+    return directory / f".{function}.jsonl.lock"
+
+
+def _identity(st: os.stat_result) -> tuple[int, int]:
+    return (st.st_dev, st.st_ino)
+
+
+class _Appender:
+    """Appends whole lines to one function's file, rotating it past ROTATE_BYTES (module docstring)."""
+
+    def __init__(self, directory: Path, function: str) -> None:
+        self.directory = directory
+        self.function = function
+        self.path = _log_path(directory, function)
+        self._lock_fd = _open_lock(directory, function)
+        self._fd: int | None = None
+        self._identity: tuple[int, int] | None = None
+
+    def write(self, data: bytes) -> None:
+        # Read at each write, so that tests (and a reconfigured module) take effect at once.
+        limit, keep = ROTATE_BYTES, ROTATE_KEEP
+        fcntl.flock(self._lock_fd, fcntl.LOCK_SH)
         try:
-            with open(path, encoding="utf-8") as f:
-                for line in f:
-                    try:
-                        d = json.loads(line)
-                    except ValueError:
-                        continue  # a line still being written
-                    yield LogEvent(d["t"] / 1000.0, function, d["s"], d["m"], next(ids))
+            size = self._current_size()
+            assert self._fd is not None  # _current_size opened it
+            _write_all(self._fd, data)
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        if size + len(data) > limit:
+            self._rotate(limit, keep)
+
+    def _current_size(self) -> int:
+        """The size of `<function>.jsonl` before this write, (re)opening it when the descriptor
+        held is no longer that file (rotated by whoever, or never opened). Under the shared lock."""
+        try:
+            st = os.stat(self.path)
         except FileNotFoundError:
+            st = None
+        if self._fd is None or st is None or _identity(st) != self._identity:
+            self._close_file()
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            st = os.fstat(self._fd)
+            self._identity = _identity(st)
+        return st.st_size
+
+    def _rotate(self, limit: int, keep: int) -> None:
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            try:
+                st = os.stat(self.path)
+            except FileNotFoundError:
+                return  # rotated by another process, and nothing written since
+            if st.st_size <= limit:
+                return  # rotated by another process while this one waited for the lock
+            count = _generations(self.directory, self.function)
+            for n in range(count, max(keep, 0), -1):  # beyond the bound (ROTATE_KEEP may have shrunk)
+                _unlink(_generation(self.directory, self.function, n))
+            if keep <= 0:
+                _unlink(self.path)
+                return
+            for n in range(min(count, keep - 1), 0, -1):
+                os.replace(_generation(self.directory, self.function, n), _generation(self.directory, self.function, n + 1))
+            os.replace(self.path, _generation(self.directory, self.function, 1))
+        except OSError as e:
+            log.warning("rotating %s failed: %s", self.path, e)
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def _close_file(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+            self._identity = None
+
+    def close(self) -> None:
+        self._close_file()
+        os.close(self._lock_fd)
+
+
+def _open_lock(directory: Path, function: str) -> int:
+    return os.open(_lock_path(directory, function), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    # One write puts the whole line at the end (O_APPEND); a short write (a full disk) is finished
+    # rather than lost, though it can then interleave with another process's line.
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _generations(directory: Path, function: str) -> int:
+    """How many rotated generations there are: `.1` … `.n`, contiguous (rotation keeps them so)."""
+    n = 0
+    while _generation(directory, function, n + 1).exists():
+        n += 1
+    return n
+
+
+@contextlib.contextmanager
+def _shared_lock(directory: Path, function: str) -> Iterator[None]:
+    """The rotation lock, shared: no rotation happens while it is held."""
+    try:
+        fd = _open_lock(directory, function)
+    except OSError:
+        yield  # a folder this process cannot write: read without the lock, as well as can be
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _open_files(directory: Path, function: str, after: tuple[int, int] | None = None) -> list[tuple[int, tuple[int, int]]]:
+    """(descriptor, identity) of the function's files, oldest first: all of them, or only those
+    newer than the file whose identity is `after` (all of them if that one is gone). Opened under
+    the shared lock, so the set is consistent; the descriptors keep their files readable whatever
+    rotation does next."""
+    opened: list[tuple[int, tuple[int, int]]] = []
+    with _shared_lock(directory, function):
+        paths = [_generation(directory, function, n) for n in range(_generations(directory, function), 0, -1)]
+        paths.append(_log_path(directory, function))
+        for path in paths:
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                continue
+            opened.append((fd, _identity(os.fstat(fd))))
+    ids = [ident for _, ident in opened]
+    if after is not None and after in ids:
+        cut = ids.index(after) + 1
+        for fd, _ in opened[:cut]:
+            os.close(fd)
+        opened = opened[cut:]
+    return opened
+
+
+def _read_all(fd: int) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _parse(lines: Iterable[bytes]) -> Iterator[tuple[float, str, str]]:
+    for line in lines:
+        if not line.strip():
             continue
+        try:
+            d = json.loads(line)
+            yield d["t"] / 1000.0, d["s"], d["m"]
+        except (ValueError, KeyError, TypeError, RecursionError):
+            continue  # not a whole line the log store wrote (one being written, say)
+
+
+def read_log_file(directory: Path, function: str) -> Iterable[LogEvent]:
+    """Events another process wrote for `function`, oldest first (rotated generations included)."""
+    ids = itertools.count(1)
+    opened = _open_files(directory, function)
+    try:
+        for fd, _ in opened:
+            for t, s, m in _parse(_read_all(fd).split(b"\n")):
+                yield LogEvent(t, function, s, m, next(ids))
+    finally:
+        for fd, _ in opened:
+            os.close(fd)
+
+
+class LogFollower:
+    """`tail -F` over a function's files: what is there first, then each line appended later, read
+    once each and in order across any number of rotations (see the module docstring), as long as a
+    file is not rotated out of the ROTATE_KEEP generations before the follower gets to it. Complete
+    lines only: a line being written is read once its newline is there."""
+
+    def __init__(self, directory: Path, function: str, interval: float = FOLLOW_POLL_S) -> None:
+        self.directory = directory
+        self.function = function
+        self.path = _log_path(directory, function)
+        self.interval = interval
+        self._fd: int | None = None  # the file being read: the newest one there was, last we looked
+        self._identity: tuple[int, int] | None = None
+        self._partial = b""
+        self._ids = itertools.count(1)
+        self._switched = False
+
+    def events(self) -> Iterator[LogEvent]:
+        try:
+            while True:
+                yield from self._read_new()
+                if self._moved_on():
+                    yield from self._switch()
+                    if self._switched:
+                        continue
+                time.sleep(self.interval)
+        finally:
+            self._close()
+
+    def _moved_on(self) -> bool:
+        """Whether `<function>.jsonl` is not our file: ours was rotated (then it no longer changes:
+        appends never go to a rotated file), or we have none yet."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return True  # rotated and not written since, or nothing yet: _switch finds out
+        return _identity(st) != self._identity
+
+    def _switch(self) -> Iterator[LogEvent]:
+        """Read the rest of our file, then every file newer than it; keep the newest open."""
+        self._switched = False
+        opened = _open_files(self.directory, self.function, after=self._identity)
+        if not opened:
+            return  # nothing newer than ours yet
+        if self._fd is not None:
+            yield from self._read_new()
+            yield from self._finish_partial()
+            self._close()
+        for fd, _ in opened[:-1]:
+            try:
+                yield from self._lines(_read_all(fd))
+                yield from self._finish_partial()
+            finally:
+                os.close(fd)
+        self._fd, self._identity = opened[-1]
+        self._switched = True
+
+    def _read_new(self) -> Iterator[LogEvent]:
+        if self._fd is not None:
+            data = _read_all(self._fd)
+            if data:
+                yield from self._lines(data)
+
+    def _lines(self, data: bytes) -> Iterator[LogEvent]:
+        complete, _, self._partial = (self._partial + data).rpartition(b"\n")
+        for t, s, m in _parse(complete.split(b"\n")):
+            yield LogEvent(t, self.function, s, m, next(self._ids))
+
+    def _finish_partial(self) -> Iterator[LogEvent]:
+        # A file's last line without its newline once the file no longer changes: its writer died
+        # mid-line. Kept if it parses.
+        partial, self._partial = self._partial, b""
+        for t, s, m in _parse([partial]):
+            yield LogEvent(t, self.function, s, m, next(self._ids))
+
+    def _close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
