@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # imported when started
 
 log = logging.getLogger("lambdatui.serve")
 
+TRIGGER_LOG_STREAM = "lambdatui/triggers"  # the log stream of the lines triggers write themselves
+
 
 def is_loopback(host: str) -> bool:
     if host == "localhost":
@@ -76,6 +78,9 @@ class _Host:
         from .http_triggers import Route
 
         self.shared.routes.append(Route(function, path, method, payload_format, cors=cors))
+
+    def function_log(self, function: str, message: str) -> None:
+        self.backend.logs.append(function, TRIGGER_LOG_STREAM, message)
 
     def queue_store(self) -> QueueStore:
         if self.shared.store is None:

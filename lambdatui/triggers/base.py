@@ -66,6 +66,11 @@ class TriggerHost(Protocol):
         """The local SQS queues (one SQLite file under state_dir), shared by every sqs trigger."""
         ...
 
+    def function_log(self, function: str, message: str) -> None:
+        """Write `message` as a line of `function`'s log (the tail pane, `lambdatui logs`): how a
+        runner tells of its own failures, where the user looks when a trigger stops firing."""
+        ...
+
 
 @dataclass(frozen=True)
 class TriggerWhere:

@@ -65,6 +65,7 @@ class S3Trigger(Trigger):
         watcher = S3Watcher(
             host, function, bucket=self.bucket, folder=folder, events=self.events,
             prefix=self.prefix, suffix=self.suffix, region=host.region,
+            function_log=lambda message: host.function_log(function, message),
         )
         watcher.start()
         return watcher

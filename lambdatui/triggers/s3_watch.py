@@ -8,15 +8,22 @@ path is held until its size and mtime have been stable for `settle_seconds`, so 
 editor's "write a temp file, rename it over" save, is one `Put` of the final content. A file that
 appears and disappears before it settles never existed as far as the bucket is concerned.
 
-Hidden files and folders (a name starting with "."), editor backups and partial downloads
-(`*~`, `*.swp`, `*.swx`, `*.tmp`, `*.part`, `*.crdownload`, `~$*`) are not objects.
+Only regular files inside the folder are objects. Symbolic links are never followed and never fire
+(to a file or a folder, inside or outside, there at start or made later); FIFOs, devices and
+sockets are never opened. Each real folder is watched on its own, not recursively, so the watcher
+never walks through a link (a link to `/` once made it walk the whole filesystem and block reading
+/proc/kmsg). Hidden files and folders (a name starting with "."), editor backups and partial
+downloads (`*~`, `*.swp`, `*.swx`, `*.tmp`, `*.part`, `*.crdownload`, `~$*`) are not objects.
 
 Files already in the folder when the watcher starts are the bucket's existing objects: they fire
 nothing until they change or are removed.
 
 The function is invoked synchronously, one event at a time, by a dispatch thread, so a slow
-function does not stop the watching. Failures are logged to the `lambdatui.serve` logger, never
-raised, and not retried.
+function does not stop the watching. Invocation failures are logged to the `lambdatui.serve`
+logger, never raised, and not retried. The watcher itself never stops on a failure (the folder
+removed, the system out of inotify watches, anything): it says so on that logger and as a line in
+the function's log (`function_log`), and watches again after a back-off, saying so once it does;
+what changed meanwhile is found by comparing the folder with what it knew.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ import stat
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,6 +64,10 @@ OWNER_ID = "A1LAMBDATUILOCAL"
 SOURCE_IP = "127.0.0.1"
 
 _IGNORED_SUFFIXES = ("~", ".swp", ".swx", ".tmp", ".part", ".crdownload")
+
+# After a failure the watcher waits this long before watching again, doubling up to the maximum.
+BACKOFF_FIRST_S = 0.5
+BACKOFF_MAX_S = 30.0
 
 _seq_lock = threading.Lock()
 _last_seq = 0
@@ -165,28 +176,108 @@ def is_ignored(rel: str) -> bool:
     return name.startswith("~$") or name.endswith(_IGNORED_SUFFIXES)
 
 
-def _signature(path: Path) -> tuple[int, int] | None:
-    """(size, mtime_ns) of a regular file; None when there is none (removed, or a folder)."""
+# -- the folder, without following links ---------------------------------------------------------
+#
+# Only regular files inside the folder are objects. Symbolic links are never followed (a link to
+# /etc/hostname is not an object; a link to / must not be walked), and nothing but a regular file is
+# ever opened (opening a FIFO for reading blocks until a writer comes). Every check uses lstat, and
+# a file is opened through its folders' descriptors with O_NOFOLLOW, then checked again with fstat,
+# so a link swapped in between the check and the open is not followed either.
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _lstat_inside(folder: Path, key: str) -> os.stat_result | None:
+    """lstat of `folder/key` when every folder on the way is a real folder (not a link); else None."""
+    parts = key.split("/")
+    path = folder
     try:
-        st = path.stat()
+        for part in parts[:-1]:
+            path = path / part
+            if not stat.S_ISDIR(os.lstat(path).st_mode):
+                return None
+        return os.lstat(path / parts[-1])
     except OSError:
         return None
-    if not stat.S_ISREG(st.st_mode):
+
+
+def _signature(folder: Path, key: str) -> tuple[int, int] | None:
+    """(size, mtime_ns) of a regular file at `key`; None for anything else (removed, a folder, a
+    link, a FIFO, a device, a socket)."""
+    st = _lstat_inside(folder, key)
+    if st is None or not stat.S_ISREG(st.st_mode):
         return None
     return (st.st_size, st.st_mtime_ns)
 
 
-def _digest(path: Path) -> tuple[int, str] | None:
+def _digest(folder: Path, key: str) -> tuple[int, str] | None:
+    """(size, MD5 hex) of the regular file at `key`, opened without following any link; None if it
+    is not one (any more)."""
+    parts = key.split("/")
+    try:
+        fd = os.open(folder, _DIR_FLAGS)
+    except OSError:
+        return None
+    try:
+        for part in parts[:-1]:
+            inner = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        # O_NONBLOCK: were it a FIFO after all (swapped in since the lstat), the open returns at once.
+        file_fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=fd)
+    except OSError:
+        os.close(fd)
+        return None
+    os.close(fd)
     h = hashlib.md5()
     size = 0
     try:
-        with open(path, "rb") as f:
+        with os.fdopen(file_fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                return None
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
                 size += len(chunk)
     except OSError:
         return None
     return size, h.hexdigest()
+
+
+def _walk(folder: Path, under: str = "") -> tuple[dict[str, tuple[int, int]], list[Path]]:
+    """The objects below `folder/under` (key → signature: regular files, not ignored) and the real
+    folders there, `under` itself included; links are neither followed nor listed, hidden folders
+    are skipped, folders that cannot be read are left out."""
+    files: dict[str, tuple[int, int]] = {}
+    dirs: list[Path] = []
+    if under:
+        st = _lstat_inside(folder, under)
+        if st is None or not stat.S_ISDIR(st.st_mode):
+            return files, dirs
+    todo = [under]
+    while todo:
+        prefix = todo.pop()
+        path = folder / prefix if prefix else folder
+        try:
+            entries = list(os.scandir(path))
+        except OSError:
+            continue
+        dirs.append(path)
+        for entry in entries:
+            key = f"{prefix}/{entry.name}" if prefix else entry.name
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                if not entry.name.startswith("."):
+                    todo.append(key)
+            elif stat.S_ISREG(st.st_mode) and not is_ignored(key):
+                files[key] = (st.st_size, st.st_mtime_ns)
+    return files, dirs
+
+
+class _FolderGone(OSError):
+    """The watched folder was removed (or replaced by something that is not a folder)."""
 
 
 class _Pending:
@@ -214,6 +305,7 @@ class S3Watcher:
         region: str = "us-east-1",
         settle_seconds: float = 0.3,
         force_polling: bool | None = None,
+        function_log: Callable[[str], None] | None = None,
     ) -> None:
         self.backend = backend
         self.function = function
@@ -225,11 +317,20 @@ class S3Watcher:
         self.region = region
         self.settle_seconds = max(0.0, float(settle_seconds))
         self.force_polling = force_polling
+        # Where the watcher's own failures are told, as lines of the function's log (the tail pane,
+        # `lambdatui logs`): that is where the user is looking when a trigger stops firing.
+        self.function_log = function_log
         self.configuration_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"lambdatui:s3:{bucket}:{function}"))
         self.fired = 0  # events handed to the function (invoked, whatever the outcome)
         self.errors = 0  # of those, the ones that failed or were throttled
-        self._known: set[str] = set()  # keys of the objects in the "bucket" (relative paths, "/")
+        # The objects in the "bucket": key (relative path, "/") → (size, mtime_ns) when last seen.
+        self._known: dict[str, tuple[int, int]] = {}
         self._pending: dict[str, _Pending] = {}
+        self._watched: set[Path] = set()  # the folders the current watch covers
+        self._folder_id: tuple[int, int] | None = None
+        self._rewatch = False  # the folders changed: watch again
+        self._failing = False  # the last watch failed; the next one that starts says it is back
+        self._delay = BACKOFF_FIRST_S
         self._stop = threading.Event()
         self._ready = threading.Event()
         # (event name, key, event) to invoke with; None wakes the dispatcher to check for a stop.
@@ -253,7 +354,7 @@ class S3Watcher:
         if quiet.level == logging.NOTSET:
             quiet.setLevel(logging.WARNING)  # not "N changes detected" on every batch
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._known = set(self._scan())
+        self._known, _ = _walk(self.folder)
         self._stop.clear()
         self._ready.clear()
         watcher = threading.Thread(target=self._watch_loop, name=f"s3-watch-{self.bucket}", daemon=True)
@@ -272,7 +373,8 @@ class S3Watcher:
         self._threads = []
 
     def status(self) -> str:
-        return f"watching {self.folder}: {self.fired} fired, {self.errors} failed"
+        failing = "; the watcher failed, retrying" if self._failing else ""
+        return f"watching {self.folder}: {self.fired} fired, {self.errors} failed{failing}"
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until nothing is pending or queued for dispatch (for tests and orderly shutdown)."""
@@ -295,68 +397,118 @@ class S3Watcher:
         key = rel.as_posix()
         return None if key in ("", ".") else key
 
-    def _scan(self, under: Path | None = None) -> list[str]:
-        keys = []
-        base = under or self.folder
-        for root, dirs, files in os.walk(base):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
-            for name in files:
-                key = self._rel(Path(root) / name)
-                if key and not is_ignored(key):
-                    keys.append(key)
-        return keys
-
     def _watch_filter(self, change: watchfiles.Change, path: str) -> bool:
         key = self._rel(Path(path))
         return key is not None and not is_ignored(key)
 
-    def _watch_loop(self) -> None:
-        import watchfiles
+    def _report(self, level: int, message: str, exc_info: bool = False) -> None:
+        """Tell the `serve` console (the logger) and the function's log."""
+        log.log(level, message, exc_info=exc_info)
+        if self.function_log is not None:
+            try:
+                self.function_log(f"[{logging.getLevelName(level)}] {message}")
+            except Exception:
+                log.exception("S3 trigger s3://%s: writing to the log of %s failed", self.bucket, self.function)
 
-        tick_ms = max(20, min(100, int(self.settle_seconds * 1000 / 3) or 20))
-        first = True
+    def _watch_loop(self) -> None:
+        """Watch until stopped. A failure is reported and the watch starts again after a back-off
+        (doubling from BACKOFF_FIRST_S to BACKOFF_MAX_S, reset once watching works again)."""
         while not self._stop.is_set():
             try:
-                for changes in watchfiles.watch(
-                    self.folder,
-                    watch_filter=self._watch_filter,
-                    debounce=tick_ms * 2,
-                    step=min(50, tick_ms),
-                    stop_event=self._stop,
-                    rust_timeout=tick_ms,
-                    yield_on_timeout=True,
-                    raise_interrupt=False,
-                    force_polling=self.force_polling,
-                    recursive=True,
-                ):
-                    if first:
-                        # Watching now: files that appeared between the first scan and here are new.
-                        first = False
-                        now = time.monotonic()
-                        for key in self._scan():
-                            if key not in self._known:
-                                self._mark(key, now)
-                        self._ready.set()
-                    self._on_changes(changes)
-                    self._settle()
-                    if self._stop.is_set():
-                        break
-            except Exception:
+                self._watch_once()
+            except Exception as e:
                 if self._stop.is_set():
                     break
-                log.exception("S3 trigger s3://%s: watching %s failed; retrying", self.bucket, self.folder)
-                self._ready.set()
-                self._stop.wait(1.0)
+                self._ready.set()  # start() does not wait for a watcher that cannot start
+                self._failing = True
+                reason = str(e) if isinstance(e, _FolderGone) else f"{type(e).__name__}: {e}"
+                self._report(
+                    logging.ERROR,
+                    f"S3 trigger s3://{self.bucket} → {self.function}: watching {self.folder} failed: {reason}; "
+                    f"retrying in {self._delay:g} s",
+                    exc_info=not isinstance(e, _FolderGone),
+                )
+                if self._stop.wait(self._delay):
+                    break
+                self._delay = min(self._delay * 2, BACKOFF_MAX_S)
                 try:
                     self.folder.mkdir(parents=True, exist_ok=True)
                 except OSError:
-                    pass
+                    pass  # the next attempt fails, and says why
+
+    def _watch_once(self) -> None:
+        """One watch of the folder and its real subfolders, each watched on its own (not
+        recursively, so the watcher never follows a link into another folder); returns when the
+        set of folders changed (to watch again) or on stop; raises on failure."""
+        import watchfiles
+
+        st = self._folder_stat()
+        self._folder_id = (st.st_dev, st.st_ino)
+        _, dirs = _walk(self.folder)
+        self._watched = set(dirs)
+        self._rewatch = False
+        tick_ms = max(20, min(100, int(self.settle_seconds * 1000 / 3) or 20))
+        changes_seen = watchfiles.watch(
+            *dirs,
+            watch_filter=self._watch_filter,
+            debounce=tick_ms * 2,
+            step=min(50, tick_ms),
+            stop_event=self._stop,
+            rust_timeout=tick_ms,
+            yield_on_timeout=True,
+            raise_interrupt=False,
+            force_polling=self.force_polling,
+            recursive=False,
+            ignore_permission_denied=True,
+        )
+        first = True
+        try:
+            for changes in changes_seen:
+                if first:
+                    # Watching now: what changed before (since the first scan, or while the last
+                    # watch was down) is found by comparing the folder with what is known.
+                    first = False
+                    self._catch_up()
+                    self._ready.set()
+                    if self._failing:
+                        self._failing = False
+                        self._delay = BACKOFF_FIRST_S
+                        self._report(logging.INFO, f"S3 trigger s3://{self.bucket} → {self.function}: watching {self.folder} again")
+                self._on_changes(changes)
+                self._settle()
+                st = self._folder_stat()
+                if (st.st_dev, st.st_ino) != self._folder_id:
+                    return  # replaced by another folder: watch that one
+                if self._rewatch or self._stop.is_set():
+                    return
+        finally:
+            changes_seen.close()
+
+    def _folder_stat(self) -> os.stat_result:
+        try:
+            st = os.lstat(self.folder)
+        except FileNotFoundError:
+            raise _FolderGone("the folder was removed") from None
+        if not stat.S_ISDIR(st.st_mode):
+            raise _FolderGone("the folder was replaced by something that is not a folder")
+        return st
+
+    def _catch_up(self) -> None:
+        files, dirs = _walk(self.folder)
+        now = time.monotonic()
+        for key, signature in files.items():
+            if self._known.get(key) != signature:
+                self._mark(key, now)
+        for key in [k for k in self._known if k not in files]:
+            self._mark(key, now)
+        if set(dirs) != self._watched:
+            self._rewatch = True
 
     def _mark(self, key: str, now: float) -> None:
         with self._idle:
             p = self._pending.get(key)
             if p is None:
-                self._pending[key] = _Pending(_signature(self.folder / key), now)
+                self._pending[key] = _Pending(_signature(self.folder, key), now)
             else:
                 p.last_change = now
 
@@ -371,12 +523,19 @@ class S3Watcher:
             key = self._rel(path)
             if key is None or is_ignored(key):
                 continue
-            if change == watchfiles.Change.deleted and key not in self._known and key not in self._pending:
-                # Not an object: a folder removed or moved away (its files are gone too, and moving
-                # reports only the folder), or a file that never settled (nothing to do).
-                for k in [k for k in self._known if k.startswith(key + "/")]:
-                    self._mark(k, now)
-                continue
+            if change == watchfiles.Change.deleted:
+                if path in self._watched:
+                    self._rewatch = True  # a watched folder went: watch without it
+                if key not in self._known and key not in self._pending:
+                    # Not an object: a folder removed or moved away (its files are gone too, and
+                    # moving reports only the folder), a link, or a file that never settled.
+                    for k in [k for k in self._known if k.startswith(key + "/")]:
+                        self._mark(k, now)
+                    continue
+            else:
+                st = _lstat_inside(self.folder, key)
+                if st is not None and stat.S_ISDIR(st.st_mode) and path not in self._watched:
+                    self._rewatch = True  # a new real folder (never a link to one): watch it too
             self._mark(key, now)
 
     def _settle(self) -> None:
@@ -386,8 +545,7 @@ class S3Watcher:
         now = time.monotonic()
         for key in list(self._pending):
             p = self._pending[key]
-            path = self.folder / key
-            sig = _signature(path)
+            sig = _signature(self.folder, key)
             if sig != p.signature:
                 p.signature = sig
                 p.stable_since = now
@@ -396,23 +554,25 @@ class S3Watcher:
             with self._idle:
                 del self._pending[key]
             if sig is None:
-                if path.is_dir():
+                st = _lstat_inside(self.folder, key)
+                if st is not None and stat.S_ISDIR(st.st_mode):
                     # A folder created or moved in: its files are objects (each settles on its own).
-                    for k in self._scan(path):
-                        if k not in self._known:
+                    for k, signature in _walk(self.folder, key)[0].items():
+                        if self._known.get(k) != signature:
                             self._mark(k, now)
                     continue
+                # Removed, or not a regular file (any more): not an object.
                 if key in self._known:
-                    self._known.discard(key)
+                    del self._known[key]
                     self._emit(DELETE, key, None, None)
                 continue
-            digest = _digest(path)
+            digest = _digest(self.folder, key)
             if digest is None:
                 continue  # unreadable or gone between the stat and the read; a later event decides
-            if _signature(path) != sig:
+            if _signature(self.folder, key) != sig:
                 self._mark(key, now)  # changed while it was read: not complete yet
                 continue
-            self._known.add(key)
+            self._known[key] = sig
             self._emit(PUT, key, digest[0], digest[1])
 
     def _emit(self, event_name: str, key: str, size: int | None, etag: str | None) -> None:
