@@ -11,8 +11,10 @@ JSON-encoded as the store encodes them):
 - buffered: the encoded line written to a buffered file, flushed every 3 lines (how the store wrote
   before: one flush per invocation, an invocation logging START, END and REPORT at least).
 
-Then two processes append at once with 1 MB files (many rotations), and the figure is their
-lines per second together; every line is checked to be there exactly once.
+Then what it adds to a warm `LocalBackend.invoke` of a no-op function (START, END and REPORT: three
+lines), against the same backend with `persist_logs=False`, rounds alternating. Then two processes
+append at once with 1 MB files (many rotations), and the figure is their lines per second together;
+every line is checked to be there exactly once.
 
 It prints a table of figures; the only target is correctness (every line of the two processes there
 exactly once), since the point of the design is safety, and the cost rows are information, each
@@ -122,6 +124,47 @@ def two_processes(lines: int) -> tuple[float, int, bool]:
         return 2 * lines / max(elapsed), rotations, exact
 
 
+NOOP = "def handler(event, context):\n    return None\n"
+
+
+def backend_invokes(rounds: int = 5, per_round: int = 400) -> tuple[float, float]:
+    """Median warm `LocalBackend.invoke` (ms) of a no-op function with the log lines persisted and
+    without (`persist_logs=False`), rounds alternating, in one run. Each invoke logs START, END
+    and REPORT."""
+    from lambdatui.backends.local import LocalBackend
+    from lambdatui.config import load_config
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "fn").mkdir()
+        (root / "fn" / "app.py").write_text(NOOP)
+        config = root / "lambdatui.yaml"
+        config.write_text(
+            f"local:\n  functions:\n    noop:\n      runtime: python{sys.version_info[0]}.{sys.version_info[1]}\n"
+            "      handler: app.handler\n      code: fn\n"
+        )
+        times: dict[bool, list[float]] = {True: [], False: []}
+        backends = {
+            persist: LocalBackend(load_config(config), state_dir=root / f"state-{persist}", watch_code=False,
+                                  persist_logs=persist, record_history=False)
+            for persist in (True, False)
+        }
+        try:
+            for backend in backends.values():
+                for _ in range(50):
+                    backend.invoke("noop", b"{}")  # cold start and warm-up
+            for _ in range(rounds):
+                for persist, backend in backends.items():
+                    for _ in range(per_round):
+                        started = time.perf_counter()
+                        backend.invoke("noop", b"{}")
+                        times[persist].append((time.perf_counter() - started) * 1000)
+        finally:
+            for backend in backends.values():
+                backend.close()
+        return statistics.median(times[True]), statistics.median(times[False])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=200_000)
@@ -135,6 +178,7 @@ def main() -> int:
     old = per_line_us(buffered, n)
     persisted = per_line_us(persisted_store, n)
     rate, rotations, exact = two_processes(n // 2)
+    invoke_persisted, invoke_memory = backend_invokes()
 
     rows = [
         ("memory only (baseline)", "", f"{memory:.2f} µs/line", None),
@@ -145,6 +189,9 @@ def main() -> int:
         ("  over bare O_APPEND write", "", f"{(persisted - memory) / bare:.2f}×", None),
         ("persisted / memory", "", f"{persisted / memory:.2f}×", None),
         ("persisted / buffered", "", f"{persisted / old:.2f}×", None),
+        ("LocalBackend.invoke p50, lines persisted", "", f"{invoke_persisted * 1000:.0f} µs", None),
+        ("  without persisting (persist_logs=False)", "", f"{invoke_memory * 1000:.0f} µs", None),
+        ("  difference per invoke (START, END, REPORT)", "", f"{(invoke_persisted - invoke_memory) * 1000:+.0f} µs", None),
         ("two processes at once, 1 MB files", "", f"{rate:,.0f} lines/s, {rotations} rotations", None),
         ("  every line exactly once", "yes", "yes" if exact else "NO", exact),
     ]
@@ -158,6 +205,7 @@ def main() -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({
             "lines": n, "memory_us": memory, "bare_append_us": bare, "buffered_us": old, "persisted_us": persisted,
+            "invoke_p50_persisted_ms": invoke_persisted, "invoke_p50_memory_ms": invoke_memory,
             "two_process_lines_per_s": rate, "rotations": rotations, "exact": exact,
         }, indent=2))
     return 0
