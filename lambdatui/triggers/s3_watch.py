@@ -68,6 +68,7 @@ _IGNORED_SUFFIXES = ("~", ".swp", ".swx", ".tmp", ".part", ".crdownload")
 # After a failure the watcher waits this long before watching again, doubling up to the maximum.
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 30.0
+RESCAN_S = 5.0  # the folder is compared with what the watcher knows at least this far apart
 
 _seq_lock = threading.Lock()
 _last_seq = 0
@@ -402,13 +403,18 @@ class S3Watcher:
         return key is not None and not is_ignored(key)
 
     def _report(self, level: int, message: str, exc_info: bool = False) -> None:
-        """Tell the `serve` console (the logger) and the function's log."""
-        log.log(level, message, exc_info=exc_info)
-        if self.function_log is not None:
-            try:
-                self.function_log(f"[{logging.getLevelName(level)}] {message}")
-            except Exception:
-                log.exception("S3 trigger s3://%s: writing to the log of %s failed", self.bucket, self.function)
+        """Tell the function's log when there is one (`serve` prints those lines, the dashboard's
+        tail shows them), else the `lambdatui.serve` logger; the traceback goes to the logger, at
+        DEBUG when the function's log has the message."""
+        if self.function_log is None:
+            log.log(level, message, exc_info=exc_info)
+            return
+        log.debug(message, exc_info=exc_info)
+        try:
+            self.function_log(f"[{logging.getLevelName(level)}] {message}")
+        except Exception:
+            log.exception("S3 trigger s3://%s: writing to the log of %s failed", self.bucket, self.function)
+            log.log(level, message)
 
     def _watch_loop(self) -> None:
         """Watch until stopped. A failure is reported and the watch starts again after a back-off
@@ -445,6 +451,8 @@ class S3Watcher:
         st = self._folder_stat()
         self._folder_id = (st.st_dev, st.st_ino)
         _, dirs = _walk(self.folder)
+        if not dirs:
+            raise _FolderGone("the folder cannot be read")
         self._watched = set(dirs)
         self._rewatch = False
         tick_ms = max(20, min(100, int(self.settle_seconds * 1000 / 3) or 20))
@@ -462,13 +470,20 @@ class S3Watcher:
             ignore_permission_denied=True,
         )
         first = True
+        next_scan = 0.0
         try:
             for changes in changes_seen:
-                if first:
+                if first or time.monotonic() >= next_scan:
                     # Watching now: what changed before (since the first scan, or while the last
-                    # watch was down) is found by comparing the folder with what is known.
-                    first = False
+                    # watch was down) is found by comparing the folder with what is known. Again
+                    # now and then, for what a watcher can miss (a polling one does not see a file
+                    # replaced by a link; inotify drops events when its queue overflows); spaced
+                    # out by how long a scan of this folder takes.
+                    started = time.monotonic()
                     self._catch_up()
+                    next_scan = time.monotonic() + max(RESCAN_S, 20 * (time.monotonic() - started))
+                if first:
+                    first = False
                     self._ready.set()
                     if self._failing:
                         self._failing = False

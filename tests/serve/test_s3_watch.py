@@ -318,14 +318,17 @@ def test_links_and_a_fifo_present_at_start_fire_nothing(env, watch, outside):
     assert keys_fired(outs, bucket) == [("ObjectCreated:Put", "real.txt")]
 
 
-def test_a_file_replaced_by_a_link_is_removed_from_the_bucket(env, watch, outside):
+@pytest.mark.parametrize("force_polling", [None, True])
+def test_a_file_replaced_by_a_link_is_removed_from_the_bucket(env, watch, outside, force_polling):
+    # Polling, the watcher sees no change (it compares what the link points to); the watcher's
+    # periodic comparison of the folder with what it knows (every RESCAN_S) finds it.
     _, outs = env
-    w, folder, bucket = watch()
+    w, folder, bucket = watch(force_polling=force_polling)
     (folder / "a.txt").write_text("a")
     wait_for(lambda: keys_fired(outs, bucket))
     (folder / "a.txt").unlink()
     (folder / "a.txt").symlink_to(outside / "secret.txt")
-    wait_for(lambda: len(keys_fired(outs, bucket)) == 2)
+    wait_for(lambda: len(keys_fired(outs, bucket)) == 2, timeout=15)
     time.sleep(0.5)
     assert keys_fired(outs, bucket) == [("ObjectCreated:Put", "a.txt"), ("ObjectRemoved:Delete", "a.txt")]
 
@@ -367,13 +370,13 @@ def test_a_watcher_error_is_a_line_in_the_functions_log_and_the_watcher_restarts
     real_watch = watchfiles.watch
     calls = []
 
-    def failing_once(*paths, **options):
+    def failing_thrice(*paths, **options):
         calls.append(paths)
-        if len(calls) == 1:
+        if len(calls) <= 3:
             raise OSError(28, "inotify watch limit reached")  # as the kernel would say
         return real_watch(*paths, **options)
 
-    monkeypatch.setattr(watchfiles, "watch", failing_once)
+    monkeypatch.setattr(watchfiles, "watch", failing_thrice)
     (tmp_path / "code").mkdir()
     (tmp_path / "code" / "app.py").write_text(textwrap.dedent(S3_LOGGER))
     path = tmp_path / "lambdatui.yaml"
@@ -390,9 +393,12 @@ def test_a_watcher_error_is_a_line_in_the_functions_log_and_the_watcher_restarts
         def lines(text: str) -> list[str]:
             return [e.message for e in logs.events("files") if text in e.message]
 
-        (error,) = wait_for(lambda: lines("inotify watch limit reached"))
-        assert error.startswith("[ERROR]") and "s3://uploads" in error and "retrying" in error
-        wait_for(lambda: lines("again") and len(calls) >= 2)
+        errors = wait_for(lambda: len(lines("inotify watch limit reached")) == 3 and lines("inotify watch limit reached"))
+        for error in errors:
+            assert error.startswith("[ERROR]") and "s3://uploads" in error
+        # Backing off: each wait twice the one before.
+        assert [re.search(r"retrying in ([\d.]+) s", e).group(1) for e in errors] == ["0.5", "1", "2"]
+        wait_for(lambda: lines("again") and len(calls) >= 4)
         (tmp_path / "bucket" / "after.txt").write_text("x")
         wait_for(lambda: lines("S3-MARKER ObjectCreated:Put after.txt"), timeout=15)
         # Persisted too, for `lambdatui logs` in another process.
