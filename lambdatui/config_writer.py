@@ -650,7 +650,7 @@ def _editing(target: Path, shown: Path) -> Iterator[None]:
     """Hold the cross-process lock on the config file for one read → modify → replace, so two
     processes saving edits at once (two dashboards, a dashboard and `serve`) both land."""
     try:
-        with lock_file(target):
+        with lock_file(target, timeout=LOCK_TIMEOUT_S):
             yield
     except FileNotFoundError:
         raise ConfigError("no such config file", shown) from None

@@ -3,18 +3,21 @@
 Several processes share one project and one state folder: the dashboard, `lambdatui serve`, one-shot
 CLI runs. This module owns the two pieces they need to write without losing each other's work:
 
-- `locked(fd)`: a `flock` on an open file, shared or exclusive, waited for with a deadline. `flock`
-  belongs to the open file description, so it also excludes other threads that opened the file
-  themselves, and the kernel drops it when its process dies: a killed process never leaves a lock held.
-- `lock_file(path)`: an exclusive lock for a read-modify-write of a file that is replaced whole.
+- `lock_file(path)`: an exclusive `flock` for a read-modify-write of a file that is replaced whole,
+  waited for with a deadline. `flock` belongs to the open file description, so it also excludes
+  other threads that opened the file themselves, and the kernel drops it when its process dies: a
+  killed process never leaves a lock held.
 - `temp_file(folder, prefix)` makes the temp file of an atomic write (written, then `os.replace`d
   over its target) and holds an exclusive lock on it until it is closed; `remove_stale_temp_files`
   removes the temp files that killed processes left behind: only old ones whose lock it can take,
   so another process's write in progress is never touched.
 
-Why not the `filelock` package: it locks a separate lock file, opened with O_TRUNC, and cannot lock
-the descriptor of the temp file being written, which is how a live temp file is told from a leftover.
-POSIX only, as the rest of lambdatui (process groups, /proc).
+Why not the `filelock` package: it locks a separate lock file (left beside the user's
+lambdatui.yaml for good), opened with O_TRUNC, so it cannot lock the descriptor of the temp file
+being written, which is how a live temp file is told from a leftover; the few `fcntl.flock` calls
+here do both. The log store (`executor/logstore.py`) takes its rotation lock with `flock` directly:
+a shared lock around every line, where a deadline's polling would only add cost. POSIX only, as
+the rest of lambdatui (process groups, /proc).
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ __all__ = [
     "STALE_TEMP_S",
     "LockTimeout",
     "lock_file",
-    "locked",
     "remove_stale_temp_files",
     "temp_file",
 ]
@@ -52,27 +54,16 @@ class LockTimeout(TimeoutError):
     """Another process held the lock for longer than the deadline."""
 
 
-@contextlib.contextmanager
-def locked(fd: int, *, shared: bool = False, timeout: float | None = LOCK_TIMEOUT_S) -> Iterator[None]:
-    """Hold a `flock` on open file `fd` for the block (None: wait as long as it takes)."""
-    acquire(fd, shared=shared, timeout=timeout)
-    try:
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-
-
-def acquire(fd: int, *, shared: bool = False, timeout: float | None = LOCK_TIMEOUT_S) -> None:
-    """Take a `flock` on `fd`; LockTimeout when it is not free within `timeout` seconds."""
-    kind = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+def _acquire(fd: int, *, timeout: float | None) -> None:
+    """Take an exclusive `flock` on `fd`; LockTimeout when it is not free within `timeout` seconds."""
     if timeout is None:
-        fcntl.flock(fd, kind)
+        fcntl.flock(fd, fcntl.LOCK_EX)
         return
     deadline = time.monotonic() + timeout
     delay = 0.001
     while True:
         try:
-            fcntl.flock(fd, kind | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return
         except OSError as e:
             if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
@@ -98,7 +89,7 @@ def lock_file(path: Path, *, timeout: float | None = LOCK_TIMEOUT_S) -> Iterator
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         try:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            acquire(fd, timeout=left)
+            _acquire(fd, timeout=left)
             held = os.fstat(fd)
             try:
                 now = os.stat(path)

@@ -4,12 +4,17 @@ replace runs under a cross-process lock, so no process overwrites another's edit
 
 from __future__ import annotations
 
+import fcntl
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from lambdatui.config import load_config
+import pytest
+
+from lambdatui import config_writer
+from lambdatui.config import ConfigError, load_config
+from lambdatui.config_writer import update_function_in_file
 
 REPO = Path(__file__).resolve().parent.parent
 FUNCTIONS = 12
@@ -72,3 +77,22 @@ def test_two_processes_editing_different_fields_both_land_and_comments_stay(tmp_
         assert f"    fn{i}:  # function number {i}\n" in text
     assert text.count("  # the default") == FUNCTIONS
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_save_waits_for_the_lock_and_says_so_when_it_is_held_too_long(tmp_path, monkeypatch):
+    code = tmp_path / "code"
+    code.mkdir()
+    path = tmp_path / "lambdatui.yaml"
+    write_config(path, code)
+    before = path.read_bytes()
+    monkeypatch.setattr(config_writer, "LOCK_TIMEOUT_S", 0.3)
+    # Held as another process holds it: through a descriptor of its own.
+    with open(path, "rb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        started = time.monotonic()
+        with pytest.raises(ConfigError, match=r"another process has been saving it for over 0\.3 s; try again"):
+            update_function_in_file(path, "fn0", {"memory_size": 512})
+        assert time.monotonic() - started >= 0.3
+    assert path.read_bytes() == before
+    update_function_in_file(path, "fn0", {"memory_size": 512})  # released: it goes through
+    assert load_config(path).local.functions["fn0"].memory_size == 512
