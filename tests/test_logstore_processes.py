@@ -147,3 +147,28 @@ def test_a_writer_whose_file_another_rotated_reopens_and_never_writes_to_the_rot
     assert "first, after the rotation" in (tmp_path / "fn.jsonl").read_text()
     first.close()
     second.close()
+
+
+def test_a_removed_log_folder_is_made_again_and_invocations_never_fail(tmp_path):
+    import shutil
+
+    directory = tmp_path / "logs"
+    store = LogStore(directory)
+    store.append("fn", "s", "before")
+    shutil.rmtree(directory)  # a user cleaning the state folder while the dashboard runs
+    store.append("fn", "s", "after")
+    store.close()
+    assert [e.message for e in read_log_file(directory, "fn")] == ["after"]
+    assert [e.message for e in store.events("fn")] == ["before", "after"]
+
+
+def test_a_log_folder_that_cannot_be_written_never_fails_an_invocation(tmp_path, caplog):
+    blocker = tmp_path / "logs"
+    store = LogStore(blocker)
+    blocker.rmdir()
+    blocker.write_text("a file where the folder was")  # mkdir and open both fail
+    with caplog.at_level("WARNING", logger="lambdatui.executor.logstore"):
+        store.append("fn", "s", "one")
+        store.append("fn", "s", "two")
+    assert [e.message for e in store.events("fn")] == ["one", "two"]  # still in memory, for the tail
+    assert caplog.text.count("not written") == 1

@@ -88,17 +88,25 @@ class LogStore:
 
     def _write(self, directory: Path, event: LogEvent) -> None:
         line = json.dumps({"t": event.timestamp_ms, "s": event.log_stream, "m": event.message}) + "\n"
-        try:
+        data = line.encode("utf-8")
+        for attempt in (1, 2):
             appender = self._files.get(event.function)
-            if appender is None:
-                appender = self._files[event.function] = _Appender(directory, event.function)
-            appender.write(line.encode("utf-8"))
-        except OSError as e:
-            # The file is for other processes; a full disk or a removed folder must not fail the
-            # invocation whose line this is. Said once, not once per line.
-            if not self._write_failed:
-                self._write_failed = True
-                log.warning("log lines of %s not written to %s: %s", event.function, directory, e)
+            try:
+                if appender is None:
+                    directory.mkdir(parents=True, exist_ok=True)  # again: someone may have removed it
+                    appender = self._files[event.function] = _Appender(directory, event.function)
+                appender.write(data)
+                return
+            except OSError as e:
+                # Once more from scratch (the folder made again, the files opened again), then
+                # given up: the file is for other processes, and a full disk or a removed folder
+                # must not fail the invocation whose line this is. Said once, not once per line.
+                if appender is not None:
+                    appender.close()
+                    self._files.pop(event.function, None)
+                if attempt == 2 and not self._write_failed:
+                    self._write_failed = True
+                    log.warning("log lines of %s not written to %s: %s", event.function, directory, e)
 
     def flush(self) -> None:
         """Nothing is buffered: every line is written as it comes (kept for the executor's calls)."""
@@ -278,8 +286,8 @@ def _open_files(directory: Path, function: str, after: tuple[int, int] | None = 
         for path in paths:
             try:
                 fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-            except FileNotFoundError:
-                continue
+            except OSError:
+                continue  # gone, or not readable by this process
             opened.append((fd, _identity(os.fstat(fd))))
     ids = [ident for _, ident in opened]
     if after is not None and after in ids:
