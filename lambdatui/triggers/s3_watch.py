@@ -21,9 +21,10 @@ nothing until they change or are removed.
 The function is invoked synchronously, one event at a time, by a dispatch thread, so a slow
 function does not stop the watching. Invocation failures are logged to the `lambdatui.serve`
 logger, never raised, and not retried. The watcher itself never stops on a failure (the folder
-removed, the system out of inotify watches, anything): it says so on that logger and as a line in
-the function's log (`function_log`), and watches again after a back-off, saying so once it does;
-what changed meanwhile is found by comparing the folder with what it knew.
+removed, the system out of inotify watches, anything): it says so as a line in the function's log
+(`function_log`: `serve` prints it, the dashboard's tail shows it; without one, on that logger), and
+watches again after a back-off, saying so once it does. What changed meanwhile, or what a watcher
+missed, is found by comparing the folder with what it knew, at each start and every RESCAN_S.
 """
 
 from __future__ import annotations
