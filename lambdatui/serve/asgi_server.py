@@ -197,6 +197,9 @@ class AsgiServer:
             log_config=None,  # lambdatui's logging stays as it is
             access_log=False,  # the apps log each request in one line of their own
             server_header=False,
+            # No proxy sits in front: X-Forwarded-* from a local process must not rewrite who the
+            # client is (uvicorn trusts them from 127.0.0.1 by default).
+            proxy_headers=False,
             timeout_keep_alive=int(keep_alive) or 1,
             limit_concurrency=limit_concurrency,
             h11_max_incomplete_event_size=MAX_HEAD_BYTES,

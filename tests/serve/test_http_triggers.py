@@ -485,3 +485,13 @@ def test_url_for_and_port(backend):
         assert s.url_for(route) == f"http://127.0.0.1:{s.port}/items/{{id}}"
     finally:
         s.stop()
+
+
+def test_a_forwarded_header_from_a_local_client_does_not_change_the_source_ip(client):
+    # No proxy sits in front of serve: like API Gateway, the source IP is the peer's, and a
+    # client's own X-Forwarded-For is kept only as the left part of the header it appends to.
+    r = client.get("/v1/items/1", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert r.status_code == 200, r.text
+    event = r.json()
+    assert event["requestContext"]["identity"]["sourceIp"] == "127.0.0.1"
+    assert event["headers"]["X-Forwarded-For"] == "203.0.113.9, 127.0.0.1"
