@@ -175,6 +175,8 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         raise ConfigError(f"YAML syntax error: {problem}", path, line) from None
     except yaml.YAMLError as e:
         raise ConfigError(f"YAML error: {e}", path) from None
+    except RecursionError:
+        raise ConfigError("YAML error: nested too deeply", path) from None
     v = _Validator(path)
     if root is None:
         return Config(path=path)

@@ -537,3 +537,11 @@ def test_reserved_concurrency_leaves_100_unreserved_as_aws_requires():
     assert validate_function_field("reserved_concurrency", 900) == 900
     with pytest.raises(ValueError, match="outside 0–900"):
         validate_function_field("reserved_concurrency", 901)
+
+
+def test_a_config_nested_too_deeply_is_a_config_error_naming_the_file(tmp_path):
+    path = tmp_path / "lambdatui.yaml"
+    path.write_text("local: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "nested too deeply" in str(info.value) and str(path) in str(info.value)

@@ -104,7 +104,7 @@ def decoded_payload(payload: bytes) -> Any:
     """The response as JSON when it is JSON, else as text."""
     try:
         return json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python parses
         return payload.decode("utf-8", "replace")
 
 

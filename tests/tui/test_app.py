@@ -111,6 +111,18 @@ async def test_invalid_event_json_is_explained_and_not_sent(local_backend):
         assert backend.executor.environment_counts("hello-world")["idle"] == 0  # nothing was invoked
 
 
+async def test_a_too_deeply_nested_event_is_explained_and_the_dashboard_lives(local_backend):
+    config, backend = local_backend()
+    app = LambdaTUI(backend, config, select="hello-world")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app._selected == "hello-world")
+        app.query_one(EventConsole).editor.load_text("[" * 5_000 + "]" * 5_000)  # past Python's recursion limit
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "nesting too deep" in app.query_one(EventConsole).error_text)
+        assert app.is_running
+        assert backend.executor.environment_counts("hello-world")["idle"] == 0  # nothing was invoked
+
+
 async def test_template_loads_into_the_editor(local_backend):
     config, backend = local_backend()
     app = LambdaTUI(backend, config, select="s3-processor")

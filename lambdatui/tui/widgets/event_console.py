@@ -128,6 +128,12 @@ class EventConsole(Vertical):
             self.query_one("#ec-json-error", Static).update(self.error_text)
             self.add_class("-json-invalid")
             return None
+        except RecursionError:
+            # Python's parser recurses per level; Lambda refuses such an event too (InvalidRequestContentException).
+            self.error_text = "Event is not valid JSON: nesting too deep"
+            self.query_one("#ec-json-error", Static).update(self.error_text)
+            self.add_class("-json-invalid")
+            return None
         self.error_text = ""
         self.remove_class("-json-invalid")
         return text.encode("utf-8")
