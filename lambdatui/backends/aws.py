@@ -177,6 +177,8 @@ class AwsBackend(Backend):
         name: str,
         changes: dict[str, Any],
         progress: Callable[[str], None] | None = None,
+        *,
+        persist: bool = True,  # the account is the record: nothing else to write
     ) -> FunctionConfiguration:
         if self.read_only:
             raise ReadOnlyError(f"{name} was not changed: aws.read_only is true for this session")

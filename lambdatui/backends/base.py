@@ -222,10 +222,18 @@ class Backend(ABC):
 
     @abstractmethod
     def update_function(
-        self, name: str, changes: dict[str, Any], progress: Callable[[str], None] | None = None
+        self,
+        name: str,
+        changes: dict[str, Any],
+        progress: Callable[[str], None] | None = None,
+        *,
+        persist: bool = True,
     ) -> FunctionConfiguration:
         """Apply changes to the fields in EDITABLE_FIELDS; validated before anything is written.
-        `progress` hears about a wait (AWS's LastUpdateStatus) in one line at a time."""
+        `progress` hears about a wait (AWS's LastUpdateStatus) in one line at a time. With
+        `persist=False` a backend that `persists_edits` changes only what is running, not the file
+        (serve's Lambda API without --persist-changes); an AWS edit is the account's own record,
+        so AWS ignores it."""
 
     @abstractmethod
     def invoke(

@@ -134,7 +134,12 @@ class LocalBackend(Backend):
         return self._configuration(self._function(name))
 
     def update_function(
-        self, name: str, changes: dict[str, Any], progress: Callable[[str], None] | None = None
+        self,
+        name: str,
+        changes: dict[str, Any],
+        progress: Callable[[str], None] | None = None,
+        *,
+        persist: bool = True,
     ) -> FunctionConfiguration:
         """Validate, save to the config file, then apply; a refusal or a failed save changes nothing."""
         if self.read_only:
@@ -142,7 +147,8 @@ class LocalBackend(Backend):
         with self._update_lock:
             current = self._function(name)
             updated = self._validated(current, changes)
-            self._save(name, current, updated, changes)
+            if persist:
+                self._save(name, current, updated, changes)
             self.config.local.functions[name] = updated
             self.executor.update_function(updated)
             return self._configuration(updated)

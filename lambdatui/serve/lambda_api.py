@@ -193,8 +193,11 @@ class LambdaApiServer:
         region: str = "us-east-1",
         account_id: str = "123456789012",
         signing_key: SigningKey | None = None,
+        persist_changes: bool = False,
     ) -> None:
         self.backend = backend
+        # UpdateFunctionConfiguration changes the running server; the config file only with --persist-changes.
+        self.persist_changes = persist_changes
         self.host = host
         self.region = region
         self.account_id = account_id
@@ -469,7 +472,7 @@ class LambdaApiServer:
                 f"{', '.join([*_UPDATE_FIELDS, 'Environment'])})",
             )
         if changes:
-            f = _backend_errors(lambda: self.backend.update_function(name, changes))
+            f = _backend_errors(lambda: self.backend.update_function(name, changes, persist=self.persist_changes))
         else:
             f = _backend_errors(lambda: self.backend.get_function(name))
         return _json(self._configuration(f))
@@ -486,12 +489,12 @@ class LambdaApiServer:
         value = _json_body(request).get("ReservedConcurrentExecutions")
         if isinstance(value, bool) or not isinstance(value, int):
             raise ApiError("InvalidParameterValueException", 400, "ReservedConcurrentExecutions must be a whole number")
-        f = _backend_errors(lambda: self.backend.update_function(name, {"reserved_concurrency": value}))
+        f = _backend_errors(lambda: self.backend.update_function(name, {"reserved_concurrency": value}, persist=self.persist_changes))
         return _json({"ReservedConcurrentExecutions": f.reserved_concurrency})
 
     def _delete_concurrency(self, request: Request, function_name: str) -> Response:
         name, _ = self._resolve(function_name, request, "DeleteFunctionConcurrency")
-        _backend_errors(lambda: self.backend.update_function(name, {"reserved_concurrency": None}))
+        _backend_errors(lambda: self.backend.update_function(name, {"reserved_concurrency": None}, persist=self.persist_changes))
         return Response(204)
 
     def _list_provisioned(self, request: Request, function_name: str) -> Response:

@@ -130,6 +130,7 @@ class ServeRunner:
         self.lambda_api = LambdaApiServer(
             self.backend, self.host, self.port, async_invoker=self.async_invoker,
             region=local.region, account_id=local.account_id, signing_key=signing_key,
+            persist_changes=self.persist_changes,
         )
         try:
             self.lambda_api.start()

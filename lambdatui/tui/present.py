@@ -119,9 +119,14 @@ class StableBackend(Backend):
         return self._backend.get_function(name)
 
     def update_function(
-        self, name: str, changes: dict[str, Any], progress: Callable[[str], None] | None = None
+        self,
+        name: str,
+        changes: dict[str, Any],
+        progress: Callable[[str], None] | None = None,
+        *,
+        persist: bool = True,
     ) -> FunctionConfiguration:
-        return self._backend.update_function(name, changes, progress)
+        return self._backend.update_function(name, changes, progress, persist=persist)
 
     def invoke(
         self,

@@ -16,7 +16,8 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from lambdatui.config import ConfigError, parse_config
+from lambdatui.config import ConfigError, load_config, parse_config
+from lambdatui.serve.runner import ServeRunner
 
 from .project import Project, client, payload
 from .sigv4 import sign
@@ -260,6 +261,26 @@ def test_persist_changes_writes_api_edits_to_the_config_file(project):
     finally:
         runner.stop()
     assert parse_config(project.config_path.read_text(), project.config_path).local.functions["rec"].memory_size == 320
+
+
+def test_dashboard_serve_keeps_api_edits_off_the_file_while_the_dashboards_own_edits_are_saved(project):
+    # `lambdatui --serve`: the Lambda API shares the dashboard's backend, which saves the user's own
+    # edits; an API caller still changes only what is running.
+    from lambdatui.backends.local import LocalBackend
+
+    config = load_config(project.config_path)
+    backend = LocalBackend(config, state_dir=project.root / "state", persist_config=True)
+    runner = ServeRunner(config, port=0, http_port=0, state_dir=project.root / "state", backend=backend)
+    runner.start()
+    try:
+        before = project.config_path.read_text()
+        client(runner).update_function_configuration(FunctionName="rec", MemorySize=320)
+        assert backend.get_function("rec").memory_size == 320
+        assert project.config_path.read_text() == before
+        backend.update_function("rec", {"timeout": 11})  # the configuration pane's save
+        assert parse_config(project.config_path.read_text(), project.config_path).local.functions["rec"].timeout == 11
+    finally:
+        runner.stop()
 
 
 # -- the HTTP trigger port -----------------------------------------------------------------------
