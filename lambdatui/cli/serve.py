@@ -7,6 +7,7 @@ server only; `--persist-changes` writes them to the config file too."""
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from typing import TYPE_CHECKING
@@ -56,10 +57,14 @@ def run_serve(args: argparse.Namespace) -> int:
         print("API changes to functions last until serve stops (--persist-changes writes them to the config file).", flush=True)
     print("Ready. ctrl+c stops.", flush=True)
     stop = threading.Event()
+    # SIGTERM (systemd, docker stop, kill) stops as ctrl+c does: running invokes finish, pending
+    # events stay in the store for the next start.
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     try:
         stop.wait()
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         runner.stop()
     return 0

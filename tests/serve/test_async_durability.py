@@ -68,9 +68,9 @@ class Serve:
         self.proc.kill()
         self.proc.wait(timeout=15)
 
-    def interrupt(self) -> int:
-        """ctrl+c: serve stops cleanly."""
-        self.proc.send_signal(signal.SIGINT)
+    def interrupt(self, signum: int = signal.SIGINT) -> int:
+        """ctrl+c (or SIGTERM, as systemd and docker stop send): serve stops cleanly."""
+        self.proc.send_signal(signum)
         return self.proc.wait(timeout=30)
 
 
@@ -140,7 +140,8 @@ def test_kill_9_during_a_burst_then_restart_runs_every_accepted_event_under_its_
     assert len(seen - set(accepted)) <= 4  # at most one in flight per sending thread
 
 
-def test_a_clean_stop_keeps_pending_events_and_the_next_start_runs_them(tmp_path, credentials, servers):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl+c", "sigterm"])
+def test_a_clean_stop_keeps_pending_events_and_the_next_start_runs_them(tmp_path, credentials, servers, signum):
     write_project(tmp_path, {"rec": ""})
     first = servers(tmp_path)
     client = first.client()
@@ -148,7 +149,7 @@ def test_a_clean_stop_keeps_pending_events_and_the_next_start_runs_them(tmp_path
         client.invoke(FunctionName="rec", InvocationType="Event", Payload=json.dumps({"sleep": 0.05}))["ResponseMetadata"]["RequestId"]
         for _ in range(200)
     ]
-    assert first.interrupt() == 0
+    assert first.interrupt(signum) == 0
     ran = [a["id"] for a in completed(tmp_path, "rec")]
     assert len(ran) < 200
     pending = next(line for line in first.output if "event(s) pending" in line)
