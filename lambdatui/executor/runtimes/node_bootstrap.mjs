@@ -135,12 +135,12 @@ function serializeResponse(body) {
 
 const REQUEST_ID = Symbol.for('aws.lambda.runtime.requestId');
 const LEVELS = Object.freeze({
-  TRACE: { name: 'TRACE', priority: 1 },
-  DEBUG: { name: 'DEBUG', priority: 2 },
-  INFO: { name: 'INFO', priority: 3 },
-  WARN: { name: 'WARN', priority: 4 },
-  ERROR: { name: 'ERROR', priority: 5 },
-  FATAL: { name: 'FATAL', priority: 6 },
+  TRACE: { name: 'TRACE', priority: 1, tlvMask: 0b00100 },
+  DEBUG: { name: 'DEBUG', priority: 2, tlvMask: 0b01000 },
+  INFO: { name: 'INFO', priority: 3, tlvMask: 0b01100 },
+  WARN: { name: 'WARN', priority: 4, tlvMask: 0b10000 },
+  ERROR: { name: 'ERROR', priority: 5, tlvMask: 0b10100 },
+  FATAL: { name: 'FATAL', priority: 6, tlvMask: 0b11000 },
 });
 const structuredConsole = {};
 let sleepCell = null;
@@ -154,11 +154,14 @@ function setCurrentRequestId(id) {
  * executor reads it before END. A full non-blocking pipe (EAGAIN) is waited out, not dropped.
  */
 function writeStdout(text) {
-  const buf = Buffer.from(text, 'utf8');
+  writeAll(1, Buffer.from(text, 'utf8'));
+}
+
+function writeAll(fd, buf) {
   let offset = 0;
   while (offset < buf.length) {
     try {
-      offset += fs.writeSync(1, buf, offset, buf.length - offset);
+      offset += fs.writeSync(fd, buf, offset, buf.length - offset);
     } catch (e) {
       if (e.code !== 'EAGAIN') {
         return;
@@ -216,10 +219,38 @@ function logJsonToStdout(level, message, ...params) {
   writeStdout(line.replace(/\n/g, '\r') + '\n');
 }
 
+/**
+ * Write one log event to the telemetry descriptor as AWS's runtime does (LogPatch.js): a frame of
+ * type 0xa55a0003 (text) or 0xa55a0002 (JSON) with the level's bits, the length, the timestamp in
+ * microseconds and the message, whose newlines stay in the one event. One write, so that the frame
+ * stays whole next to what the function prints.
+ */
+function logToFd(fd, json) {
+  return (level, message, ...params) => {
+    const date = new Date();
+    const text = json
+      ? formatJsonMessage(globalThis[REQUEST_ID], date.toISOString(), level, message, ...params)
+      : `${date.toISOString()}\t${globalThis[REQUEST_ID]}\t${level.name}\t${util.format(message, ...params)}\n`;
+    const body = Buffer.from(text, 'utf8');
+    const frame = Buffer.allocUnsafe(16 + body.length);
+    frame.writeUInt32BE(((json ? 0xa55a0002 : 0xa55a0003) | level.tlvMask) >>> 0, 0);
+    frame.writeInt32BE(body.length, 4);
+    frame.writeBigInt64BE(BigInt(date.valueOf()) * 1000n, 8);
+    body.copy(frame, 16);
+    writeAll(fd, frame);
+  };
+}
+
 /** Replace console's level methods, as AWS's runtime does (AWS_LAMBDA_LOG_FORMAT, AWS_LAMBDA_LOG_LEVEL). */
 function patchConsole() {
   const json = process.env.AWS_LAMBDA_LOG_FORMAT?.toUpperCase() === 'JSON';
-  const log = json ? logJsonToStdout : logTextToStdout;
+  let log = json ? logJsonToStdout : logTextToStdout;
+  const telemetryFd = process.env._LAMBDA_TELEMETRY_LOG_FD;
+  if (telemetryFd != null) {
+    // As AWS's runtime: the function does not see the variable.
+    delete process.env._LAMBDA_TELEMETRY_LOG_FD;
+    log = logToFd(parseInt(telemetryFd, 10), json);
+  }
   const threshold = LEVELS[process.env.AWS_LAMBDA_LOG_LEVEL?.toUpperCase()] ?? LEVELS.TRACE;
   const nop = (_message, ..._params) => {};
   const method = (level) =>

@@ -6,6 +6,13 @@ It does what AWS's Python runtime (awslambdaric) does, observably: it loads the 
 same error types and messages, and stdout/stderr unbuffered. It must run on every Python that
 Lambda offers (3.9 and newer), so it uses no newer syntax, and it imports little so that a cold
 start costs little more than the handler's own imports.
+
+Like AWS's, it writes its own log messages (the `logging` records of the function, an unhandled
+error with its traceback) to the descriptor named by `_LAMBDA_TELEMETRY_LOG_FD` as frames, each one
+log event whatever newlines it holds; without that variable it falls back to stdout, where an
+error's lines are joined with carriage returns so that they stay one line (awslambdaric's
+`StandardLogSink`). The executor imports it as a module (`launch_for`), so that its bytecode is
+cached rather than compiled on every cold start as a `__main__` script would be.
 """
 
 import _json
@@ -15,8 +22,11 @@ import sys
 import time
 
 API_PREFIX = "/2018-06-01/runtime"
-ERROR_LOG_LINE_TERMINATE = "\r"
+ERROR_LOG_LINE_TERMINATE = "\r"  # the stdout fallback's join; frames keep "\n"
 ERROR_LOG_IDENT = "\u00a0"
+# Frame types (awslambdaric lambda_runtime_log_utils): text, no level; text at level ERROR.
+FRAME_TEXT = b"\xa5\x5a\x00\x03"
+FRAME_TEXT_ERROR = b"\xa5\x5a\x00\x17"
 LAMBDA_WARNING = (
     "LAMBDA_WARNING: Unhandled exception. The most likely cause is an issue in the function code. "
     "However, in rare cases, a Lambda runtime update can cause unexpected function behavior. "
@@ -28,6 +38,34 @@ LAMBDA_WARNING = (
 )
 
 _request_id = None
+_log_fd = None  # the telemetry log descriptor, when the platform gave one
+
+
+def _open_log_sink():
+    """Take the telemetry descriptor out of the environment, as AWS's runtimes do (the function does
+    not see the variable), and keep a descriptor of our own for it: a function that closes or
+    redirects its stdout does not close ours."""
+    global _log_fd
+    fd = os.environ.pop("_LAMBDA_TELEMETRY_LOG_FD", None)
+    if fd is None:
+        return
+    try:
+        _log_fd = os.dup(int(fd))
+    except (ValueError, OSError):
+        _log_fd = None
+
+
+def log_frame(message, frame_type=FRAME_TEXT):
+    """Write one log event as a frame: type, length, timestamp (µs), message; big-endian."""
+    data = message.encode("utf-8")
+    try:
+        sys.stdout.flush()  # what the function printed before this comes before it
+    except Exception:
+        pass
+    frame = frame_type + len(data).to_bytes(4, "big") + (time.time_ns() // 1000).to_bytes(8, "big") + data
+    view = memoryview(frame)
+    while view:
+        view = view[os.write(_log_fd, view):]
 
 
 class FaultException(Exception):
@@ -323,7 +361,8 @@ def _indent(line):
 
 
 def log_error(error):
-    """Log an error the way AWS's runtime does: one event, its lines joined by carriage returns."""
+    """Log an error the way AWS's runtime does: one event, its lines joined by newlines in a frame
+    (recorded on AWS), or by carriage returns on plain stdout."""
     description = "[ERROR]"
     if error.get("errorType"):
         description += " " + error["errorType"]
@@ -340,7 +379,10 @@ def log_error(error):
                 lines.append("")
             else:
                 lines.extend(_indent(line) for line in element.splitlines())
-    sys.stdout.write(ERROR_LOG_LINE_TERMINATE.join(lines) + "\n")
+    if _log_fd is not None:
+        log_frame("\n".join(lines), FRAME_TEXT_ERROR)
+    else:
+        sys.stdout.write(ERROR_LOG_LINE_TERMINATE.join(lines) + "\n")
 
 
 class _LoggingHook(object):
@@ -378,7 +420,10 @@ def setup_logging(logging):
 
     class LambdaLoggerHandler(logging.Handler):
         def emit(self, record):
-            sys.stdout.write(self.format(record))
+            if _log_fd is not None:
+                log_frame(self.format(record))
+            else:
+                sys.stdout.write(self.format(record))
 
     class LambdaLoggerFilter(logging.Filter):
         def filter(self, record):
@@ -541,9 +586,11 @@ def keep_bytecode_prefix_for_function_code():
 
 
 def main():
-    # Our own directory is not the function's: Lambda's sys.path starts at the task root.
-    if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.abspath(__file__)):
+    # Lambda's sys.path starts at the task root: not the current directory (`-c`'s ''), nor our own
+    # directory (sys.path[0] when this file is run as a script).
+    if sys.path and (sys.path[0] == "" or os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__))):
         del sys.path[0]
+    _open_log_sink()
     keep_bytecode_prefix_for_function_code()
     sys.stdout = Unbuffered(sys.stdout)
     sys.stderr = Unbuffered(sys.stderr)
@@ -562,6 +609,9 @@ def main():
     if error is not None:
         import logging
 
+        # Before the [ERROR] of an init error only: awslambdaric moved the warning from handler errors
+        # to init errors ("Move unhandled exception warning message to init errors", #189, 3.1.1,
+        # aimed at the managed runtimes).
         logging.warning(LAMBDA_WARNING)
         log_error(error)
         client.post_init_error(error)
