@@ -1,4 +1,4 @@
-"""The Node.js runtime (node_bootstrap.mjs): what a handler sees and what an invoke returns, as on Lambda.
+"""The Node.js runtime (node_bootstrap.cjs): what a handler sees and what an invoke returns, as on Lambda.
 
 Each test names the behaviour of AWS's Node.js runtime (aws-lambda-nodejs-runtime-interface-client)
 it checks. Functions are written into temporary folders as `index.js`/`index.mjs`/… files.
@@ -398,7 +398,7 @@ def _assert_init_error(ex, spec, error_type, message):
 def test_missing_module_is_runtime_import_module_error(node_function, executor_factory):
     spec = node_function({"other.js": "exports.handler = async () => 1;\n"})
     ex = executor_factory(spec)
-    body = _assert_init_error(ex, spec, "Runtime.ImportModuleError", re.compile(r"Error: Cannot find module 'index'\nRequire stack:\n- /.*node_bootstrap\.mjs$"))
+    body = _assert_init_error(ex, spec, "Runtime.ImportModuleError", re.compile(r"Error: Cannot find module 'index'\nRequire stack:\n- /.*node_bootstrap\.cjs$"))
     assert body["trace"][:2] == ["Runtime.ImportModuleError: Error: Cannot find module 'index'", "Require stack:"]
 
 
@@ -407,7 +407,7 @@ def test_missing_dependency_of_a_commonjs_module_is_import_module_error(node_fun
     ex = executor_factory(spec)
     _assert_init_error(
         ex, spec, "Runtime.ImportModuleError",
-        re.compile(rf"Error: Cannot find module 'left-pad'\nRequire stack:\n- {re.escape(str(spec.code_dir))}/index\.js\n- /.*node_bootstrap\.mjs$"),
+        re.compile(rf"Error: Cannot find module 'left-pad'\nRequire stack:\n- {re.escape(str(spec.code_dir))}/index\.js\n- /.*node_bootstrap\.cjs$"),
     )
 
 

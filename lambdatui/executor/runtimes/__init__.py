@@ -165,7 +165,7 @@ def launch_for(spec: FunctionSpec, cache_dir: Path) -> Launch:
     raise UnsupportedRuntime(f"unknown runtime {runtime!r}")
 
 
-NODE_BOOTSTRAP = RUNTIME_DIR / "node_bootstrap.mjs"
+NODE_BOOTSTRAP = RUNTIME_DIR / "node_bootstrap.cjs"
 
 
 @cache
