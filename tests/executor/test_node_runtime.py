@@ -541,3 +541,15 @@ def test_streamed_response_is_returned_whole(node_function, executor_factory):
     ex = executor_factory(spec)
     assert ex.invoke(spec.name).payload == b"hello world"
     assert ex.invoke(spec.name).payload == b"hello world"
+
+
+def test_the_telemetry_descriptor_is_taken_out_of_the_environment(node_function, executor_factory):
+    # AWS's runtime deletes _LAMBDA_TELEMETRY_LOG_FD from process.env before loading the handler (LogPatch.js).
+    spec = node_function({"index.js": "exports.handler = async () => '_LAMBDA_TELEMETRY_LOG_FD' in process.env;\n"})
+    assert executor_factory(spec).invoke(spec.name).payload == b"false"
+
+
+def test_global_gc_is_exposed_when_a_function_uses_it(node_function, executor_factory):
+    # AWS starts node with --expose-gc; here gc is made on first use, which a function cannot tell apart.
+    spec = node_function({"index.js": "exports.handler = async () => { global.gc(); return [typeof gc, 'gc' in globalThis]; };\n"})
+    assert _payload(executor_factory(spec).invoke(spec.name)) == ["function", True]

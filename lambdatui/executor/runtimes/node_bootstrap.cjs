@@ -298,8 +298,17 @@ class RAPIDClient {
     this.received = [];
   }
 
+  /** Open the connection ahead of the first request (Node connects on a later tick: the handshake
+   *  then overlaps the loading of the handler instead of delaying the first GET /next). */
+  connect() {
+    if (this.socket === null) {
+      this._connect();
+    }
+  }
+
   _connect() {
     const socket = net.connect({ host: this.hostname, port: this.port });
+    socket.unref(); // ref'd only while a request waits for its answer
     socket.setNoDelay(true);
     socket.on('data', (chunk) => this._onData(socket, chunk));
     socket.on('error', (e) => this._onClosed(socket, e));
@@ -1028,6 +1037,7 @@ async function run(appRoot, handlerString) {
   patchConsole();
   exposeGc();
   const client = new RAPIDClient(process.env.AWS_LAMBDA_RUNTIME_API);
+  client.connect();
 
   const errorCallbacks = {
     uncaughtException: (error) => {

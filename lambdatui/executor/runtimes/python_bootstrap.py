@@ -652,6 +652,11 @@ def main():
     sys.stdout = Unbuffered(sys.stdout)
     sys.stderr = Unbuffered(sys.stderr)
     client = RuntimeClient(getenv("AWS_LAMBDA_RUNTIME_API"))
+    try:
+        # Connected before the handler is imported: the platform accepts the connection meanwhile.
+        client._connect()
+    except OSError:
+        client.sock = None  # the first request connects again
     error = None
     try:
         if "logging" in sys.modules:
