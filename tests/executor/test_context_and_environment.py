@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import time
 import uuid
 
@@ -283,3 +284,14 @@ def test_the_trace_id_reaches_os_environ_and_child_processes_whenever_os_is_impo
     assert len({s["trace"] for s in seen}) == 3  # set anew for each invoke, before and after `import os`
     # Taken out of the environment before the function runs, as AWS's runtime takes its own out.
     assert all(s["hidden"] == [] for s in seen)
+
+
+def test_the_python_runtime_is_imported_from_bytecode_kept_in_the_cache_folder(make_function, executor_factory, tmp_path):
+    # Imported, not run as a __main__ script (compiled on every cold start), and its bytecode kept
+    # under the executor's cache folder, so that a read-only installation caches it too.
+    spec = make_function("import sys\ndef handler(e, c):\n    return [sys.modules['python_bootstrap'].__name__, sys.path[0]]\n")
+    name, first_path = json.loads(executor_factory(spec).invoke(spec.name).payload)
+    assert name == "python_bootstrap"
+    assert first_path == str(spec.code_dir)  # Lambda's sys.path starts at the task root
+    cached = [p.name for p in (tmp_path / "cache" / "pycache").rglob("python_bootstrap.*.pyc")]
+    assert cached == [f"python_bootstrap.{sys.implementation.cache_tag}.pyc"]
