@@ -357,7 +357,7 @@ class Environment:
             except (ProcessLookupError, PermissionError):
                 pass
         self.drain_output()
-        self.flush_partial()
+        self.flush_partial(final=True)
         for key in list(self._sel.get_map().values()):
             obj = key.fileobj
             try:
@@ -553,10 +553,11 @@ class Environment:
     def _lines(self, name: str, data: bytes) -> None:
         self._readers[name].feed(data)
 
-    def flush_partial(self) -> None:
-        """Log what is pending as events: a line not ended by a newline, a message cut short."""
+    def flush_partial(self, final: bool = False) -> None:
+        """Log what is pending as events: a line not ended by a newline; with `final` (the process is
+        gone) also a framed message cut short."""
         for reader in self._readers.values():
-            reader.flush()
+            reader.flush(final)
 
     def _log(self, message: str) -> None:
         self.emit(self.log_stream_name, message)

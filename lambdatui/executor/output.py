@@ -115,15 +115,18 @@ class OutputReader:
             if length == 0:
                 self._end_frame()
 
-    def flush(self) -> None:
-        """End what is pending: a line without its newline (the process exited, or the invocation
-        ended), and any held-back bytes, as text. A frame cut short is logged as far as it came."""
-        if self._carry:
-            carry, self._carry = self._carry, b""
-            self._text(carry, 0, len(carry))
-        if self._frame_left:
-            self._frame_left = 0
-            self._end_frame()
+    def flush(self, final: bool = True) -> None:
+        """Log a line that has no newline yet (the invocation ended: its output goes before END).
+
+        `final` (the process is gone): also what is held back, as text, and a frame cut short, as far
+        as it came. Otherwise a frame still arriving (a background thread's) is left to complete."""
+        if final:
+            if self._carry:
+                carry, self._carry = self._carry, b""
+                self._text(carry, 0, len(carry))
+            if self._frame_left:
+                self._frame_left = 0
+                self._end_frame()
         if self._line:
             self._emit_bytes(b"".join(self._line))
             self._line.clear()

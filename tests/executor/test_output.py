@@ -182,3 +182,15 @@ def test_the_tail_of_a_chatty_invocation_is_its_last_4_kb(make_function, executo
     since_start = events[events.index(f"START RequestId: {result.request_id} Version: $LATEST"):]
     assert len(since_start) == 15003
     assert result.log_tail == ("\n".join(since_start) + "\n").encode()[-LOG_TAIL_BYTES:].decode()
+
+
+def test_a_frame_still_arriving_when_an_invocation_ends_is_not_cut():
+    # End of an invocation: a pending line is logged; a frame a background thread is still writing is not.
+    events: list[str] = []
+    reader = OutputReader(events.append, frames=True)
+    data = frame("from a background thread\nsecond line")
+    reader.feed(b"no newline" + data[:20])
+    reader.flush(final=False)
+    assert events == ["no newline"]
+    reader.feed(data[20:])
+    assert events == ["no newline", "from a background thread\nsecond line"]
