@@ -33,25 +33,61 @@ def report_line(
     status: str | None = None,
     error_type: str | None = None,
 ) -> str:
-    """The REPORT line, tab-separated as Lambda writes it.
+    """The REPORT line, byte for byte as Lambda writes it.
 
-    Newer Lambda REPORT lines append `Status: timeout` or `Status: error` with an
-    `Error Type:` for platform failures (timeouts, crashes, out of memory).
+    Every field is followed by a tab, the last one included
+    (`…\tMax Memory Used: 41 MB\t`, `…\tInit Duration: 113.51 ms\t`, recorded on AWS). A failed
+    invocation on a runtime of the Amazon Linux 2023 generation (see `reports_status`) appends
+    `Status: timeout`, or `Status: error` and `Error Type: …`, joined by tabs and then with no
+    trailing tab: recorded on AWS as `…\tMax Memory Used: 1201 MB\tStatus: timeout` and
+    `…\tInit Duration: 495.04 ms\tStatus: error\tError Type: Runtime.OutOfMemory`.
     """
-    parts = [
-        f"REPORT RequestId: {request_id}",
-        f"Duration: {duration_ms:.2f} ms",
-        f"Billed Duration: {billed_ms} ms",
-        f"Memory Size: {memory_size_mb} MB",
-        f"Max Memory Used: {max_memory_used_mb} MB",
-    ]
+    line = (
+        f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {billed_ms} ms\t"
+        f"Memory Size: {memory_size_mb} MB\tMax Memory Used: {max_memory_used_mb} MB\t"
+    )
     if init_duration_ms is not None:
-        parts.append(f"Init Duration: {init_duration_ms:.2f} ms")
+        line += f"Init Duration: {init_duration_ms:.2f} ms\t"
     if status:
-        parts.append(f"Status: {status}")
-    if error_type:
-        parts.append(f"Error Type: {error_type}")
-    return "\t".join(parts)
+        line += f"Status: {status}"
+        if error_type:
+            line += f"\tError Type: {error_type}"
+    return line
+
+
+# Runtimes on Amazon Linux 2 (and the first Amazon Linux), whose platform still reports a failed
+# invocation the old way: a timeout as its own line (`<time> <id> Task timed out after 3.00 seconds`),
+# a crash as one event `RequestId: <id> Error: Runtime exited with error: …` + `\n` + the error type,
+# an out-of-memory kill as a crash (`signal: killed`, Runtime.ExitError), and a REPORT line without
+# `Status:`. Runtimes on Amazon Linux 2023 (python3.12+, nodejs20.x+, provided.al2023, java21, …)
+# write neither line and put `Status:` / `Error Type:` on the REPORT line instead, with
+# Runtime.OutOfMemory for memory kills. Recorded on AWS: one project's timeouts logged
+# `Task timed out after 31.01 seconds` and a REPORT ending `Max Memory Used: 109 MB\t` on python3.11
+# (2023), and no such line but `…\tStatus: timeout` on python3.14 (2026).
+_AMAZON_LINUX_2_RUNTIMES = frozenset({
+    "python3.8", "python3.9", "python3.10", "python3.11",
+    "nodejs16.x", "nodejs18.x",
+    "provided", "provided.al2",
+    "java8", "java8.al2", "java11", "java17",
+    "dotnet6", "ruby3.2", "go1.x",
+})
+
+
+def reports_status(runtime: str) -> bool:
+    """Whether Lambda reports a failed invocation of this runtime with `Status:` on the REPORT line.
+
+    False for the Amazon Linux 2 generation of runtimes, which log the old-style error lines instead
+    (see `_AMAZON_LINUX_2_RUNTIMES`); True for every newer runtime and any runtime not known.
+    """
+    return runtime not in _AMAZON_LINUX_2_RUNTIMES
+
+
+def fault_line(request_id: str, message: str, error_type: str) -> str:
+    """The old-style platform error event of a crash: one event, its two parts joined by a newline.
+
+    As AWS's Runtime Interface Emulator renders a fault: `RequestId: %s Error: %s\n%s`.
+    """
+    return f"RequestId: {request_id} Error: {message}\n{error_type}"
 
 
 def runtime_version(runtime: str) -> tuple[str, str]:
@@ -68,8 +104,10 @@ def init_start_line(runtime: str, region: str) -> str:
     return f"INIT_START Runtime Version: {label}\tRuntime Version ARN: arn:aws:lambda:{region}::runtime:{digest}"
 
 
-def init_report_line(init_duration_ms: float, status: str, error_type: str | None = None) -> str:
-    parts = [f"INIT_REPORT Init Duration: {init_duration_ms:.2f} ms", "Phase: init", f"Status: {status}"]
+def init_report_line(init_duration_ms: float, status: str, error_type: str | None = None, phase: str = "init") -> str:
+    """INIT_REPORT of a failed init. `phase` is `invoke` for an init run inside an invocation (a
+    suppressed init), as recorded on AWS: `INIT_REPORT Init Duration: 998.15 ms\tPhase: invoke\tStatus: error\t…`."""
+    parts = [f"INIT_REPORT Init Duration: {init_duration_ms:.2f} ms", f"Phase: {phase}", f"Status: {status}"]
     if error_type:
         parts.append(f"Error Type: {error_type}")
     return "\t".join(parts)

@@ -6,6 +6,10 @@ server thread: the thread that invokes an environment drives its sockets itself 
 pending `GET /next` with the event, reading the `POST .../response`), so a warm invoke costs two
 loopback round trips and no thread hand-offs. The same loop reads the function's stdout/stderr into
 the log, watches the process through a pidfd, enforces the deadline and polls memory.
+
+What the function writes becomes log events through `output.OutputReader` (lines, the runtime's
+framed messages, 256 KB events); while an invocation runs only its last 4 KB is kept for the log
+tail (`output.TailBuffer`), whatever it prints.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import IO, NamedTuple
 from .cpu import CpuHandle, CpuLimiter
 from .http1 import Connection, ProtocolError, Request
 from .memory import ProcessMemory
+from .output import OutputReader, TailBuffer
 from .spec import MAX_RESPONSE_BYTES, FunctionSpec
 
 API_PREFIX = "/2018-06-01/runtime"
@@ -63,6 +68,15 @@ def exit_description(returncode: int) -> str:
             name = f"signal {sig}"
         return f"signal: {name}"
     return f"exit status {returncode}"
+
+
+def exit_message(returncode: int) -> str:
+    """What Lambda says when the runtime process ends: exit status 0 is no error but no reason either
+    (AWS's Runtime Interface Emulator: `Runtime exited without providing a reason`, recorded on AWS
+    for `sys.exit(0)` at import and in a handler)."""
+    if returncode == 0:
+        return "Runtime exited without providing a reason"
+    return f"Runtime exited with error: {exit_description(returncode)}"
 
 
 @dataclass
@@ -117,10 +131,14 @@ class Environment:
         self.log_stream_name = time.strftime("%Y/%m/%d", time.gmtime()) + "/[$LATEST]" + self.id
         self.init_type = init_type
         self.emit = emit  # emit(log_stream_name, message)
-        self.capture: list[str] | None = None  # lines of the invocation in progress, for its log tail
+        self.capture: TailBuffer | None = None  # the last lines of the invocation in progress, for its log tail
         self.invocations = 0
         self.last_used = time.monotonic()
         self.init_duration_ms: float | None = None
+        self.init_peak_kb = 0  # the runtime process's peak memory during init, as last seen
+        # A reset environment (after a timeout or crash) initialises again inside its next invoke:
+        # Lambda's suppressed init, reported in neither INIT_START nor Init Duration.
+        self.suppressed_init = False
         self.dead = False
         self.killed_for: str | None = None
         self.warnings: list[str] = []
@@ -131,12 +149,14 @@ class Environment:
         self._listener.setblocking(False)
         self.runtime_api = "127.0.0.1:%d" % self._listener.getsockname()[1]
         self._argv = argv
+        self._base_env = env
         self._env = dict(env, AWS_LAMBDA_RUNTIME_API=self.runtime_api, AWS_LAMBDA_LOG_STREAM_NAME=self.log_stream_name)
         self._sel = selectors.DefaultSelector()
         self._events: deque[_Event] = deque()
         self._next_conn: Connection | None = None
         self._current: _Invocation | None = None
-        self._partial: dict[str, bytes] = {"out": b"", "err": b""}
+        # stdout may carry the runtime's framed messages (_LAMBDA_TELEMETRY_LOG_FD); stderr is lines only.
+        self._readers = {"out": OutputReader(self._log, frames=True), "err": OutputReader(self._log)}
         self.proc: subprocess.Popen[bytes] | None = None
         self._pipes: dict[str, IO[bytes]] = {}  # "out"/"err": the process's stdout and stderr, once spawned
         self.memory: ProcessMemory | None = None
@@ -144,6 +164,20 @@ class Environment:
         self.cpu: CpuHandle | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
+
+    def successor(self) -> Environment:
+        """This environment after a reset: not started, the same identity and log stream, its next
+        invoke a suppressed init. (Lambda keeps the sandbox and restarts the runtime in it.)"""
+        env = Environment(
+            self.spec, self._argv, self._base_env, init_type=self.init_type, emit=self.emit, cpu_limiter=self._cpu_limiter
+        )
+        env.id = self.id
+        env.log_stream_name = self.log_stream_name
+        env._env["AWS_LAMBDA_LOG_STREAM_NAME"] = self.log_stream_name
+        env.invocations = self.invocations
+        env.warnings = self.warnings
+        env.suppressed_init = True
+        return env
 
     def spawn(self) -> None:
         self._spawned = time.perf_counter()
@@ -174,24 +208,36 @@ class Environment:
     def wait_ready(self, limit_s: float) -> Outcome:
         """Run the init phase: from spawn until the runtime's first GET /next (Init Duration)."""
         deadline = time.monotonic() + limit_s
+        self._sample_init_memory()
         while True:
-            event = self._wait(deadline)
+            event = self._wait(deadline, tick=MEMORY_POLL_S)
             kind = event.kind
+            if kind == "tick":
+                # Sampled while init runs, so that a runtime that dies in init still has a peak to report.
+                self._sample_init_memory()
+                continue
             if kind == "next":
                 self.init_duration_ms = (time.perf_counter() - self._spawned) * 1000.0
                 return Outcome("ready", duration_ms=self.init_duration_ms)
             elapsed = (time.perf_counter() - self._spawned) * 1000.0
             if kind == "init_error":
+                self._sample_init_memory()
                 # The runtime exits after reporting; give it a moment so its last log lines are read.
                 self._wait(time.monotonic() + 1.0, until_exit=True)
                 self.kill("init_error")
-                return Outcome("init_error", body=event.body, error_type=event.error_type, duration_ms=elapsed)
+                return Outcome("init_error", body=event.body, error_type=event.error_type, duration_ms=elapsed, peak_kb=self.init_peak_kb)
             if kind == "exit":
                 self.close()
-                return Outcome("exit", returncode=event.returncode, duration_ms=elapsed)
+                return Outcome("exit", returncode=event.returncode, duration_ms=elapsed, peak_kb=self.init_peak_kb)
             if kind == "deadline":
+                self._sample_init_memory()
                 self.kill("timeout")
-                return Outcome("timeout", duration_ms=elapsed)
+                return Outcome("timeout", duration_ms=min(elapsed, limit_s * 1000.0), peak_kb=self.init_peak_kb)
+
+    def _sample_init_memory(self) -> None:
+        # VmHWM: the process's peak since it started, one read; it is gone once the process is.
+        if self.memory is not None:
+            self.init_peak_kb = max(self.init_peak_kb, self.memory.peak_kb())
 
     def invoke(
         self,
@@ -212,7 +258,7 @@ class Environment:
                 return Outcome("exit", returncode=event.returncode)
             if event.kind == "deadline":
                 self.kill("timeout")
-                return Outcome("timeout", duration_ms=timeout_s * 1000.0)
+                return Outcome("timeout", duration_ms=timeout_s * 1000.0, peak_kb=self.init_peak_kb)
         conn, self._next_conn = self._next_conn, None
         self.invocations += 1
         self._current = _Invocation(request_id, deadline)
@@ -222,7 +268,9 @@ class Environment:
             # or invoke before spawn.
             raise RuntimeError("the environment has no runtime waiting for an event")
         memory.reset_peak()
-        tree_peak = 0
+        # What the process holds as the invocation starts: a crash before the first poll still has a
+        # peak to report (Lambda never says `Max Memory Used: 0 MB`).
+        tree_peak = memory.rss_kb()
         limit_kb = self.spec.memory_size * 1024
         response_headers = {
             "Content-Type": "application/json",
@@ -238,7 +286,7 @@ class Environment:
                 kind = event.kind
                 if kind == "tick":
                     used = memory.tree_rss_kb()
-                    tree_peak = max(tree_peak, used)
+                    tree_peak = max(tree_peak, used, memory.peak_kb())
                     if used > limit_kb:
                         self.kill("oom")
                         return self._ended("oom", started, tree_peak)
@@ -263,7 +311,9 @@ class Environment:
                 if kind == "deadline":
                     peak = max(tree_peak, memory.peak_kb())
                     self.kill("timeout")
-                    return Outcome("timeout", duration_ms=(time.perf_counter() - started) * 1000.0, peak_kb=peak)
+                    # The timeout itself, however long the kill and the last output took (AWS's
+                    # emulator reports min(elapsed, timeout); recorded on AWS: `Duration: 180000.00 ms`).
+                    return Outcome("timeout", duration_ms=timeout_s * 1000.0, peak_kb=peak)
         finally:
             self._current = None
 
@@ -307,7 +357,7 @@ class Environment:
             except (ProcessLookupError, PermissionError):
                 pass
         self.drain_output()
-        self._flush_partial()
+        self.flush_partial(final=True)
         for key in list(self._sel.get_map().values()):
             obj = key.fileobj
             try:
@@ -359,7 +409,7 @@ class Environment:
                     self._read_pipe(data)
                 elif data == "exit":
                     if self.proc is not None:  # always: spawn registers the pidfd after starting it
-                        exited = self.proc.wait()
+                        exited = self._reap(self.proc)
                 else:
                     self._read_conn(data[1])
             if exited is not None:
@@ -367,6 +417,19 @@ class Environment:
                 if until_exit:
                     return _Event("exit", returncode=exited)
                 self._events.append(_Event("exit", returncode=exited))
+
+    def _reap(self, proc: subprocess.Popen[bytes]) -> int:
+        """Wait for the ended runtime process, keeping its peak resident memory (ru_maxrss): /proc
+        no longer has it, and a runtime that dies in init still used memory (REPORT never says 0 MB)."""
+        if proc.returncode is None:
+            try:
+                _pid, status, usage = os.wait4(proc.pid, 0)
+            except ChildProcessError:
+                return proc.wait()
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            if self.init_duration_ms is None:  # it ended in init: its lifetime peak is init's
+                self.init_peak_kb = max(self.init_peak_kb, usage.ru_maxrss)
+        return proc.returncode
 
     def _accept(self) -> None:
         while True:
@@ -488,20 +551,13 @@ class Environment:
                 self._lines(name, data)
 
     def _lines(self, name: str, data: bytes) -> None:
-        data = self._partial[name] + data
-        *complete, rest = data.split(b"\n")
-        self._partial[name] = rest
-        for raw in complete:
-            self._log(raw.decode("utf-8", "replace"))
+        self._readers[name].feed(data)
 
-    def _flush_partial(self) -> None:
-        for name, rest in self._partial.items():
-            if rest:
-                self._partial[name] = b""
-                self._log(rest.decode("utf-8", "replace"))
-
-    def flush_partial(self) -> None:
-        self._flush_partial()
+    def flush_partial(self, final: bool = False) -> None:
+        """Log what is pending as events: a line not ended by a newline; with `final` (the process is
+        gone) also a framed message cut short."""
+        for reader in self._readers.values():
+            reader.flush(final)
 
     def _log(self, message: str) -> None:
         self.emit(self.log_stream_name, message)

@@ -4,8 +4,11 @@ Lambda's lifecycle, as AWS documents it: an invoke takes an idle environment of 
 one exists (warm), else starts a new one (cold: INIT, then the invoke), up to the function's
 reserved concurrency, past which it is throttled. Each environment serves one request at a time.
 Idle environments are reaped after `keep_warm_seconds`; provisioned ones are initialised ahead and
-never reaped. A configuration or code change retires the old environments; a crash, timeout or
-out-of-memory kill discards the environment, so the next invoke starts fresh.
+never reaped. A configuration or code change retires the old environments. A crash, timeout or
+out-of-memory kill during an invoke resets the environment: its process is gone, and the next
+invoke it serves starts the runtime again as a *suppressed init* (AWS: "Understanding the Lambda
+execution environment lifecycle", failures during the invoke phase) — no INIT_START, no Init
+Duration, the init's time inside that invoke's Duration, the same log stream.
 
 `invoke` is blocking and thread-safe: callers that want concurrency call it from several threads
 (the CLI's `--concurrency`, the dashboard's workers, `serve`'s handlers).
@@ -26,16 +29,25 @@ from typing import Any
 from .. import logformat
 from ..figures import billed_duration_ms, invocation_cost
 from .cpu import CpuLimiter, default_limiter
-from .environment import Environment, Outcome, exit_description
+from .environment import Environment, Outcome, exit_message
 from .logstore import LogStore
+from .output import LOG_TAIL_BYTES, TailBuffer
 from .runtimes import RUNTIME_DIR, Launch, clear_bytecode, launch_for, spawn_error_message
-from .spec import DEFAULT_ACCOUNT_CONCURRENCY, INIT_LIMIT_S, MAX_SYNC_PAYLOAD_BYTES, FunctionSpec, InvokeResult
+from .spec import (
+    DEFAULT_ACCOUNT_CONCURRENCY,
+    INIT_LIMIT_S,
+    MAX_RESPONSE_BYTES,
+    MAX_SYNC_PAYLOAD_BYTES,
+    FunctionSpec,
+    InvokeResult,
+)
 
 # Lambda's own values for these (see AWS's "Defined runtime environment variables").
 LAMBDA_PATH = "/usr/local/bin:/usr/bin/:/bin:/opt/bin"
 LAMBDA_LANG = "en_US.UTF-8"
 LAMBDA_TZ = ":UTC"
-LOG_TAIL_BYTES = 4096
+# What Function.ResponseSizeTooLarge says, recorded on AWS: the limit, not the response's size.
+RESPONSE_TOO_LARGE_MESSAGE = f"Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."
 
 
 class FunctionNotFound(KeyError):
@@ -305,7 +317,9 @@ class Executor:
         return self.account_concurrency
 
     def _acquire(self, pool: _Pool) -> tuple[Environment | None, int, bool]:
-        """An environment to run on: (env, generation, cold). env None and cold False = throttled."""
+        """An environment to run on: (env, generation, cold). env None and cold False = throttled.
+
+        An idle environment may be a reset one (`env.proc` None): it initialises inside the invoke."""
         with self._lock:
             generation = pool.generation
             for stack in (pool.idle_provisioned, pool.idle):
@@ -330,7 +344,8 @@ class Executor:
                 pool.busy -= 1  # the environment never existed (e.g. the runtime's toolchain is missing)
             raise
 
-    def _release(self, pool: _Pool, env: Environment, generation: int) -> None:
+    def _release(self, pool: _Pool, env: Environment, generation: int, reset: bool = False) -> None:
+        """Give an environment back after an invoke. `reset`: the invoke timed out or crashed it."""
         replace_provisioned = False
         with self._lock:
             pool.busy -= 1
@@ -340,6 +355,10 @@ class Executor:
                     pool.provisioned_ids.discard(env.id)
                     # Retiring re-provisions by itself; a crashed provisioned environment is replaced here.
                     replace_provisioned = generation == pool.generation
+                elif reset and generation == pool.generation and not self._closed:
+                    # Lambda resets the environment rather than discarding it: the same environment
+                    # (log stream, identity) serves a later invoke, after a suppressed init.
+                    pool.idle.append((env.successor(), generation))
                 env_to_close = env
             else:
                 (pool.idle_provisioned if provisioned else pool.idle).append((env, generation))
@@ -450,30 +469,46 @@ class Executor:
                 memory_size_mb=spec.memory_size,
                 started_at=started_at,
             )
-        capture: list[str] = []
-        env.capture = capture
+        tail = TailBuffer(LOG_TAIL_BYTES)
+        reset = False
         try:
-            if cold:
-                env.log(logformat.init_start_line(spec.runtime, self.region))
-                try:
-                    env.spawn()
-                    init = env.wait_ready(self.init_limit_s)
-                except OSError as e:
-                    # Lambda's answer when the entry point cannot be executed (a custom runtime's
-                    # bootstrap missing or not executable).
-                    env.close()
-                    init = Outcome("spawn_error", body=spawn_error_message(spec, e).encode())
+            init: Outcome | None = None
+            suppressed = env.suppressed_init
+            if env.proc is None:
+                init = self._start(spec, env, suppressed)
                 if init.kind != "ready":
-                    result = self._init_failed(spec, env, request_id, init)
+                    result = self._init_failed(spec, env, request_id, init, tail, suppressed)
                     result.started_at = started_at
-                    return self._finish(pool, env, result, capture)
-            outcome = self._run(spec, env, request_id, payload, client_context, identity, qualifier)
-            result = self._result(spec, env, request_id, outcome, cold)
+                    return self._finish(pool, result, tail)
+            # A suppressed init runs inside the invoke: its time counts against the function's timeout.
+            init_ms = init.duration_ms if init is not None and suppressed else 0.0
+            timeout_s = max(spec.timeout - init_ms / 1000.0, 0.0)
+            env.capture = tail  # the tail starts at START: INIT_START and init's output are the stream's only
+            outcome = self._run(spec, env, request_id, payload, client_context, identity, qualifier, timeout_s)
+            reset = outcome.kind in ("timeout", "exit", "oom")
+            result = self._result(spec, env, request_id, outcome, cold and not suppressed, init_ms)
             result.started_at = started_at
-            return self._finish(pool, env, result, capture)
+            return self._finish(pool, result, tail)
         finally:
             env.capture = None
-            self._release(pool, env, generation)
+            self._release(pool, env, generation, reset)
+
+    def _start(self, spec: FunctionSpec, env: Environment, suppressed: bool) -> Outcome:
+        """Start the environment's runtime and wait for it to ask for work (the init phase).
+
+        A suppressed init logs no INIT_START and is limited by the function's timeout, not Lambda's
+        10 s for an on-demand init (AWS: an init retried inside an invoke runs "with the configured
+        function timeout")."""
+        if not suppressed:
+            env.log(logformat.init_start_line(spec.runtime, self.region))
+        try:
+            env.spawn()
+            return env.wait_ready(spec.timeout if suppressed else self.init_limit_s)
+        except OSError as e:
+            # Lambda's answer when the entry point cannot be executed (a custom runtime's
+            # bootstrap missing or not executable).
+            env.close()
+            return Outcome("spawn_error", body=spawn_error_message(spec, e).encode())
 
     def _run(
         self,
@@ -483,10 +518,11 @@ class Executor:
         payload: bytes,
         client_context: dict[str, Any] | None,
         identity: dict[str, Any] | None,
-        qualifier: str | None = None,
+        qualifier: str | None,
+        timeout_s: float,
     ) -> Outcome:
         env.log(logformat.start_line(request_id))
-        deadline_ms = int(time.time() * 1000) + spec.timeout * 1000
+        deadline_ms = int(time.time() * 1000 + timeout_s * 1000)
         arn = self.arn(spec.name) + (f":{qualifier}" if qualifier else "")
         headers = {
             "Lambda-Runtime-Invoked-Function-Arn": arn,
@@ -496,36 +532,50 @@ class Executor:
             headers["Lambda-Runtime-Client-Context"] = json.dumps(client_context)
         if identity is not None:
             headers["Lambda-Runtime-Cognito-Identity"] = json.dumps(identity)
-        return env.invoke(request_id, payload, deadline_ms, spec.timeout, headers)
+        return env.invoke(request_id, payload, deadline_ms, timeout_s, headers)
 
-    def _result(self, spec: FunctionSpec, env: Environment, request_id: str, o: Outcome, cold: bool) -> InvokeResult:
+    def _result(
+        self, spec: FunctionSpec, env: Environment, request_id: str, o: Outcome, cold: bool, suppressed_init_ms: float = 0.0
+    ) -> InvokeResult:
+        """The invocation's result and its END and REPORT lines (and, on older runtimes, the error line)."""
         init_ms = env.init_duration_ms if cold else None
         function_error = None
         error_type = None
         status = None
         payload = o.body
+        # How the platform reports a failure depends on the runtime's generation (logformat.reports_status).
+        with_status = logformat.reports_status(spec.runtime)
         if o.kind == "error":
             function_error, error_type = "Unhandled", _error_type_of(o)
         elif o.kind == "too_large":
             function_error, error_type = "Unhandled", "Function.ResponseSizeTooLarge"
-            payload = _error_payload(
-                error_type,
-                f"Response payload size ({o.size} bytes) exceeded maximum allowed payload size (6291556 bytes).",
-            )
+            # AWS's key order for this one: errorMessage first.
+            payload = json.dumps({"errorMessage": RESPONSE_TOO_LARGE_MESSAGE, "errorType": error_type}).encode()
         elif o.kind == "timeout":
-            function_error, error_type, status = "Unhandled", "Sandbox.Timedout", "timeout"
-            env.log(logformat.timeout_line(request_id, spec.timeout))
+            function_error, error_type = "Unhandled", "Sandbox.Timedout"
+            if with_status:
+                status = "timeout"
+            else:
+                env.log(logformat.timeout_line(request_id, spec.timeout))
             payload = _error_payload(error_type, f"RequestId: {request_id} Error: Task timed out after {spec.timeout:.2f} seconds")
         elif o.kind in ("exit", "oom"):
-            error_type = "Runtime.OutOfMemory" if o.kind == "oom" else "Runtime.ExitError"
-            function_error, status = "Unhandled", "error"
-            how = "signal: killed" if o.kind == "oom" else exit_description(o.returncode or 0)
-            message = f"RequestId: {request_id} Error: Runtime exited with error: {how}"
-            env.log(message)
-            env.log(error_type)
-            payload = _error_payload(error_type, message)
+            function_error = "Unhandled"
+            if o.kind == "oom":
+                # The kernel's kill: `signal: killed`, which older runtimes' platform calls Runtime.ExitError.
+                message = "Runtime exited with error: signal: killed"
+                error_type = "Runtime.OutOfMemory" if with_status else "Runtime.ExitError"
+            else:
+                message = exit_message(o.returncode or 0)
+                error_type = "Runtime.ExitError"
+            if with_status:
+                status = "error"
+            else:
+                env.log(logformat.fault_line(request_id, message, error_type))
+            payload = _error_payload(error_type, f"RequestId: {request_id} Error: {message}")
         env.flush_partial()
-        duration = round(o.duration_ms, 2)
+        duration = round(o.duration_ms + suppressed_init_ms, 2)
+        if o.kind == "timeout":
+            duration = min(duration, spec.timeout * 1000.0)
         provisioned = env.init_type == "provisioned-concurrency"
         billed = billed_duration_ms(duration, init_ms, bill_init=not provisioned)
         max_mb = math.ceil(o.peak_kb / 1024) if o.peak_kb else 0
@@ -556,10 +606,17 @@ class Executor:
             warnings=list(env.warnings),
         )
 
-    def _init_failed(self, spec: FunctionSpec, env: Environment, request_id: str, init: Outcome) -> InvokeResult:
-        """The init phase failed: Lambda answers the invoke with the init error and resets the environment."""
+    def _init_failed(
+        self, spec: FunctionSpec, env: Environment, request_id: str, init: Outcome, tail: TailBuffer, suppressed: bool
+    ) -> InvokeResult:
+        """The init phase failed: Lambda answers the invoke with the init error and resets the environment.
+
+        As recorded on AWS, the init's output and its INIT_REPORT come before the request's START, so
+        the tail holds START, END and REPORT (with the error's Status), and REPORT shows the memory the
+        runtime used. A suppressed init that fails reports `Phase: invoke`, and its time is the invoke's."""
         error_type = _init_error_type(init)
         status = "timeout" if init.kind == "timeout" else "error"
+        limit_s = spec.timeout if suppressed else self.init_limit_s
         if init.kind == "init_error":
             payload = init.body
         elif init.kind == "spawn_error":
@@ -567,19 +624,27 @@ class Executor:
             env.log(message)
             payload = _error_payload(error_type, message)
         elif init.kind == "timeout":
-            payload = _error_payload("Sandbox.Timedout", f"RequestId: {request_id} Error: Task timed out after {self.init_limit_s:.2f} seconds")
+            payload = _error_payload("Sandbox.Timedout", f"RequestId: {request_id} Error: Task timed out after {limit_s:.2f} seconds")
         else:
-            message = f"RequestId: {request_id} Error: Runtime exited with error: {exit_description(init.returncode or 0)}"
-            env.log(message)
-            env.log(error_type)
-            payload = _error_payload(error_type, message)
+            message = exit_message(init.returncode or 0)
+            if not logformat.reports_status(spec.runtime):
+                env.log(logformat.fault_line(request_id, message, error_type))
+            payload = _error_payload(error_type, f"RequestId: {request_id} Error: {message}")
         duration = round(init.duration_ms, 2)
         billed = billed_duration_ms(duration)
+        max_mb = math.ceil(init.peak_kb / 1024) if init.peak_kb else 0
         env.flush_partial()
-        env.log(logformat.init_report_line(duration, status, error_type))
+        env.log(logformat.init_report_line(duration, status, error_type, phase="invoke" if suppressed else "init"))
+        env.capture = tail
         env.log(logformat.start_line(request_id))
         env.log(logformat.end_line(request_id))
-        env.log(logformat.report_line(request_id, duration, billed, spec.memory_size, 0, None, status="error" if status == "error" else status, error_type=error_type))
+        reported = status if logformat.reports_status(spec.runtime) else None
+        env.log(
+            logformat.report_line(
+                request_id, duration, billed, spec.memory_size, max_mb, None,
+                status=reported, error_type=error_type if reported == "error" else None,
+            )
+        )
         return InvokeResult(
             function=spec.name,
             request_id=request_id,
@@ -590,16 +655,16 @@ class Executor:
             duration_ms=duration,
             billed_duration_ms=billed,
             init_duration_ms=None,
-            cold_start=True,
+            cold_start=not suppressed,
             memory_size_mb=spec.memory_size,
+            max_memory_used_mb=max_mb,
             cost_usd=invocation_cost(spec.memory_size, billed, spec.architecture, spec.ephemeral_storage),
             log_stream_name=env.log_stream_name,
             warnings=list(env.warnings),
         )
 
-    def _finish(self, pool: _Pool, env: Environment, result: InvokeResult, capture: list[str]) -> InvokeResult:
-        tail = ("\n".join(capture) + "\n").encode("utf-8")
-        result.log_tail = tail[-LOG_TAIL_BYTES:].decode("utf-8", "ignore")
+    def _finish(self, pool: _Pool, result: InvokeResult, tail: TailBuffer) -> InvokeResult:
+        result.log_tail = tail.text()
         pool.last_invocation = result
         return result
 

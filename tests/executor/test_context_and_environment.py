@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import time
 import uuid
 
@@ -261,3 +262,36 @@ def test_started_at_is_the_invoke_time(make_function, executor_factory):
     before = time.time()
     result = executor_factory(spec).invoke(spec.name)
     assert before <= result.started_at <= time.time()
+
+
+LATE_OS = """
+def handler(event, context):
+    import os, subprocess, sys  # os imported late: the runtime itself does not import it
+    child = subprocess.run(
+        [sys.executable, "-S", "-c", "import os; print(os.environ.get('_X_AMZN_TRACE_ID'))"],
+        capture_output=True, text=True,
+    ).stdout.strip()
+    hidden = [k for k in os.environ if k in ("_LAMBDA_TELEMETRY_LOG_FD", "_LAMBDATUI_CODE_ROOTS")]
+    return {"trace": os.environ.get("_X_AMZN_TRACE_ID"), "child": child, "hidden": hidden}
+"""
+
+
+def test_the_trace_id_reaches_os_environ_and_child_processes_whenever_os_is_imported(make_function, executor_factory):
+    spec = make_function(LATE_OS)
+    ex = executor_factory(spec)
+    seen = [json.loads(ex.invoke(spec.name).payload) for _ in range(3)]
+    assert all(s["trace"] and s["child"] == s["trace"] for s in seen)
+    assert len({s["trace"] for s in seen}) == 3  # set anew for each invoke, before and after `import os`
+    # Taken out of the environment before the function runs, as AWS's runtime takes its own out.
+    assert all(s["hidden"] == [] for s in seen)
+
+
+def test_the_python_runtime_is_imported_from_bytecode_kept_in_the_cache_folder(make_function, executor_factory, tmp_path):
+    # Imported, not run as a __main__ script (compiled on every cold start), and its bytecode kept
+    # under the executor's cache folder, so that a read-only installation caches it too.
+    spec = make_function("import sys\ndef handler(e, c):\n    return [sys.modules['python_bootstrap'].__name__, sys.path[0]]\n")
+    name, first_path = json.loads(executor_factory(spec).invoke(spec.name).payload)
+    assert name == "python_bootstrap"
+    assert first_path == str(spec.code_dir)  # Lambda's sys.path starts at the task root
+    cached = [p.name for p in (tmp_path / "cache" / "pycache").rglob("python_bootstrap.*.pyc")]
+    assert cached == [f"python_bootstrap.{sys.implementation.cache_tag}.pyc"]

@@ -41,6 +41,11 @@ while True:
 """
 
 
+def stream(ex, name: str) -> list[str]:
+    """Every event of the function's log stream(s), in order."""
+    return [e.message for e in ex.logs.events(name)]
+
+
 def custom(tmp_path: Path, source: str | None, name: str = "custom", executable: bool = True, **settings) -> FunctionSpec:
     code = tmp_path / name
     code.mkdir()
@@ -59,8 +64,12 @@ def test_bootstrap_runs_cold_then_warm_without_aws_execution_env(tmp_path, execu
     assert cold.function_error is None, cold.payload
     assert json.loads(cold.payload) == {"echo": {"n": 1}, "task_root": str(spec.code_dir)}
     assert cold.cold_start and not warm.cold_start and cold.init_duration_ms > 0
-    # AWS_EXECUTION_ENV is absent on provided runtimes, as Lambda documents.
-    assert "bootstrap up, handler function.handler exec env <unset>" in cold.log_tail
+    # AWS_EXECUTION_ENV is absent on provided runtimes, as Lambda documents. What the bootstrap prints
+    # at start-up is in the log stream, before START, and so not in the tail (which starts at START).
+    events = stream(ex, "custom")
+    printed = events.index("bootstrap up, handler function.handler exec env <unset>")
+    assert printed < events.index(f"START RequestId: {cold.request_id} Version: $LATEST")
+    assert "bootstrap up" not in cold.log_tail
     assert cold.max_memory_used_mb > 0 and warm.billed_duration_ms >= 1
 
 
@@ -80,11 +89,14 @@ def test_timeout_and_memory_limits_apply_to_any_runtime(tmp_path, executor_facto
 
 def test_missing_bootstrap_is_invalid_entrypoint(tmp_path, executor_factory):
     spec = custom(tmp_path, None)
-    result = executor_factory(spec).invoke("custom")
+    ex = executor_factory(spec)
+    result = ex.invoke("custom")
     assert result.error_type == "Runtime.InvalidEntrypoint"
     message = json.loads(result.payload)["errorMessage"]
     assert message.endswith(f"Error: Couldn't find valid bootstrap(s): [{spec.code_dir}/bootstrap]")
-    assert "INIT_REPORT" in result.log_tail and "Error Type: Runtime.InvalidEntrypoint" in result.log_tail
+    assert any(m.startswith("INIT_REPORT") and m.endswith("Error Type: Runtime.InvalidEntrypoint") for m in stream(ex, "custom"))
+    assert result.log_tail.startswith(f"START RequestId: {result.request_id}")
+    assert result.log_tail.rstrip("\n").endswith("\tStatus: error\tError Type: Runtime.InvalidEntrypoint")
 
 
 def test_bootstrap_that_is_not_executable_is_invalid_entrypoint(tmp_path, executor_factory):
@@ -105,17 +117,27 @@ def test_a_layers_bootstrap_is_used_like_opt_bootstrap(tmp_path, executor_factor
 
 
 def test_bootstrap_exiting_before_next_is_an_init_exit_error(tmp_path, executor_factory):
-    result = executor_factory(custom(tmp_path, "#!/bin/sh\necho starting\nexit 4\n")).invoke("custom")
+    ex = executor_factory(custom(tmp_path, "#!/bin/sh\necho starting\nexit 4\n"))
+    result = ex.invoke("custom")
     assert result.error_type == "Runtime.ExitError"
     assert json.loads(result.payload)["errorMessage"].endswith("Runtime exited with error: exit status 4")
-    assert re.search(r"^INIT_REPORT Init Duration: [\d.]+ ms\tPhase: init\tStatus: error\tError Type: Runtime.ExitError$", result.log_tail, re.M)
-    assert "starting" in result.log_tail
+    events = stream(ex, "custom")
+    report = next(i for i, m in enumerate(events) if m.startswith("INIT_REPORT"))
+    assert re.fullmatch(r"INIT_REPORT Init Duration: [\d.]+ ms\tPhase: init\tStatus: error\tError Type: Runtime.ExitError", events[report])
+    # The init's output and INIT_REPORT belong to the stream, before START; the tail starts at START.
+    assert events.index("starting") < report < events.index(f"START RequestId: {result.request_id} Version: $LATEST")
+    assert "starting" not in result.log_tail
+    # The runtime ran: REPORT shows the memory it used, never 0 MB.
+    assert result.max_memory_used_mb > 0
+    assert f"\tMax Memory Used: {result.max_memory_used_mb} MB\tStatus: error\tError Type: Runtime.ExitError\n" in result.log_tail
 
 
 def test_bootstrap_that_never_reaches_next_hits_the_init_limit(tmp_path, executor_factory):
-    result = executor_factory(custom(tmp_path, "#!/bin/sh\nsleep 30\n"), init_limit_s=1).invoke("custom")
+    ex = executor_factory(custom(tmp_path, "#!/bin/sh\nsleep 30\n"), init_limit_s=1)
+    result = ex.invoke("custom")
     assert result.error_type == "Sandbox.Timedout"
-    assert re.search(r"^INIT_REPORT Init Duration: [\d.]+ ms\tPhase: init\tStatus: timeout", result.log_tail, re.M)
+    assert any(re.match(r"INIT_REPORT Init Duration: [\d.]+ ms\tPhase: init\tStatus: timeout", m) for m in stream(ex, "custom"))
+    assert re.search(r"^REPORT .*\tStatus: timeout$", result.log_tail, re.M)
 
 
 def test_init_error_posted_by_the_runtime(tmp_path, executor_factory):

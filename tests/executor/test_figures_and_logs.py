@@ -45,39 +45,77 @@ def test_invocation_cost_is_request_plus_gb_seconds_by_architecture():
     assert arm == pytest.approx(0.0000002 + 0.0000133334)
 
 
-def test_report_line_byte_format():
+def test_report_line_ends_every_field_with_a_tab_as_recorded_on_aws():
     line = logformat.report_line("r-1", 2.754, 3, 128, 56, 113.512)
     assert line == (
         "REPORT RequestId: r-1\tDuration: 2.75 ms\tBilled Duration: 3 ms\tMemory Size: 128 MB\t"
-        "Max Memory Used: 56 MB\tInit Duration: 113.51 ms"
+        "Max Memory Used: 56 MB\tInit Duration: 113.51 ms\t"
+    )
+    assert logformat.report_line("r-1", 2.754, 3, 128, 41) == (
+        "REPORT RequestId: r-1\tDuration: 2.75 ms\tBilled Duration: 3 ms\tMemory Size: 128 MB\tMax Memory Used: 41 MB\t"
     )
     parsed = logformat.parse_report("noise\n" + line + "\n")
     assert parsed == logformat.Report("r-1", 2.75, 3, 128, 56, 113.51)
     assert parsed.cold_start
 
 
-def test_parse_report_reads_status_and_error_type():
-    line = logformat.report_line("r-2", 3000.5, 3001, 128, 40, None, status="error", error_type="Runtime.ExitError")
+@pytest.mark.parametrize(
+    "status, error_type, expected",
+    [
+        # Recorded on AWS: `…\tMax Memory Used: 1201 MB\tStatus: timeout` (no trailing tab after Status),
+        ("timeout", None, "Max Memory Used: 40 MB\tStatus: timeout"),
+        # `…\tMax Memory Used: 314 MB\tStatus: error\tError Type: Runtime.Unknown`,
+        ("error", "Runtime.ExitError", "Max Memory Used: 40 MB\tStatus: error\tError Type: Runtime.ExitError"),
+    ],
+)
+def test_report_line_with_status_as_recorded_on_aws(status, error_type, expected):
+    line = logformat.report_line("r-2", 3000.5, 3001, 128, 40, None, status=status, error_type=error_type)
+    assert line == f"REPORT RequestId: r-2\tDuration: 3000.50 ms\tBilled Duration: 3001 ms\tMemory Size: 128 MB\t{expected}"
+    # …and `…\tInit Duration: 495.04 ms\tStatus: error\tError Type: Runtime.OutOfMemory` on a cold start.
+    cold = logformat.report_line("r-3", 8948.73, 8949, 2048, 2048, 495.04, status="error", error_type="Runtime.OutOfMemory")
+    assert cold.endswith("\tMax Memory Used: 2048 MB\tInit Duration: 495.04 ms\tStatus: error\tError Type: Runtime.OutOfMemory")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # The shapes AWS writes, as the AWS backend and the dashboard read them back (CloudWatch adds "\n").
+        "REPORT RequestId: r-2\tDuration: 3000.50 ms\tBilled Duration: 3001 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB\tStatus: error\tError Type: Runtime.ExitError\n",
+        "REPORT RequestId: r-2\tDuration: 3000.50 ms\tBilled Duration: 3001 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB\tStatus: error\tError Type: Runtime.ExitError",
+        "REPORT RequestId: r-2\tDuration: 3000.50 ms\tBilled Duration: 3001 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB\tStatus: error\tError Type: Runtime.ExitError\t",
+    ],
+)
+def test_parse_report_reads_status_and_error_type_with_or_without_trailing_tab(line):
     parsed = logformat.parse_report(line)
-    assert (parsed.status, parsed.error_type, parsed.cold_start) == ("error", "Runtime.ExitError", False)
+    assert parsed == logformat.Report("r-2", 3000.5, 3001, 128, 40, None, "error", "Runtime.ExitError")
+    assert not parsed.cold_start
+
+
+@pytest.mark.parametrize("trailing", ["\t", "", "\t\n", " \n"])
+def test_parse_report_reads_old_and_new_report_lines_alike(trailing):
+    line = "REPORT RequestId: r-4\tDuration: 31012.52 ms\tBilled Duration: 31000 ms\tMemory Size: 128 MB\tMax Memory Used: 109 MB" + trailing
+    assert logformat.parse_report(line) == logformat.Report("r-4", 31012.52, 31000, 128, 109)
 
 
 def test_invocation_log_lines_are_lambdas_exactly(make_function, executor_factory):
     spec = make_function("def handler(e, c):\n    print('hello from the handler')\n    return 1\n")
     ex = executor_factory(spec)
     cold = ex.invoke(spec.name)
-    lines = cold.log_tail.rstrip("\n").split("\n")
+    events = [e.message for e in ex.logs.events(spec.name)]
     assert re.fullmatch(
         r"INIT_START Runtime Version: python:3\.\d+\.v\d+\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:[0-9a-f]{64}",
-        lines[0],
+        events[0],
     )
-    assert lines[1] == f"START RequestId: {cold.request_id} Version: $LATEST"
-    assert lines[2] == "hello from the handler"
-    assert lines[3] == f"END RequestId: {cold.request_id}"
+    # The tail (LogType=Tail) starts at this request's START; INIT_START is the stream's only.
+    lines = cold.log_tail.rstrip("\n").split("\n")
+    assert lines == events[1:]
+    assert lines[0] == f"START RequestId: {cold.request_id} Version: $LATEST"
+    assert lines[1] == "hello from the handler"
+    assert lines[2] == f"END RequestId: {cold.request_id}"
     assert re.fullmatch(
         rf"REPORT RequestId: {cold.request_id}\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\t"
-        r"Memory Size: 128 MB\tMax Memory Used: \d+ MB\tInit Duration: \d+\.\d\d ms",
-        lines[4],
+        r"Memory Size: 128 MB\tMax Memory Used: \d+ MB\tInit Duration: \d+\.\d\d ms\t",
+        lines[3],
     )
     warm = ex.invoke(spec.name)
     assert "INIT_START" not in warm.log_tail and "Init Duration" not in warm.log_tail
@@ -169,9 +207,13 @@ def test_stdout_stderr_and_logging_reach_the_log_in_order(make_function, executo
     )
     ex = executor_factory(spec)
     result = ex.invoke(spec.name)
+    events = [e.message for e in ex.logs.events(spec.name)]
+    assert events[events.index(f"START RequestId: {result.request_id} Version: $LATEST") - 1] == "init line"
+    # Module output belongs to INIT, before START: in the stream, not in the tail.
+    assert "init line" not in result.log_tail
     lines = result.log_tail.split("\n")
     start = lines.index(f"START RequestId: {result.request_id} Version: $LATEST")
-    assert lines[start - 1] == "init line"  # module output belongs to INIT, before START
+    assert start == 0
     assert lines[start + 1] == "one"
     assert re.fullmatch(rf"\[INFO\]\t\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z\t{result.request_id}\ttwo 2", lines[start + 2])
     assert lines[start + 3] == "three"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from dataclasses import replace
 
+import pytest
 from polling import process_ended, wait_for
 
 from lambdatui.figures import billed_duration_ms
@@ -162,22 +164,86 @@ def test_code_change_retires_environments_when_watching(make_function, executor_
     assert result.payload == b'"v2"' and result.cold_start
 
 
-def test_crash_gives_the_next_invoke_a_fresh_environment(make_function, executor_factory):
-    spec = make_function(
-        """
-        import os
-        def handler(event, context):
-            if event.get("crash"):
-                os._exit(1)
-            return os.getpid()
-        """
-    )
+RESETTABLE = """
+import json, os, time
+STATE = {"calls": 0}
+time.sleep(0.3)  # init takes a while
+def handler(event, context):
+    STATE["calls"] += 1
+    if event.get("crash"):
+        os._exit(1)
+    if event.get("hang"):
+        time.sleep(30)
+    with open("/tmp/lambdatui-reset-" + context.function_name, "a") as f:
+        f.write("x")
+    return {"pid": os.getpid(), "calls": STATE["calls"]}
+"""
+
+
+def _report(tail: str) -> str:
+    return tail.rstrip("\n").split("\n")[-1]
+
+
+@pytest.mark.parametrize("failure", [b'{"crash": true}', b'{"hang": true}'])
+def test_after_a_crash_or_timeout_the_next_invoke_is_a_suppressed_init(make_function, executor_factory, failure):
+    # AWS, "Understanding the Lambda execution environment lifecycle", failures during the invoke phase:
+    # the environment is reset, and the next invoke runs the init again inside the invoke (a suppressed
+    # init): no INIT_START, no Init Duration, the init's time inside that invoke's Duration; the
+    # environment is the same (its log stream), its runtime process and globals are new.
+    spec = make_function(RESETTABLE, timeout=2)
     ex = executor_factory(spec)
-    before = json.loads(ex.invoke(spec.name).payload)
-    crashed = ex.invoke(spec.name, b'{"crash": true}')
-    assert crashed.error_type == "Runtime.ExitError"
+    first = ex.invoke(spec.name)
+    failed = ex.invoke(spec.name, failure)
+    assert failed.function_error == "Unhandled"
     after = ex.invoke(spec.name)
-    assert after.cold_start and json.loads(after.payload) != before
+    assert after.function_error is None, after.payload
+    state = json.loads(after.payload)
+    assert state["pid"] != json.loads(first.payload)["pid"] and state["calls"] == 1  # a new process, globals reset
+    assert not after.cold_start and after.init_duration_ms is None
+    assert "Init Duration" not in _report(after.log_tail)
+    assert after.duration_ms >= 300  # the module's sleep, inside Duration
+    assert after.billed_duration_ms == math.ceil(after.duration_ms)
+    assert after.log_stream_name == first.log_stream_name
+    events = [e.message for e in ex.logs.events(spec.name)]
+    assert sum(m.startswith("INIT_START") for m in events) == 1  # the first, cold, init only
+    warm = ex.invoke(spec.name)
+    assert json.loads(warm.payload) == {"pid": state["pid"], "calls": 2} and warm.duration_ms < 300
+    assert ex.environment_counts(spec.name) == {"idle": 1, "provisioned": 0, "busy": 0}
+
+
+SLOW_INIT = """
+import time
+time.sleep(%s)
+def handler(event, context):
+    time.sleep(event.get("sleep", 0))
+    return "done"
+"""
+
+
+def test_a_suppressed_init_counts_against_the_function_timeout(make_function, executor_factory):
+    # A cold init has its own 10 s; an init inside an invoke shares the invoke's timeout (AWS: an init
+    # retried in the invoke phase runs "with the configured function timeout").
+    spec = make_function(SLOW_INIT % 0.6, timeout=1)
+    ex = executor_factory(spec)
+    assert ex.invoke(spec.name, b'{"sleep": 0.6}').payload == b'"done"'  # 0.6 s of init, then 0.6 s of handler
+    assert ex.invoke(spec.name, b'{"sleep": 5}').error_type == "Sandbox.Timedout"
+    result = ex.invoke(spec.name, b'{"sleep": 0.6}')  # 0.6 + 0.6 s inside a 1 s invoke
+    assert result.error_type == "Sandbox.Timedout" and result.duration_ms == 1000.0
+
+
+def test_a_suppressed_init_longer_than_the_timeout_reports_phase_invoke(make_function, executor_factory):
+    spec = make_function(SLOW_INIT % 1.5, timeout=1, runtime="python3.12")
+    ex = executor_factory(spec)
+    assert ex.invoke(spec.name).payload == b'"done"'  # the cold init may take 1.5 s
+    ex.invoke(spec.name, b'{"sleep": 5}')
+    result = ex.invoke(spec.name)
+    assert result.error_type == "Sandbox.Timedout" and not result.cold_start
+    assert json.loads(result.payload)["errorMessage"].endswith("Task timed out after 1.00 seconds")
+    events = [e.message for e in ex.logs.events(spec.name)]
+    start = events.index(f"START RequestId: {result.request_id} Version: $LATEST")
+    # Recorded on AWS: a failed init inside an invoke is reported before START with `Phase: invoke`.
+    assert events[start - 1].startswith("INIT_REPORT Init Duration: 1000.00 ms\tPhase: invoke\tStatus: timeout")
+    assert _report(result.log_tail).endswith("\tStatus: timeout") and "Duration: 1000.00 ms" in result.log_tail
 
 
 def test_close_kills_every_environment_process(make_function, executor_factory):

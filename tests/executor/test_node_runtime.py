@@ -1,4 +1,4 @@
-"""The Node.js runtime (node_bootstrap.mjs): what a handler sees and what an invoke returns, as on Lambda.
+"""The Node.js runtime (node_bootstrap.cjs): what a handler sees and what an invoke returns, as on Lambda.
 
 Each test names the behaviour of AWS's Node.js runtime (aws-lambda-nodejs-runtime-interface-client)
 it checks. Functions are written into temporary folders as `index.js`/`index.mjs`/… files.
@@ -56,6 +56,11 @@ def node_function(tmp_path):
 
 def _payload(result):
     return json.loads(result.payload)
+
+
+def _stream(ex, name):
+    """Every event of the function's log stream(s), in order."""
+    return [e.message for e in ex.logs.events(name)]
 
 
 # -- lifecycle -------------------------------------------------------------------------------------
@@ -116,8 +121,13 @@ def test_callback_answers_at_once_when_not_waiting_for_the_event_loop(node_funct
 
 def test_callback_handlers_get_aws_deprecation_warning_at_init(node_function, executor_factory):
     spec = node_function({"index.js": "exports.handler = (e, c, cb) => cb(null, 1);\n"})
-    result = executor_factory(spec).invoke(spec.name)
-    assert re.search(rf"^{TS}\tundefined\tWARN\tAWS Lambda plans to remove support for callback-based function handlers", result.log_tail, re.M)
+    ex = executor_factory(spec)
+    result = ex.invoke(spec.name)
+    # Logged at init: in the log stream before START, not in the invoke's tail.
+    events = _stream(ex, spec.name)
+    start = events.index(f"START RequestId: {result.request_id} Version: $LATEST")
+    assert any(re.match(rf"{TS}\tundefined\tWARN\tAWS Lambda plans to remove support for callback-based function handlers", m) for m in events[:start])
+    assert "AWS Lambda plans to remove" not in result.log_tail
 
 
 def test_sync_handler_that_never_calls_back_answers_null_when_the_loop_empties(node_function, executor_factory):
@@ -297,7 +307,8 @@ def test_console_lines_have_aws_text_format_and_levels(node_function, executor_f
             return 1;
         };
     """})
-    result = executor_factory(spec).invoke(spec.name)
+    ex = executor_factory(spec)
+    result = ex.invoke(spec.name)
     rid = re.escape(result.request_id)
     tail = result.log_tail
     assert re.search(rf"^{TS}\t{rid}\tINFO\thello$", tail, re.M)
@@ -306,8 +317,10 @@ def test_console_lines_have_aws_text_format_and_levels(node_function, executor_f
     assert re.search(rf"^{TS}\t{rid}\tERROR\tbad {{ a: 1 }}$", tail, re.M)
     assert re.search(rf"^{TS}\t{rid}\tDEBUG\tdbg$", tail, re.M)
     assert re.search(rf"^{TS}\t{rid}\tTRACE\ttrc$", tail, re.M)
-    # One call is one log event: AWS's runtime turns newlines into carriage returns.
-    assert re.search(rf"^{TS}\t{rid}\tINFO\ttwo\rlines$", tail, re.M)
+    # One call is one log event, its newline kept: AWS's runtime writes it as one frame to its
+    # telemetry descriptor (LogPatch.js logTextToFd).
+    assert any(re.fullmatch(rf"{TS}\t{rid}\tINFO\ttwo\nlines", m) for m in _stream(ex, spec.name))
+    assert re.search(rf"^{TS}\t{rid}\tINFO\ttwo\nlines$", tail, re.M) and "\r" not in tail
     assert tail.index("\tINFO\thello") < tail.index("END RequestId")
 
 
@@ -369,9 +382,15 @@ def _assert_init_error(ex, spec, error_type, message):
     body = _payload(result)
     assert body["errorType"] == error_type
     assert body["errorMessage"] == message if isinstance(message, str) else message.match(body["errorMessage"])
-    # Logged as AWS's runtime does: "Uncaught Exception", before any request id exists.
-    assert re.search(rf"^{TS}\tundefined\tERROR\tUncaught Exception \t\{{\"errorType\":\"{re.escape(error_type)}\"", result.log_tail, re.M)
-    assert re.search(rf"^INIT_REPORT Init Duration: [\d.]+ ms\tPhase: init\tStatus: error\tError Type: {re.escape(error_type)}$", result.log_tail, re.M)
+    # Logged as AWS's runtime does: "Uncaught Exception", before any request id exists; it and
+    # INIT_REPORT come before START (recorded on AWS), so they are in the stream, not in the tail.
+    events = _stream(ex, spec.name)
+    start = events.index(f"START RequestId: {result.request_id} Version: $LATEST")
+    assert any(re.match(rf"{TS}\tundefined\tERROR\tUncaught Exception \t\{{\"errorType\":\"{re.escape(error_type)}\"", m) for m in events[:start])
+    assert re.fullmatch(rf"INIT_REPORT Init Duration: [\d.]+ ms\tPhase: init\tStatus: error\tError Type: {re.escape(error_type)}", events[start - 1])
+    assert result.log_tail.startswith(events[start]) and "Uncaught Exception" not in result.log_tail
+    assert result.log_tail.endswith(f"\tMax Memory Used: {result.max_memory_used_mb} MB\tStatus: error\tError Type: {error_type}\n")
+    assert result.max_memory_used_mb > 0
     assert ex.invoke(spec.name).cold_start  # the environment was reset
     return body
 
@@ -379,7 +398,7 @@ def _assert_init_error(ex, spec, error_type, message):
 def test_missing_module_is_runtime_import_module_error(node_function, executor_factory):
     spec = node_function({"other.js": "exports.handler = async () => 1;\n"})
     ex = executor_factory(spec)
-    body = _assert_init_error(ex, spec, "Runtime.ImportModuleError", re.compile(r"Error: Cannot find module 'index'\nRequire stack:\n- /.*node_bootstrap\.mjs$"))
+    body = _assert_init_error(ex, spec, "Runtime.ImportModuleError", re.compile(r"Error: Cannot find module 'index'\nRequire stack:\n- /.*node_bootstrap\.cjs$"))
     assert body["trace"][:2] == ["Runtime.ImportModuleError: Error: Cannot find module 'index'", "Require stack:"]
 
 
@@ -388,7 +407,7 @@ def test_missing_dependency_of_a_commonjs_module_is_import_module_error(node_fun
     ex = executor_factory(spec)
     _assert_init_error(
         ex, spec, "Runtime.ImportModuleError",
-        re.compile(rf"Error: Cannot find module 'left-pad'\nRequire stack:\n- {re.escape(str(spec.code_dir))}/index\.js\n- /.*node_bootstrap\.mjs$"),
+        re.compile(rf"Error: Cannot find module 'left-pad'\nRequire stack:\n- {re.escape(str(spec.code_dir))}/index\.js\n- /.*node_bootstrap\.cjs$"),
     )
 
 
@@ -418,24 +437,29 @@ def test_error_thrown_by_module_code_is_an_init_error_of_its_own_type(node_funct
     ex = executor_factory(spec)
     result = ex.invoke(spec.name)
     assert result.error_type == "RangeError" and _payload(result)["errorMessage"] == "bad config"
-    assert re.search(r"^INIT_REPORT .*\tStatus: error\t", result.log_tail, re.M)
+    assert any(re.match(r"INIT_REPORT .*\tStatus: error\t", m) for m in _stream(ex, spec.name))
 
 
 # -- platform failures -----------------------------------------------------------------------------
 
 
-def test_timeout_is_sandbox_timedout_and_the_next_invoke_is_cold(node_function, executor_factory):
-    spec = node_function({"index.js": "exports.handler = async () => new Promise((r) => setTimeout(r, 30000));\n"}, timeout=1)
+def test_timeout_is_sandbox_timedout_and_the_next_invoke_is_a_suppressed_init(node_function, executor_factory):
+    spec = node_function({"index.js": "exports.handler = async (e) => e.hang ? new Promise((r) => setTimeout(r, 30000)) : process.pid;\n"}, timeout=1)
     ex = executor_factory(spec)
-    result = ex.invoke(spec.name)
+    first = ex.invoke(spec.name)
+    result = ex.invoke(spec.name, b'{"hang": true}')
     assert result.function_error == "Unhandled"
     assert _payload(result) == {
         "errorType": "Sandbox.Timedout",
         "errorMessage": f"RequestId: {result.request_id} Error: Task timed out after 1.00 seconds",
     }
-    assert 1000 <= result.duration_ms < 1500
+    assert result.duration_ms == 1000.0
     assert re.search(r"^REPORT .*\tStatus: timeout$", result.log_tail, re.M)
-    assert ex.invoke(spec.name).cold_start
+    after = ex.invoke(spec.name)
+    # Reset, not discarded: a new runtime process in the same environment, no INIT_START nor Init Duration.
+    assert after.ok and _payload(after) != _payload(first)
+    assert not after.cold_start and after.init_duration_ms is None and after.log_stream_name == first.log_stream_name
+    assert sum(m.startswith("INIT_START") for m in _stream(ex, spec.name)) == 1
 
 
 def test_memory_over_the_limit_is_runtime_out_of_memory(node_function, executor_factory):
@@ -453,7 +477,8 @@ def test_memory_over_the_limit_is_runtime_out_of_memory(node_function, executor_
         "errorMessage": f"RequestId: {result.request_id} Error: Runtime exited with error: signal: killed",
     }
     assert result.max_memory_used_mb == 128 and result.duration_ms < 5000
-    assert ex.invoke(spec.name).cold_start
+    after = ex.invoke(spec.name, b"{}")
+    assert after.function_error == "Unhandled" and not after.cold_start  # a suppressed init, then the same failure
 
 
 def test_process_exit_is_runtime_exit_error_with_its_status(node_function, executor_factory):
@@ -464,6 +489,15 @@ def test_process_exit_is_runtime_exit_error_with_its_status(node_function, execu
         "errorMessage": f"RequestId: {result.request_id} Error: Runtime exited with error: exit status 3",
     }
     assert "\tStatus: error\tError Type: Runtime.ExitError" in result.log_tail
+
+
+def test_process_exit_0_is_runtime_exited_without_providing_a_reason(node_function, executor_factory):
+    spec = node_function({"index.js": "exports.handler = async () => { process.exit(0); };\n"})
+    result = executor_factory(spec).invoke(spec.name)
+    assert _payload(result) == {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": f"RequestId: {result.request_id} Error: Runtime exited without providing a reason",
+    }
 
 
 # -- figures and warnings --------------------------------------------------------------------------
@@ -481,8 +515,9 @@ def test_figures_are_reported_as_for_every_runtime(node_function, executor_facto
         assert r.cost_usd > 0
     assert cold.billed_duration_ms == math.ceil(cold.duration_ms + cold.init_duration_ms)
     assert warm.billed_duration_ms == math.ceil(warm.duration_ms)
-    assert re.search(rf"^REPORT RequestId: {cold.request_id}\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB\tInit Duration: [\d.]+ ms$", cold.log_tail, re.M)
-    assert re.search(r"^INIT_START Runtime Version: nodejs:", cold.log_tail, re.M)
+    assert re.search(rf"^REPORT RequestId: {cold.request_id}\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB\tInit Duration: [\d.]+ ms\t$", cold.log_tail, re.M)
+    assert _stream(ex, spec.name)[0].startswith("INIT_START Runtime Version: nodejs:")
+    assert cold.log_tail.startswith(f"START RequestId: {cold.request_id}")
     assert not cold.warnings
 
 
@@ -506,3 +541,15 @@ def test_streamed_response_is_returned_whole(node_function, executor_factory):
     ex = executor_factory(spec)
     assert ex.invoke(spec.name).payload == b"hello world"
     assert ex.invoke(spec.name).payload == b"hello world"
+
+
+def test_the_telemetry_descriptor_is_taken_out_of_the_environment(node_function, executor_factory):
+    # AWS's runtime deletes _LAMBDA_TELEMETRY_LOG_FD from process.env before loading the handler (LogPatch.js).
+    spec = node_function({"index.js": "exports.handler = async () => '_LAMBDA_TELEMETRY_LOG_FD' in process.env;\n"})
+    assert executor_factory(spec).invoke(spec.name).payload == b"false"
+
+
+def test_global_gc_is_exposed_when_a_function_uses_it(node_function, executor_factory):
+    # AWS starts node with --expose-gc; here gc is made on first use, which a function cannot tell apart.
+    spec = node_function({"index.js": "exports.handler = async () => { global.gc(); return [typeof gc, 'gc' in globalThis]; };\n"})
+    assert _payload(executor_factory(spec).invoke(spec.name)) == ["function", True]

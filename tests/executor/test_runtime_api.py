@@ -57,6 +57,38 @@ def test_aws_runtime_interface_client_runs_unchanged(make_function, executor_fac
     assert failed.error_type == "ValueError"
 
 
+def test_aws_runtime_interface_client_framed_logs_are_one_event_each(make_function, executor_factory):
+    # Given the telemetry descriptor, AWS's own client writes each log message and an unhandled error
+    # as a frame (FramedTelemetryLogSink): the executor must read them as one event each, newlines kept.
+    def framed(spec, cache_dir):
+        launch = _awslambdaric(spec, cache_dir)
+        launch.env["_LAMBDA_TELEMETRY_LOG_FD"] = "1"
+        return launch
+
+    spec = make_function(
+        """
+        import logging
+        logging.getLogger().setLevel(logging.INFO)
+        def handler(event, context):
+            print("plain line")
+            logging.info("two\\nlines")
+            raise KeyError("action")
+        """,
+        name="ric-framed",
+    )
+    ex = executor_factory(spec, launcher=framed)
+    result = ex.invoke("ric-framed", b"{}")
+    assert result.error_type == "KeyError"
+    events = [e.message for e in ex.logs.events("ric-framed")]
+    start = events.index(f"START RequestId: {result.request_id} Version: $LATEST")
+    plain, info, error, end = events[start + 1:start + 5]
+    assert plain == "plain line"
+    assert info.startswith("[INFO]\t") and info.endswith(f"\t{result.request_id}\ttwo\nlines")
+    lines = error.split("\n")
+    assert lines[:2] == ["[ERROR] KeyError: 'action'", "Traceback (most recent call last):"] and len(lines) == 4
+    assert end == f"END RequestId: {result.request_id}"
+
+
 CURL_BOOTSTRAP = r"""#!/bin/bash
 # AWS's custom-runtime tutorial bootstrap, answering with a body over 1 KB (so curl sends
 # Expect: 100-continue) that names the request.
@@ -91,7 +123,10 @@ def test_shell_bootstrap_with_curl_from_aws_tutorial(executor_factory, tmp_path)
     assert first.function_error is None, first.payload
     body = json.loads(first.payload)
     assert body["request"] == first.request_id and len(body["echo"]) == 1500
-    assert "bootstrap starting" in first.log_tail
+    # Printed at start-up: in the log stream before START, not in the tail.
+    events = [e.message for e in ex.logs.events("sh-fn")]
+    assert events.index("bootstrap starting") < events.index(f"START RequestId: {first.request_id} Version: $LATEST")
+    assert "bootstrap starting" not in first.log_tail
     second = ex.invoke("sh-fn", b'{"x": 2}')
     assert not second.cold_start and json.loads(second.payload)["request"] == second.request_id
     failed = ex.invoke("sh-fn", b'"fail"')

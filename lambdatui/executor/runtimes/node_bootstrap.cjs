@@ -23,14 +23,15 @@
  * Differences from AWS's runtime that a handler could notice are listed in NOTES at the end.
  */
 
-import fs from 'node:fs';
-import http from 'node:http';
-import path from 'node:path';
-import util from 'node:util';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+'use strict';
 
-const require = createRequire(import.meta.url);
+// CommonJS, not an ES module: an ES-module entry point costs Node ~10 ms of start-up (its loader),
+// a quarter of a bare `node -e ''`. ES-module handlers are still loaded with import().
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+const util = require('node:util');
+const { pathToFileURL } = require('node:url');
 
 const API_PREFIX = '/2018-06-01/runtime';
 const ERROR_TYPE_HEADER = 'Lambda-Runtime-Function-Error-Type';
@@ -135,12 +136,12 @@ function serializeResponse(body) {
 
 const REQUEST_ID = Symbol.for('aws.lambda.runtime.requestId');
 const LEVELS = Object.freeze({
-  TRACE: { name: 'TRACE', priority: 1 },
-  DEBUG: { name: 'DEBUG', priority: 2 },
-  INFO: { name: 'INFO', priority: 3 },
-  WARN: { name: 'WARN', priority: 4 },
-  ERROR: { name: 'ERROR', priority: 5 },
-  FATAL: { name: 'FATAL', priority: 6 },
+  TRACE: { name: 'TRACE', priority: 1, tlvMask: 0b00100 },
+  DEBUG: { name: 'DEBUG', priority: 2, tlvMask: 0b01000 },
+  INFO: { name: 'INFO', priority: 3, tlvMask: 0b01100 },
+  WARN: { name: 'WARN', priority: 4, tlvMask: 0b10000 },
+  ERROR: { name: 'ERROR', priority: 5, tlvMask: 0b10100 },
+  FATAL: { name: 'FATAL', priority: 6, tlvMask: 0b11000 },
 });
 const structuredConsole = {};
 let sleepCell = null;
@@ -154,11 +155,14 @@ function setCurrentRequestId(id) {
  * executor reads it before END. A full non-blocking pipe (EAGAIN) is waited out, not dropped.
  */
 function writeStdout(text) {
-  const buf = Buffer.from(text, 'utf8');
+  writeAll(1, Buffer.from(text, 'utf8'));
+}
+
+function writeAll(fd, buf) {
   let offset = 0;
   while (offset < buf.length) {
     try {
-      offset += fs.writeSync(1, buf, offset, buf.length - offset);
+      offset += fs.writeSync(fd, buf, offset, buf.length - offset);
     } catch (e) {
       if (e.code !== 'EAGAIN') {
         return;
@@ -216,10 +220,38 @@ function logJsonToStdout(level, message, ...params) {
   writeStdout(line.replace(/\n/g, '\r') + '\n');
 }
 
+/**
+ * Write one log event to the telemetry descriptor as AWS's runtime does (LogPatch.js): a frame of
+ * type 0xa55a0003 (text) or 0xa55a0002 (JSON) with the level's bits, the length, the timestamp in
+ * microseconds and the message, whose newlines stay in the one event. One write, so that the frame
+ * stays whole next to what the function prints.
+ */
+function logToFd(fd, json) {
+  return (level, message, ...params) => {
+    const date = new Date();
+    const text = json
+      ? formatJsonMessage(globalThis[REQUEST_ID], date.toISOString(), level, message, ...params)
+      : `${date.toISOString()}\t${globalThis[REQUEST_ID]}\t${level.name}\t${util.format(message, ...params)}\n`;
+    const body = Buffer.from(text, 'utf8');
+    const frame = Buffer.allocUnsafe(16 + body.length);
+    frame.writeUInt32BE(((json ? 0xa55a0002 : 0xa55a0003) | level.tlvMask) >>> 0, 0);
+    frame.writeInt32BE(body.length, 4);
+    frame.writeBigInt64BE(BigInt(date.valueOf()) * 1000n, 8);
+    body.copy(frame, 16);
+    writeAll(fd, frame);
+  };
+}
+
 /** Replace console's level methods, as AWS's runtime does (AWS_LAMBDA_LOG_FORMAT, AWS_LAMBDA_LOG_LEVEL). */
 function patchConsole() {
   const json = process.env.AWS_LAMBDA_LOG_FORMAT?.toUpperCase() === 'JSON';
-  const log = json ? logJsonToStdout : logTextToStdout;
+  let log = json ? logJsonToStdout : logTextToStdout;
+  const telemetryFd = process.env._LAMBDA_TELEMETRY_LOG_FD;
+  if (telemetryFd != null) {
+    // As AWS's runtime: the function does not see the variable.
+    delete process.env._LAMBDA_TELEMETRY_LOG_FD;
+    log = logToFd(parseInt(telemetryFd, 10), json);
+  }
   const threshold = LEVELS[process.env.AWS_LAMBDA_LOG_LEVEL?.toUpperCase()] ?? LEVELS.TRACE;
   const nop = (_message, ..._params) => {};
   const method = (level) =>
@@ -257,47 +289,105 @@ class RAPIDClient {
     const [hostname, port] = hostnamePort.split(':');
     this.hostname = hostname;
     this.port = parseInt(port, 10);
-    // One keep-alive connection, as AWS's client: an idle keep-alive socket is unref'd, so it never
-    // keeps the event loop alive and `beforeExit` still tells when the handler's work is done.
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    // One keep-alive connection, as AWS's client, spoken over node:net: node:http would add ~2 ms to
+    // every cold start, and the Runtime API's answers are plain (Content-Length, no chunks). The
+    // socket is ref'd only while a request waits for its answer, so it never keeps the event loop
+    // alive otherwise and `beforeExit` still tells when the handler's work is done.
+    this.socket = null;
+    this.pending = null; // the request waiting for its answer: { args, reused, onEnd }
+    this.received = [];
+  }
+
+  /** Open the connection ahead of the first request (Node connects on a later tick: the handshake
+   *  then overlaps the loading of the handler instead of delaying the first GET /next). */
+  connect() {
+    if (this.socket === null) {
+      this._connect();
+    }
+  }
+
+  _connect() {
+    const socket = net.connect({ host: this.hostname, port: this.port });
+    socket.unref(); // ref'd only while a request waits for its answer
+    socket.setNoDelay(true);
+    socket.on('data', (chunk) => this._onData(socket, chunk));
+    socket.on('error', (e) => this._onClosed(socket, e));
+    socket.on('close', () => this._onClosed(socket, null));
+    this.socket = socket;
+    this.received = [];
+    return socket;
   }
 
   _request(method, route, body, headers, onEnd, retried = false) {
-    const options = {
-      hostname: this.hostname,
-      port: this.port,
-      path: API_PREFIX + route,
-      method,
-      agent: this.agent,
-      maxHeaderSize: MAX_HTTP_HEADER_SIZE,
-      headers,
-    };
-    const req = http.request(options, (res) => {
-      const chunks = [];
-      res.on('data', (chunk) => chunks.push(chunk));
-      res.on('end', () => onEnd(res, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-      res.on('error', fatal);
-    });
-    req.on('error', (e) => {
-      // A keep-alive socket closed by the other end just as it was reused: try once on a new one.
-      if (req.reusedSocket && !retried && e.code === 'ECONNRESET') {
-        this._request(method, route, body, headers, onEnd, true);
-      } else {
-        fatal(e);
+    const reused = this.socket !== null;
+    const socket = this.socket ?? this._connect();
+    let head = `${method} ${API_PREFIX}${route} HTTP/1.1\r\nHost: ${this.hostname}:${this.port}\r\n`;
+    for (const [name, value] of Object.entries(headers ?? {})) {
+      head += `${name}: ${value}\r\n`;
+    }
+    head += `Content-Length: ${body ? body.length : 0}\r\n\r\n`;
+    this.pending = { args: [method, route, body, headers, onEnd], retried, reused, onEnd };
+    socket.ref();
+    socket.write(body && body.length ? Buffer.concat([Buffer.from(head, 'latin1'), body]) : head, 'latin1');
+  }
+
+  _onData(socket, chunk) {
+    this.received.push(chunk);
+    const data = this.received.length === 1 ? chunk : Buffer.concat(this.received);
+    const end = data.indexOf('\r\n\r\n');
+    if (end < 0) {
+      if (data.length > MAX_HTTP_HEADER_SIZE) {
+        fatal(new Error('Runtime API answer headers too large'));
       }
-    });
-    req.end(body);
+      this.received = [data];
+      return;
+    }
+    const lines = data.toString('latin1', 0, end).split('\r\n');
+    const headers = {};
+    for (const line of lines.slice(1)) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    const length = parseInt(headers['content-length'] ?? '0', 10);
+    if (data.length < end + 4 + length) {
+      this.received = [data];
+      return;
+    }
+    const body = data.subarray(end + 4, end + 4 + length);
+    this.received = data.length > end + 4 + length ? [data.subarray(end + 4 + length)] : [];
+    const pending = this.pending;
+    this.pending = null;
+    socket.unref();
+    if ((headers.connection ?? '').toLowerCase() === 'close') {
+      this.socket = null;
+      socket.destroy();
+    }
+    if (pending) {
+      pending.onEnd({ statusCode: parseInt(lines[0].split(' ')[1], 10), headers }, body);
+    }
+  }
+
+  _onClosed(socket, error) {
+    if (this.socket === socket) {
+      this.socket = null;
+    }
+    const pending = this.pending;
+    if (pending === null) {
+      return;
+    }
+    this.pending = null;
+    // A keep-alive socket closed by the other end just as it was reused: try once on a new one.
+    if (pending.reused && !pending.retried && (error === null || error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
+      const [method, route, body, headers, onEnd] = pending.args;
+      this._request(method, route, body, headers, onEnd, true);
+    } else {
+      fatal(error ?? new Error('Runtime API closed the connection'));
+    }
   }
 
   _post(route, bodyString, headers, callback) {
     const body = Buffer.from(bodyString, 'utf8');
-    this._request(
-      'POST',
-      route,
-      body,
-      { 'Content-Type': 'application/json', 'Content-Length': body.length, ...headers },
-      () => callback && callback(),
-    );
+    this._request('POST', route, body, { 'Content-Type': 'application/json', ...headers }, () => callback && callback());
   }
 
   /** GET /invocation/next, with no timeout: the environment waits for work as long as it takes. */
@@ -348,13 +438,15 @@ class RAPIDClient {
       resolveDone = resolve;
       rejectDone = reject;
     });
+    // Only streaming handlers need node:http (chunked bodies, trailers): loaded when first used.
+    const http = require('node:http');
     const req = http.request(
       {
         hostname: this.hostname,
         port: this.port,
         path: `${API_PREFIX}/invocation/${encodeURIComponent(id)}/response`,
         method: 'POST',
-        agent: this.agent,
+        agent: false,
         highWaterMark,
         headers: {
           'Lambda-Runtime-Function-Response-Mode': 'streaming',
@@ -462,7 +554,7 @@ function parseJsonHeader(jsonString, name) {
 
 class InvokeContext {
   constructor(headers) {
-    this.headers = headers; // node:http gives them lower-cased
+    this.headers = headers; // lower-cased by RAPIDClient
   }
 
   get invokeId() {
@@ -914,24 +1006,38 @@ class Runtime {
 // -- start-up ------------------------------------------------------------------------------------
 
 function exposeGc() {
-  // AWS's bootstrap starts node with --expose-gc; turn it on now that we are running.
+  // AWS's bootstrap starts node with --expose-gc; turn it on now that we are running. Making it costs
+  // a V8 context (~2 ms), so it is made when a function first looks at `gc`.
   if (typeof globalThis.gc === 'function') {
     return;
   }
-  try {
-    const v8 = require('node:v8');
-    const vm = require('node:vm');
-    v8.setFlagsFromString('--expose-gc');
-    globalThis.gc = vm.runInNewContext('gc');
-  } catch (_) {
-    // not fatal: only functions calling global.gc() would notice
-  }
+  Object.defineProperty(globalThis, 'gc', {
+    configurable: true,
+    enumerable: false,
+    get() {
+      let gc;
+      try {
+        const v8 = require('node:v8');
+        const vm = require('node:vm');
+        v8.setFlagsFromString('--expose-gc');
+        gc = vm.runInNewContext('gc');
+      } catch (_) {
+        // not fatal: only functions calling global.gc() would notice
+      }
+      Object.defineProperty(globalThis, 'gc', { value: gc, writable: true, configurable: true, enumerable: false });
+      return gc;
+    },
+    set(value) {
+      Object.defineProperty(globalThis, 'gc', { value, writable: true, configurable: true, enumerable: false });
+    },
+  });
 }
 
 async function run(appRoot, handlerString) {
   patchConsole();
   exposeGc();
   const client = new RAPIDClient(process.env.AWS_LAMBDA_RUNTIME_API);
+  client.connect();
 
   const errorCallbacks = {
     uncaughtException: (error) => {
@@ -962,23 +1068,31 @@ async function run(appRoot, handlerString) {
   new Runtime(client, handlerFunc, metadata, errorCallbacks).scheduleIteration();
 }
 
-// A failure to load the handler rejects this top-level await, which Node hands to the
-// 'uncaughtException' listener: it is logged as "Uncaught Exception", posted to /init/error, and
-// the process exits with 129, as on Lambda.
-await run(process.env.LAMBDA_TASK_ROOT || process.cwd(), process.env._HANDLER || '');
+// A failure to load the handler is thrown again outside the promise, so that it reaches the
+// 'uncaughtException' listener as it does from the top-level await of AWS's ES-module runtime: it is
+// logged as "Uncaught Exception", posted to /init/error, and the process exits with 129, as on Lambda.
+run(process.env.LAMBDA_TASK_ROOT || process.cwd(), process.env._HANDLER || '').catch((error) => {
+  process.nextTick(() => {
+    throw error;
+  });
+});
 
 /*
  * NOTES: where this runtime differs from AWS's, observably.
  *
  * - AWS starts node with `--max-old-space-size` and `--max-semi-space-size` derived from the memory
- *   size, and `--max-http-header-size 81920`; this runtime is started as `node node_bootstrap.mjs`
+ *   size, and `--max-http-header-size 81920`; this runtime is started as `node node_bootstrap.cjs`
  *   and cannot change V8's heap limits once running. Memory over the function's limit is caught by
  *   the executor (Runtime.OutOfMemory) rather than by V8's own heap limit. `global.gc` is exposed.
- * - The Runtime API client is node:http rather than AWS's native (C++) client, so posting a
- *   response is asynchronous: the next GET /next follows the POST's answer instead of a blocking
- *   call, and after an uncaught exception the process exits once the error has been posted.
- * - Stack frames of the runtime point at this file rather than /var/runtime/index.mjs, and the
- *   "Require stack" of Runtime.ImportModuleError names this file.
+ * - The Runtime API client is a small HTTP/1.1 client on node:net (node:http only for streaming
+ *   responses) rather than AWS's native (C++) client, so posting a response is asynchronous: the
+ *   next GET /next follows the POST's answer instead of a blocking call, and after an uncaught
+ *   exception the process exits once the error has been posted.
+ * - This runtime is a CommonJS module where AWS's is an ES module (/var/runtime/index.mjs): stack
+ *   frames of the runtime point at this file, and the "Require stack" of Runtime.ImportModuleError
+ *   names this file.
+ * - Log messages go to the descriptor in _LAMBDA_TELEMETRY_LOG_FD as frames, as AWS's runtime does;
+ *   that descriptor is the runtime's stdout here, so frames and printed lines keep their order.
  * - Streaming handlers (awslambda.streamifyResponse) stream their body chunked to /response in
  *   Lambda's streaming mode; the executor answers the invoke with the whole body.
  */
