@@ -4,6 +4,13 @@ The file is YAML (so JSON too). Every error names the file, the line and the key
 values, and unknown keys get a did-you-mean: a user should never see a traceback for a typo.
 Validation rules are exposed (`validate_function_field`) so the dashboard's editor checks input
 with exactly the rules the loader uses.
+
+Loading is on every command's way in, so it stays cheap: the file is composed by libyaml (PyYAML's
+C parser, when built with it; the nodes and their lines are the same), and only a file with a
+syntax error is composed again by the pure-Python parser, whose messages name more (the character,
+the alias). The trigger types (whose modules bring the schedule parser and the SQS store) are
+imported only to read triggers, and `triggers=False` leaves triggers unread for a command that
+never fires them (a one-shot `lambdatui invoke`).
 """
 
 from __future__ import annotations
@@ -13,14 +20,13 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 # KNOWN_RUNTIMES and the memory limits are re-exported (`X as X`): the dashboard's editor takes the
 # limits from this module, not from the executor.
 from .executor.runtimes import KNOWN_RUNTIMES as KNOWN_RUNTIMES
-from .masking import mask
 from .model import (
     ASYNC_EVENT_AGE_MAX_S,
     ASYNC_EVENT_AGE_MIN_S,
@@ -28,6 +34,7 @@ from .model import (
     ASYNC_RETRY_ATTEMPTS_MIN,
     EDITABLE_FIELDS,
     ENV_VARS_MAX_BYTES,
+    QUEUE_NAME_PATTERN,
     TIMEOUT_MAX_S,
     TIMEOUT_MIN_S,
     AsyncConfig,
@@ -35,9 +42,6 @@ from .model import (
 )
 from .model import MEMORY_MAX_MB as MEMORY_MAX_MB
 from .model import MEMORY_MIN_MB as MEMORY_MIN_MB
-from .triggers.base import Trigger
-from .triggers.registry import TRIGGER_TYPES
-from .triggers.sqs_queue import QUEUE_NAME_PATTERN
 from .yaml_nodes import ConfigError as ConfigError  # re-exported: callers catch config.ConfigError
 
 # The validator under its old names here, for code that imported them from this module.
@@ -45,6 +49,14 @@ from .yaml_nodes import NodeReader as _Validator  # noqa: F401
 from .yaml_nodes import construct as _construct  # noqa: F401
 from .yaml_nodes import describe_value as _describe  # noqa: F401
 from .yaml_nodes import is_null as _is_null  # noqa: F401
+
+if TYPE_CHECKING:  # the trigger types are imported when a trigger is read (see the docstring)
+    from .triggers.base import Trigger
+
+try:
+    from yaml import CSafeLoader as _FastLoader
+except ImportError:  # pragma: no cover - a PyYAML built without libyaml
+    from yaml import SafeLoader as _FastLoader  # type: ignore[assignment]
 
 CONFIG_ENV_VAR = "LAMBDATUI_CONFIG"
 LOCAL_CONFIG_NAME = "lambdatui.yaml"
@@ -99,6 +111,8 @@ class ServeSettings:
     secret_access_key: str | None = None
 
     def __repr__(self) -> str:  # the secret never shows, in a log, a traceback or a listing
+        from .masking import mask
+
         secret = None if self.secret_access_key is None else mask(self.secret_access_key)
         return f"ServeSettings(access_key_id={self.access_key_id!r}, secret_access_key={secret!r})"
 
@@ -151,7 +165,8 @@ def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
         raise ConfigError(f"no config file found, and the sample project could not be copied: {e.strerror or e}", e.filename) from None
 
 
-def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
+def load_config(explicit: str | os.PathLike[str] | None = None, *, triggers: bool = True) -> Config:
+    """The configuration found as `find_config` says; `triggers`: as `parse_config`."""
     path = find_config(explicit)
     try:
         text = path.read_text(encoding="utf-8")
@@ -159,15 +174,20 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
         raise ConfigError(f"cannot read: {e.strerror}", path) from None
     except UnicodeDecodeError as e:
         raise ConfigError(f"not UTF-8 text (byte {e.start})", path) from None
-    return parse_config(text, path)
+    return parse_config(text, path, triggers=triggers)
 
 
 # -- parsing with line numbers -------------------------------------------------------------------
 
 
-def parse_config(text: str, path: Path | None = None) -> Config:
+def _compose(text: str, path: Path | None) -> yaml.Node | None:
+    """The file's node tree, by libyaml; a syntax error is located and worded by PyYAML's own parser."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.compose(text, Loader=_FastLoader)
+    except (yaml.YAMLError, RecursionError):
+        pass  # composed again below, for the message (libyaml's omit the character, the alias)
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
@@ -177,6 +197,15 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         raise ConfigError(f"YAML error: {e}", path) from None
     except RecursionError:
         raise ConfigError("YAML error: nested too deeply", path) from None
+
+
+def parse_config(text: str, path: Path | None = None, *, triggers: bool = True) -> Config:
+    """The configuration in `text` (read from `path`), checked; ConfigError names the line at fault.
+
+    With `triggers=False`, each function's `triggers:` is only checked to be a list and left out
+    (`Function.triggers` empty): for a command that invokes and never fires a trigger.
+    """
+    root = _compose(text, path)
     v = _Validator(path)
     if root is None:
         return Config(path=path)
@@ -188,7 +217,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     if "aws" in top:
         config.aws = _parse_aws(v, top["aws"])
     if "local" in top:
-        config.local = _parse_local(v, top["local"], config.base_dir)
+        config.local = _parse_local(v, top["local"], config.base_dir, triggers)
     if "tui" in top:
         config.tui = _parse_tui(v, top["tui"])
     if "serve" in top and not _is_null(top["serve"]):
@@ -260,7 +289,7 @@ def _parse_aws(v: _Validator, node: yaml.Node) -> AwsSettings:
     return s
 
 
-def _parse_local(v: _Validator, node: yaml.Node, base: Path) -> LocalSettings:
+def _parse_local(v: _Validator, node: yaml.Node, base: Path, triggers: bool = True) -> LocalSettings:
     m = v.mapping(node, "local")
     v.only_keys(m, _LOCAL_KEYS, "local.")
     s = LocalSettings()
@@ -278,11 +307,11 @@ def _parse_local(v: _Validator, node: yaml.Node, base: Path) -> LocalSettings:
             key = f"local.functions.{name}"
             if not FUNCTION_NAME_PATTERN.fullmatch(name):
                 v.fail(v.key_nodes[id(fm)][name], key, "a function name is 1-64 letters, digits, hyphens or underscores")
-            s.functions[name] = _parse_function(v, name, fnode, base)
+            s.functions[name] = _parse_function(v, name, fnode, base, triggers)
     return s
 
 
-def _parse_function(v: _Validator, name: str, node: yaml.Node, base: Path) -> Function:
+def _parse_function(v: _Validator, name: str, node: yaml.Node, base: Path, triggers: bool = True) -> Function:
     prefix = f"local.functions.{name}"
     m = v.mapping(node, prefix)
     v.only_keys(m, FUNCTION_KEYS, prefix + ".")
@@ -319,8 +348,10 @@ def _parse_function(v: _Validator, name: str, node: yaml.Node, base: Path) -> Fu
                 v.fail(lnode, f"{prefix}.layers[{i}]", f"{text!r} is not a folder (looked for {layer})")
             f["layers"].append(str(layer))
     if "triggers" in m and not _is_null(m["triggers"]):
-        for i, tnode in enumerate(v.sequence(m["triggers"], f"{prefix}.triggers")):
-            f["triggers"].append(_parse_trigger(v, tnode, f"{prefix}.triggers[{i}]", base))
+        trigger_nodes = v.sequence(m["triggers"], f"{prefix}.triggers")
+        if triggers:
+            for i, tnode in enumerate(trigger_nodes):
+                f["triggers"].append(_parse_trigger(v, tnode, f"{prefix}.triggers[{i}]", base))
     if "inherit_environment" in m and not _is_null(m["inherit_environment"]):
         for i, inode in enumerate(v.sequence(m["inherit_environment"], f"{prefix}.inherit_environment")):
             f["inherit_environment"].append(v.string(inode, f"{prefix}.inherit_environment[{i}]"))
@@ -363,6 +394,8 @@ def _parse_async(v: _Validator, node: yaml.Node, key: str) -> AsyncConfig:
 
 def _parse_trigger(v: _Validator, node: yaml.Node, key: str, base: Path) -> Trigger:
     """One event source: checked here, with lines, so `serve` never starts on a bad trigger."""
+    from .triggers.registry import TRIGGER_TYPES  # here: every trigger type's module comes with it
+
     m = v.mapping(node, key)
     types = tuple(TRIGGER_TYPES)
     if "type" not in m:

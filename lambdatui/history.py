@@ -10,11 +10,18 @@ Storage: `<state dir>/history.db`, one table `invocations`, in WAL mode, so seve
 dashboard, `serve`, one-shot `lambdatui invoke`s) can write while others read. Every write is one
 `BEGIN IMMEDIATE` transaction (the write lock taken up front, so two writers queue on busy_timeout
 instead of one failing on a lock upgrade), and turning WAL on when a process opens the file is
-retried while the file is locked, as two processes creating it at once collide there. `record` only puts
-a tuple on a queue (a few microseconds): a writer thread inserts in batches, one transaction each,
-and `flush` / `close` wait for what was queued (`close` also runs at interpreter exit). Readers
-flush first, so a process always sees its own records. Rows older than `max_age_days`, and the
-oldest beyond `max_rows`, are pruned when the writer starts and every `PRUNE_EVERY` records.
+retried while the file is locked, as two processes creating it at once collide there.
+
+Cost on the invoke path: `record` only puts a tuple on a queue (a few microseconds). A writer thread
+sleeps until something is queued, then lets records gather for `BATCH_WINDOW_S` and inserts them
+all in one transaction: one wake-up and one commit per window rather than per invocation, which
+kept the writer off the invoking threads' GIL and out of the WAL (a commit per row cost a no-op
+invoke a fifth of its throughput). `flush` and `close` cut the window short and wait for what was
+queued (`close` also runs at interpreter exit); readers flush first, so a process always sees its
+own records. Opening is cheap for a one-shot process: the schema is created only when the file's
+`user_version` says it is missing, and pruning (rows older than `max_age_days`, the oldest beyond
+`max_rows`; when the writer starts and every `PRUNE_EVERY` records) first asks two index look-ups
+whether there is anything to prune, taking the write lock only when there is.
 
 Semantics, as CloudWatch's Lambda metrics: `invocations` counts invocations that ran (a throttle
 is not an invocation, it counts in `throttles`); `errors` counts function errors (unhandled
@@ -25,6 +32,7 @@ numpy's default); durations are the invoke phase in ms, without init.
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import math
 import queue
@@ -56,6 +64,13 @@ MAX_BUCKETS = 100_800  # as CloudWatch's GetMetricData: more data points in one 
 LONGEST_INVOCATION_S = 960
 BUSY_TIMEOUT_S = 10.0
 FLUSH_TIMEOUT_S = 10.0
+# Rows per INSERT statement: 60 × 15 columns stays under 999, the fewest variables any SQLite allows.
+ROWS_PER_INSERT = 60
+# Records gather this long before the writer inserts them (flush and close do not wait for it).
+BATCH_WINDOW_S = 0.05
+# The file's `PRAGMA user_version` once the schema below is in place: opening a file that has it
+# reads one header field instead of taking the write lock for CREATE ... IF NOT EXISTS.
+SCHEMA_VERSION = 1
 
 _COLUMNS = (
     "time",
@@ -194,6 +209,7 @@ class History:
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         # Rows to insert, flush markers (set once what came before is written), None to stop.
         self._queue: queue.SimpleQueue[tuple[Any, ...] | threading.Event | None] = queue.SimpleQueue()
+        self._hurry = threading.Event()  # set: someone waits (flush, close), write without gathering more
         self._closed = False
         self._close_lock = threading.Lock()
         self._read_lock = threading.Lock()
@@ -201,10 +217,11 @@ class History:
         self._since_prune = 0
         # Opened here, not in the writer, so a file that is not a database fails the constructor.
         self._writer = self._connect()
-        with self._write_tx() as c:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    c.execute(statement)
+        try:
+            self._create_schema()
+        except BaseException:
+            self._writer.close()
+            raise
         self._thread = threading.Thread(target=self._write_loop, name="lambdatui-history", daemon=True)
         self._thread.start()
         ref = weakref.ref(self)
@@ -231,6 +248,7 @@ class History:
             return True
         done = threading.Event()
         self._queue.put(done)
+        self._hurry.set()  # after the put: the writer clears it before it drains (see _write_loop)
         return done.wait(timeout)
 
     def close(self) -> None:
@@ -240,6 +258,7 @@ class History:
                 return
             self._closed = True
         self._queue.put(None)
+        self._hurry.set()
         self._thread.join(FLUSH_TIMEOUT_S)
         with self._read_lock:
             if self._reader is not None:
@@ -265,10 +284,13 @@ class History:
 
     def _prune(self, connection: sqlite3.Connection, now: float | None = None) -> int:
         now = time.time() if now is None else now
+        cutoff = None if self.max_age_days is None else now - self.max_age_days * DAY_S
+        if not self._may_need_pruning(connection, cutoff):
+            return 0
         deleted = 0
         with self._tx(connection) as c:
-            if self.max_age_days is not None:
-                deleted += c.execute("DELETE FROM invocations WHERE time < ?", (now - self.max_age_days * DAY_S,)).rowcount
+            if cutoff is not None:
+                deleted += c.execute("DELETE FROM invocations WHERE time < ?", (cutoff,)).rowcount
             if self.max_rows is not None:
                 (count,) = c.execute("SELECT count(*) FROM invocations").fetchone()
                 excess = count - self.max_rows
@@ -279,6 +301,28 @@ class History:
                         (excess,),
                     ).rowcount
         return deleted
+
+    def _may_need_pruning(self, connection: sqlite3.Connection, cutoff: float | None) -> bool:
+        """Whether a row may be older than `cutoff` or beyond `max_rows`, from two index look-ups
+        (no count, no write lock): ids only grow, so max(id) - min(id) + 1 bounds the row count."""
+        oldest, lowest, highest = connection.execute(
+            "SELECT (SELECT min(time) FROM invocations), (SELECT min(id) FROM invocations), (SELECT max(id) FROM invocations)"
+        ).fetchone()
+        if oldest is None:
+            return False  # empty
+        if cutoff is not None and oldest < cutoff:
+            return True
+        return self.max_rows is not None and highest - lowest + 1 > self.max_rows
+
+    def _create_schema(self) -> None:
+        (version,) = self._writer.execute("PRAGMA user_version").fetchone()
+        if version >= SCHEMA_VERSION:
+            return
+        with self._write_tx() as c:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    c.execute(statement)
+            c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(
@@ -307,7 +351,14 @@ class History:
             log.warning("history: pruning %s failed: %s", self.db_path, e)
         stop = False
         while not stop:
-            item = self._queue.get()
+            item = self._queue.get()  # asleep until something is queued
+            if isinstance(item, tuple):
+                # A record: let the ones that follow it gather for one transaction, unless a
+                # flush or close is waiting.
+                self._hurry.wait(BATCH_WINDOW_S)
+            # Cleared before draining: a flush that put its marker before this line is drained now;
+            # one that puts it after sets the flag again, and the next round does not wait.
+            self._hurry.clear()
             rows: list[tuple[Any, ...]] = []
             markers: list[threading.Event] = []
             while True:
@@ -317,7 +368,7 @@ class History:
                     markers.append(item)
                 else:
                     rows.append(item)
-                if stop or len(rows) >= 500:
+                if stop:
                     break
                 try:
                     item = self._queue.get_nowait()
@@ -332,10 +383,9 @@ class History:
     def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         try:
             with self._write_tx() as c:
-                c.executemany(
-                    f"INSERT INTO invocations ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-                    rows,
-                )
+                for k in range(0, len(rows), ROWS_PER_INSERT):
+                    chunk = rows[k : k + ROWS_PER_INSERT]
+                    c.execute(_insert_statement(len(chunk)), [v for row in chunk for v in row])
         except sqlite3.Error as e:  # history is a convenience: it never fails an invocation
             log.warning("history: %d invocation(s) not recorded in %s: %s", len(rows), self.db_path, e)
             return
@@ -504,6 +554,14 @@ class History:
             duration_p50_window=figures.percentile(window_durations, 50),
             duration_p99_window=figures.percentile(window_durations, 99),
         )
+
+
+@functools.lru_cache(maxsize=ROWS_PER_INSERT)
+def _insert_statement(rows: int) -> str:
+    """INSERT of `rows` rows in one statement: SQLite lets go of the GIL around each step, and a
+    step per row handed it to the invoking threads and back hundreds of times per batch."""
+    one = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
+    return f"INSERT INTO invocations ({', '.join(_COLUMNS)}) VALUES {', '.join([one] * rows)}"
 
 
 def _while_locked(statement: Callable[[], object], timeout: float = BUSY_TIMEOUT_S) -> None:

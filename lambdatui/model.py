@@ -12,6 +12,7 @@ A leaf module: the standard library only.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ ENV_VARS_MAX_BYTES = 4096
 # MaximumEventAgeInSeconds 60–21600 (default 21600, six hours).
 ASYNC_RETRY_ATTEMPTS_MIN, ASYNC_RETRY_ATTEMPTS_MAX, ASYNC_RETRY_ATTEMPTS_DEFAULT = 0, 2, 2
 ASYNC_EVENT_AGE_MIN_S, ASYNC_EVENT_AGE_MAX_S, ASYNC_EVENT_AGE_DEFAULT_S = 60, 21600, 21600
+# A local SQS queue's name (an sqs trigger's `queue`, an `async.on_failure`): here, not in the
+# queue's module, so the config reads `on_failure` without importing the SQS store.
+QUEUE_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,80}")
 
 # The settings a user edits in the dashboard (and `UpdateFunctionConfiguration` changes on AWS).
 EDITABLE_FIELDS = (

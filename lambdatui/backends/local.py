@@ -3,11 +3,15 @@
 Translates between the `Backend` interface and the executor, keeps the configuration in step with
 edits (validated with the config loader's own rules, then saved to the config file, comments and
 all, by `config_writer`), and persists log lines under the state dir so `lambdatui logs` in another
-process can read them.
+process can read them: written by the log store's writer thread, at most `LOG_WRITE_DELAY_S` after
+they are logged (see `LogStore`), so the invoking threads do not make the system calls.
 
 Every invocation that runs (`invoke` is the single entry: the dashboard's, the CLI's and `serve`'s
 triggers') is recorded with its `source` in the invocation history, `<state dir>/history.db`
-(`lambdatui.history`), opened on first use; `metrics`, `summary` and `durations` are computed from it.
+(`lambdatui.history`); `metrics`, `summary` and `durations` are computed from it. The history file
+is opened on a thread of its own when the backend starts, so that a one-shot `lambdatui invoke`
+opens it while its function's environment starts rather than before (an invocation that finishes
+first waits for it); recording only queues the row (see `History`).
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ from .base import (
 )
 
 STATE_DIR_ENV_VAR = "LAMBDATUI_STATE_DIR"
+# How long a log line may wait to be written to the state dir's files (`lambdatui logs --follow`
+# polls them every 0.2 s). Closing the backend writes what waits.
+LOG_WRITE_DELAY_S = 0.05
 
 log = logging.getLogger("lambdatui.backends.local")
 
@@ -97,7 +104,7 @@ class LocalBackend(Backend):
         self._update_lock = threading.Lock()  # one edit at a time: read-modify-write of the file
         self.state_dir: Path = state_dir or default_state_dir()
         local = config.local
-        self.logs = LogStore(self.state_dir / "logs" if persist_logs else None)
+        self.logs = LogStore(self.state_dir / "logs" if persist_logs else None, write_delay_s=LOG_WRITE_DELAY_S)
         self.executor = Executor(
             local.functions.values(),
             region=local.region,
@@ -108,9 +115,10 @@ class LocalBackend(Backend):
             watch_code=watch_code,
         )
         if start:
-            self.executor.start(provision=provision)
             if record_history:
-                _ = self.history  # opened now (a few ms), not on the first invocation's way back
+                # Opened now, beside what follows (the first cold start), not on an invocation's way back.
+                threading.Thread(target=lambda: self.history, name="lambdatui-history-open", daemon=True).start()
+            self.executor.start(provision=provision)
 
     def describe(self) -> str:
         where = f" · {self.config.path}" if self.config.path else ""
@@ -243,16 +251,12 @@ class LocalBackend(Backend):
             raise RequestError(e.message, e.error_type, e.status_code) from None
         except UnsupportedRuntime as e:
             raise BackendError(str(e)) from None
-        finally:
-            self.logs.flush()
 
     def _invoke_quietly(self, name: str, payload: bytes, source: str, options: dict[str, Any]) -> None:
         try:
             self._record(self.executor.invoke(name, payload, **options), source)
         except Exception:
             pass
-        finally:
-            self.logs.flush()
 
     # -- history -----------------------------------------------------------------------------
 

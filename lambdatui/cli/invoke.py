@@ -2,18 +2,34 @@
 
 `--repeat` and `--concurrency` run inside one backend, so warm reuse and scale-out show up in the
 figures — a small load generator for demos.
+
+What it prints (a contract: scripts and the README rely on it):
+- One invocation, text: the response (JSON indented), a blank line, the figures line, the log tail.
+- `--json`: one JSON object per invocation, one per line, with the keys of `result_json`, in the
+  order the invocations finished; nothing else on stdout.
+- `--repeat N` (N > 1), text: one line per invocation, in the order they finished,
+  `#K  STATUS  cold|warm|throttled  DURATION ms  billed B ms  MEM MB[  ERROR_TYPE]`, then a blank
+  line and the summary, whose first line is `N invocations in S s (R/s): C cold, W warm, E errors,
+  T throttled` (S from the first invocation's start to the last one's end).
+- While --repeat runs, lines are written in batches at most PRINT_EVERY_S apart (not one write and
+  flush per invocation); ctrl+c stops it after the invocations in flight.
+- Exit status 0 when every invocation ran without a function error or throttle, 1 otherwise, 2 for
+  bad usage, configuration or event.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
-from ..backends.base import BackendError, RequestError, decoded_payload
+from ..backends.base import Backend, BackendError, RequestError, decoded_payload
+from ..config import load_config
 from ..executor.spec import InvokeResult
 from .main import UsageError, open_backend
 
@@ -154,53 +170,132 @@ def _summary(results: list[InvokeResult], wall_s: float) -> str:
     return "\n".join(lines)
 
 
+def _progress_line(n: int, r: InvokeResult) -> str:
+    """The text line of the n-th invocation to finish (from 1), during --repeat."""
+    state = "throttled" if r.status_code == 429 else ("cold" if r.cold_start else "warm")
+    error = f"  {r.error_type}" if r.function_error else ""
+    return (
+        f"#{n:<4} {r.status_code}  {state:<9} {r.duration_ms:9.2f} ms  billed {r.billed_duration_ms} ms"
+        f"  {r.max_memory_used_mb} MB{error}"
+    )
+
+
+class _Repeat:
+    """`--repeat N --concurrency C`: C worker threads take turns from one counter and invoke; the
+    calling thread prints what finished, in order of finishing, every PRINT_EVERY_S.
+
+    The workers do nothing but invoke and append (a list append is atomic): formatting, JSON
+    encoding and the write to stdout happen on the printing thread in one batch per interval, so
+    they neither hold the lock the workers share nor cost a write and a flush per invocation.
+    Nothing is submitted up front: a worker takes the next turn when it is free.
+    """
+
+    def __init__(self, invoke: Callable[[], InvokeResult], repeat: int, concurrency: int) -> None:
+        self.invoke = invoke
+        self.repeat = repeat
+        self.results: list[InvokeResult] = []  # in the order they finished
+        self.error: BaseException | None = None  # the first failure of a worker: the run stops
+        self.stop = threading.Event()
+        self.finished = threading.Event()  # every worker has returned
+        self.wall_s = 0.0
+        self._turns = itertools.count()  # next() is atomic: each turn is taken once
+        self._running = min(concurrency, repeat)
+        self._running_lock = threading.Lock()
+        self._started = 0.0
+        self.workers = [
+            threading.Thread(target=self._work, name=f"lambdatui-invoke-{k}", daemon=True) for k in range(self._running)
+        ]
+
+    def start(self) -> None:
+        self._started = time.perf_counter()
+        for w in self.workers:
+            w.start()
+
+    def _work(self) -> None:
+        try:
+            while not self.stop.is_set() and next(self._turns) < self.repeat:
+                self.results.append(self.invoke())
+        except BaseException as e:  # handed to the printing thread, which raises it
+            if self.error is None:
+                self.error = e
+            self.stop.set()
+        finally:
+            with self._running_lock:
+                self._running -= 1
+                if self._running == 0:
+                    self.wall_s = time.perf_counter() - self._started
+                    self.finished.set()
+
+    def join(self) -> None:
+        self.stop.set()
+        for w in self.workers:
+            w.join()
+
+
+PRINT_EVERY_S = 0.1  # how often --repeat's lines are written while invocations run
+
+
+def _run_repeat(backend: Backend, args: argparse.Namespace, payload: bytes) -> tuple[list[InvokeResult], float]:
+    """Run --repeat's invocations, printing a line (or a JSON object) per finished invocation."""
+
+    def invoke() -> InvokeResult:
+        return backend.invoke(args.name, payload, source="cli")
+
+    run = _Repeat(invoke, args.repeat, args.concurrency)
+    out = sys.stdout
+    printed = 0
+
+    def print_finished() -> None:
+        nonlocal printed
+        results, n = run.results, len(run.results)
+        if n == printed:
+            return
+        if args.json:
+            lines = [json.dumps(result_json(r), ensure_ascii=False) for r in results[printed:n]]
+        else:
+            lines = [_progress_line(k + 1, results[k]) for k in range(printed, n)]
+        out.write("\n".join(lines) + "\n")
+        out.flush()
+        printed = n
+
+    run.start()
+    try:
+        while not run.finished.wait(PRINT_EVERY_S):
+            print_finished()
+    finally:
+        run.join()  # ctrl+c or a closed pipe: the workers stop after the invocations in flight
+    print_finished()
+    if run.error is not None:
+        raise run.error
+    return run.results, run.wall_s
+
+
 def run_invoke(args: argparse.Namespace) -> int:
     if args.repeat < 1:
         raise UsageError("--repeat must be at least 1")
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
     payload = read_event(args.event)
-    backend = open_backend(args, watch_code=False, provision=[args.name])
-    results: list[InvokeResult] = []
-    lock = threading.Lock()
-    failed = False
-
-    def one(_: int) -> InvokeResult:
-        r = backend.invoke(args.name, payload, source="cli")
-        with lock:
-            results.append(r)
-            if args.json:
-                print(json.dumps(result_json(r), ensure_ascii=False), flush=True)
-            elif args.repeat > 1:
-                state = "throttled" if r.status_code == 429 else ("cold" if r.cold_start else "warm")
-                error = f"  {r.error_type}" if r.function_error else ""
-                print(
-                    f"#{len(results):<4} {r.status_code}  {state:<9} {r.duration_ms:9.2f} ms  billed {r.billed_duration_ms} ms"
-                    f"  {r.max_memory_used_mb} MB{error}",
-                    flush=True,
-                )
-        return r
-
-    started = time.perf_counter()
+    # Triggers are not read: invoking never fires them, and their types' modules (the schedule
+    # parser, the SQS store) are a good part of a one-shot's start-up. `serve` and `list` check them.
+    config = load_config(args.config, triggers=False)
+    backend = open_backend(args, config, watch_code=False, provision=[args.name])
     try:
-        if args.concurrency == 1:
-            for i in range(args.repeat):
-                one(i)
+        if args.repeat == 1:
+            started = time.perf_counter()
+            results = [backend.invoke(args.name, payload, source="cli")]
+            wall = time.perf_counter() - started
+            if args.json:
+                print(json.dumps(result_json(results[0]), ensure_ascii=False), flush=True)
         else:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(max_workers=min(args.concurrency, args.repeat)) as pool:
-                list(pool.map(one, range(args.repeat)))
+            results, wall = _run_repeat(backend, args, payload)
     except RequestError as e:
         raise UsageError(f"{e.code}: {e}") from None
     finally:
         backend.close()
-    wall = time.perf_counter() - started
     for r in results:
-        for w in r.warnings:
-            print(f"lambdatui: warning: {w}", file=sys.stderr)
-            break
         if r.warnings:
+            print(f"lambdatui: warning: {r.warnings[0]}", file=sys.stderr)
             break
     if not args.json:
         if args.repeat == 1:

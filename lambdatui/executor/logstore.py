@@ -19,10 +19,20 @@ state folder), so the files are shared safely:
 - Readers take the lock shared while they open the files they will read, so they see a consistent
   set of generations; `LogFollower` follows across rotations by the files' identity (device and
   inode), reading each file once, in order, whatever rotated it and however often.
+
+With `write_delay_s` > 0 (the local backend's choice) the appending thread only queues the line: a
+writer thread writes a function's queued lines together, in one O_APPEND write of whole lines under
+the same shared lock and the same check, at most `write_delay_s` after the first of them. That takes
+the four system calls per line (lock, stat, write, unlock) off the invoking threads, where each one
+handed the GIL to the other invoking thread and back: with two threads invoking, persisting lines
+line by line made the pair slower than one thread. Other processes see the lines that much later;
+`flush` writes what is queued at once and returns when it is written, `close` (and the interpreter's
+exit) too.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import itertools
@@ -31,6 +41,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -57,7 +68,7 @@ class LogEvent:
 
 
 class LogStore:
-    def __init__(self, directory: Path | None = None, max_events_per_function: int = 20000) -> None:
+    def __init__(self, directory: Path | None = None, max_events_per_function: int = 20000, write_delay_s: float = 0.0) -> None:
         self._lock = threading.Lock()
         self._events: dict[str, deque[LogEvent]] = {}
         self._max = max_events_per_function
@@ -66,6 +77,17 @@ class LogStore:
         self._dir = directory
         self._files: dict[str, _Appender] = {}  # open only with a directory
         self._write_failed = False
+        # With a write delay (module docstring): lines queued under _lock, and how many ever were,
+        # and written by the writer thread; `_written` counts those it has written (or given up on).
+        self._write_delay = write_delay_s
+        self._queue: list[LogEvent] = []
+        self._queued = 0
+        self._written = 0
+        self._written_cond = threading.Condition()
+        self._wake = threading.Event()  # something is queued
+        self._hurry = threading.Event()  # someone waits (flush, close): write without waiting
+        self._writer: threading.Thread | None = None
+        self._closed = False
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
 
@@ -77,8 +99,18 @@ class LogStore:
                 ring = self._events[function] = deque(maxlen=self._max)
             ring.append(event)
             subscribers = list(self._subscribers)
+            queued = False
             if self._dir is not None:
-                self._write(self._dir, event)
+                if self._write_delay > 0 and not self._closed:
+                    self._queue.append(event)
+                    self._queued += 1
+                    queued = True
+                    if self._writer is None:
+                        self._start_writer()
+                else:
+                    self._write(self._dir, event.function, _encode(event))
+        if queued and not self._wake.is_set():
+            self._wake.set()
         for callback in subscribers:
             try:
                 callback(event)
@@ -86,15 +118,14 @@ class LogStore:
                 pass  # a broken subscriber must not break an invocation
         return event
 
-    def _write(self, directory: Path, event: LogEvent) -> None:
-        line = json.dumps({"t": event.timestamp_ms, "s": event.log_stream, "m": event.message}) + "\n"
-        data = line.encode("utf-8")
+    def _write(self, directory: Path, function: str, data: bytes) -> None:
+        """Append whole lines to `function`'s file (under _lock)."""
         for attempt in (1, 2):
-            appender = self._files.get(event.function)
+            appender = self._files.get(function)
             try:
                 if appender is None:
                     directory.mkdir(parents=True, exist_ok=True)  # again: someone may have removed it
-                    appender = self._files[event.function] = _Appender(directory, event.function)
+                    appender = self._files[function] = _Appender(directory, function)
                 appender.write(data)
                 return
             except OSError as e:
@@ -103,13 +134,61 @@ class LogStore:
                 # must not fail the invocation whose line this is. Said once, not once per line.
                 if appender is not None:
                     appender.close()
-                    self._files.pop(event.function, None)
+                    self._files.pop(function, None)
                 if attempt == 2 and not self._write_failed:
                     self._write_failed = True
-                    log.warning("log lines of %s not written to %s: %s", event.function, directory, e)
+                    log.warning("log lines of %s not written to %s: %s", function, directory, e)
+
+    # -- the writer thread (write_delay_s > 0) ------------------------------------------------
+
+    def _start_writer(self) -> None:  # under _lock
+        self._writer = threading.Thread(target=self._write_loop, name="lambdatui-log-writer", daemon=True)
+        self._writer.start()
+        ref = weakref.ref(self)
+
+        def at_exit() -> None:  # a weak reference only: the store may still be collected
+            store = ref()
+            if store is not None:
+                store.flush()
+
+        self._at_exit = at_exit
+        atexit.register(at_exit)
+
+    def _write_loop(self) -> None:
+        assert self._dir is not None
+        while True:
+            self._wake.wait()
+            self._hurry.wait(self._write_delay)  # let lines gather, unless someone waits
+            # Cleared before the queue is taken: what is queued after this is taken next round,
+            # and a flush that asks after this is answered by the next round, which does not wait.
+            self._wake.clear()
+            self._hurry.clear()
+            with self._lock:
+                events, self._queue = self._queue, []
+                upto = self._queued
+                by_function: dict[str, list[bytes]] = {}
+                for event in events:
+                    by_function.setdefault(event.function, []).append(_encode(event))
+                for function, lines in by_function.items():
+                    self._write(self._dir, function, b"".join(lines))
+                # Closed, nothing left: nothing more is queued once closed (lines are then written as they come).
+                stop = self._closed and not self._queue
+            with self._written_cond:
+                self._written = upto
+                self._written_cond.notify_all()
+            if stop:
+                return
 
     def flush(self) -> None:
-        """Nothing is buffered: every line is written as it comes (kept for the executor's calls)."""
+        """Return when every line appended so far is in its file (at once without a write delay)."""
+        with self._lock:
+            target, writer = self._queued, self._writer
+        if writer is None or not writer.is_alive():
+            return
+        self._hurry.set()
+        self._wake.set()
+        with self._written_cond:
+            self._written_cond.wait_for(lambda: self._written >= target or not writer.is_alive(), timeout=30)
 
     def events(self, function: str, since: float | None = None, log_stream: str | None = None) -> list[LogEvent]:
         with self._lock:
@@ -137,6 +216,15 @@ class LogStore:
         return unsubscribe
 
     def close(self) -> None:
+        """Write what is queued and close the files (a line appended later is written as it comes)."""
+        with self._lock:
+            self._closed = True
+            writer = self._writer
+        if writer is not None:
+            self._hurry.set()
+            self._wake.set()
+            writer.join(30)
+            atexit.unregister(self._at_exit)
         with self._lock:
             for f in self._files.values():
                 f.close()
@@ -144,6 +232,11 @@ class LogStore:
 
 
 # -- the files ----------------------------------------------------------------------------------
+
+
+def _encode(event: LogEvent) -> bytes:
+    """One line of a function's file."""
+    return (json.dumps({"t": event.timestamp_ms, "s": event.log_stream, "m": event.message}) + "\n").encode("utf-8")
 
 
 def _log_path(directory: Path, function: str) -> Path:

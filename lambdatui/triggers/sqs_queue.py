@@ -43,12 +43,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..model import QUEUE_NAME_PATTERN as QUEUE_NAME_PATTERN  # re-exported: the sqs trigger checks names with it
+
 if TYPE_CHECKING:
     from .base import Invoker
 
 log = logging.getLogger("lambdatui.serve")  # the runners log as part of `serve`, whose logger users configure
 
-QUEUE_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,80}")
 MAX_BODY_BYTES = 1024 * 1024  # SQS's message size limit (1 MiB since 2025; it was 256 KiB)
 MAX_ATTRIBUTES = 10
 MAX_INVOKE_PAYLOAD = 6 * 1024 * 1024  # Lambda's synchronous request limit: a batch is cut to fit
