@@ -67,7 +67,7 @@ def cli_env(tmp: Path) -> dict[str, str]:
 
 def timed_run(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str]:
     t0 = time.perf_counter()
-    p = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = subprocess.run(argv, env=env, cwd=cwd, capture_output=True)
     elapsed = (time.perf_counter() - t0) * 1000
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} exited {p.returncode}: {p.stderr.decode(errors='replace')}")

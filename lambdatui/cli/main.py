@@ -1,7 +1,10 @@
 """Argument parsing and dispatch for `lambdatui`. Exit status: 0 ok, 1 a function or backend failed,
 2 bad usage, configuration or input.
 
-Subcommands import what they need when they run, so `invoke` and `list` never load Textual.
+Subcommands import what they need when they run, so `invoke` and `list` never load Textual, and
+commands that need neither the configuration nor a backend (`cost`, `schedule`, `--version`) load
+neither: the errors this module turns into messages are told apart by the module that defines
+them, which is loaded only by a command that can raise them.
 """
 
 from __future__ import annotations
@@ -142,9 +145,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from ..backends.base import BackendError
-    from ..config import ConfigError
-
     try:
         if args.command == "init":
             from .project import run_init
@@ -197,15 +197,9 @@ def main(argv: list[str] | None = None) -> int:
         from .dashboard import run_dashboard
 
         return run_dashboard(args)
-    except ConfigError as e:
-        print(f"lambdatui: config error: {e}", file=sys.stderr)
-        return 2
     except UsageError as e:
         print(f"lambdatui: {e}", file=sys.stderr)
         return 2
-    except BackendError as e:
-        print(f"lambdatui: {e}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -214,6 +208,20 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 128 + 13
+    except Exception as e:
+        if _is(e, "lambdatui.yaml_nodes", "ConfigError"):  # config.ConfigError
+            print(f"lambdatui: config error: {e}", file=sys.stderr)
+            return 2
+        if _is(e, "lambdatui.backends.base", "BackendError"):
+            print(f"lambdatui: {e}", file=sys.stderr)
+            return 1
+        raise
+
+
+def _is(error: BaseException, module: str, name: str) -> bool:
+    """Whether `error` is a `module.name`, without importing `module` (not loaded, it raised nothing)."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(error, getattr(loaded, name))
 
 
 def open_backend(args: argparse.Namespace, config: Config | None = None, **options: Any) -> Backend:
