@@ -50,6 +50,9 @@ from pathlib import Path
 ROTATE_BYTES = 16 * 1024 * 1024
 ROTATE_KEEP = 3  # rotated generations kept: `.jsonl.1` (newest) … `.jsonl.3`
 FOLLOW_POLL_S = 0.2
+# With a write delay, the most bytes of queued lines one write carries (then the file is checked
+# for rotation again): a file outgrows ROTATE_BYTES by at most this, or one line.
+WRITE_CHUNK_BYTES = 64 * 1024
 
 log = logging.getLogger("lambdatui.executor.logstore")
 
@@ -170,7 +173,8 @@ class LogStore:
                 for event in events:
                     by_function.setdefault(event.function, []).append(_encode(event))
                 for function, lines in by_function.items():
-                    self._write(self._dir, function, b"".join(lines))
+                    for chunk in _chunks(lines, WRITE_CHUNK_BYTES):
+                        self._write(self._dir, function, chunk)
                 # Closed, nothing left: nothing more is queued once closed (lines are then written as they come).
                 stop = self._closed and not self._queue
             with self._written_cond:
@@ -232,6 +236,20 @@ class LogStore:
 
 
 # -- the files ----------------------------------------------------------------------------------
+
+
+def _chunks(lines: list[bytes], limit: int) -> Iterator[bytes]:
+    """Whole lines joined into pieces of at most `limit` bytes (a longer line is a piece alone)."""
+    piece: list[bytes] = []
+    size = 0
+    for line in lines:
+        if piece and size + len(line) > limit:
+            yield b"".join(piece)
+            piece, size = [], 0
+        piece.append(line)
+        size += len(line)
+    if piece:
+        yield b"".join(piece)
 
 
 def _encode(event: LogEvent) -> bytes:
