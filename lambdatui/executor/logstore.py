@@ -169,12 +169,15 @@ class LogStore:
             with self._lock:
                 events, self._queue = self._queue, []
                 upto = self._queued
-                by_function: dict[str, list[bytes]] = {}
-                for event in events:
-                    by_function.setdefault(event.function, []).append(_encode(event))
-                for function, lines in by_function.items():
-                    for chunk in _chunks(lines, WRITE_CHUNK_BYTES):
-                        self._write(self._dir, function, chunk)
+                try:
+                    by_function: dict[str, list[bytes]] = {}
+                    for event in events:
+                        by_function.setdefault(event.function, []).append(_encode(event))
+                    for function, lines in by_function.items():
+                        for chunk in _chunks(lines, WRITE_CHUNK_BYTES):
+                            self._write(self._dir, function, chunk)
+                except Exception:  # (_write handles OSError) the writer must outlive any one batch
+                    log.exception("log lines not written to %s", self._dir)
                 # Closed, nothing left: nothing more is queued once closed (lines are then written as they come).
                 stop = self._closed and not self._queue
             with self._written_cond:
