@@ -42,6 +42,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 BIN = Path(sys.executable).parent
 RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
@@ -78,7 +79,7 @@ def timed_run(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, s
 # -- 1. --repeat / --concurrency ----------------------------------------------------------------
 
 
-def cli_concurrency(tmp: Path, config: Path, cfg: dict) -> dict[str, float]:
+def cli_concurrency(tmp: Path, config: Path, cfg: dict[str, Any]) -> dict[str, float]:
     env = cli_env(tmp)
     env["LAMBDATUI_STATE_DIR"] = str(tmp / "state-cli")
     base = [str(BIN / "lambdatui"), "invoke", "noop", "--config", str(config), "--repeat", str(cfg["repeat"])]
@@ -136,7 +137,7 @@ def fill_history(db: Path, rows: int) -> None:
         )
 
 
-def oneshot(tmp: Path, cfg: dict) -> dict[str, float | None]:
+def oneshot(tmp: Path, cfg: dict[str, Any]) -> dict[str, Any]:
     env = cli_env(tmp)
     sample = tmp / "sample"
     env["LAMBDATUI_SAMPLE_DIR"] = str(sample)  # where assets.py copies the sample project on first use
@@ -151,6 +152,13 @@ def oneshot(tmp: Path, cfg: dict) -> dict[str, float | None]:
               "-e", str(tmp / "env.json"), "-t", "3", str(app / "app.py"), str(event)]
     have_pll = (BIN / "python-lambda-local").exists()
     bare = [sys.executable, "-c", "pass"]
+    # Where a one-shot's time goes: importing what it imports, step by step (each cumulative).
+    steps = {
+        "main": "import lambdatui.cli.main",
+        "executor": "import lambdatui.cli.main, lambdatui.backends.base",
+        "config": "import lambdatui.cli.main, lambdatui.backends.base, lambdatui.config",
+        "local": "import lambdatui.cli.main, lambdatui.backends.base, lambdatui.config, lambdatui.backends.local",
+    }
 
     full_env = dict(env)
     full_env["XDG_STATE_HOME"] = str(tmp / "xdg-full-state")
@@ -160,9 +168,16 @@ def oneshot(tmp: Path, cfg: dict) -> dict[str, float | None]:
     if have_pll:
         timed_run(theirs, env, cwd)
     timed_run(bare, env, cwd)
-    runs: dict[str, list[float]] = {"ours": [], "theirs": [], "bare": [], "full": []}
+    runs: dict[str, list[float]] = {"ours": [], "theirs": [], "bare": [], "full": [], "init": [], **{k: [] for k in steps}}
     for _ in range(cfg["oneshot"]):
-        runs["ours"].append(timed_run(ours, env, cwd)[0])
+        ms, out = timed_run(ours, env, cwd)
+        runs["ours"].append(ms)
+        init = re.search(r"Init: ([\d.]+) ms", out)
+        if init is None:
+            raise RuntimeError(f"a one-shot printed no Init Duration (not a cold start?):\n{out}")
+        runs["init"].append(float(init.group(1)))
+        for step, code in steps.items():
+            runs[step].append(timed_run([sys.executable, "-c", code], env, cwd)[0])
         if have_pll:
             runs["theirs"].append(timed_run(theirs, env, cwd)[0])
         runs["bare"].append(timed_run(bare, env, cwd)[0])
@@ -177,13 +192,14 @@ def oneshot(tmp: Path, cfg: dict) -> dict[str, float | None]:
         "pairs": median([a / b for a, b in zip(runs["ours"], runs["theirs"])]) if have_pll else None,
         "bare": median(runs["bare"]),
         "full": median(runs["full"]),
+        **{k: median(runs[k]) for k in (*steps, "init")},
     }
 
 
 # -- 3. LocalBackend.invoke with and without history --------------------------------------------
 
 
-def backend_history(tmp: Path, config: Path, cfg: dict) -> dict[str, float]:
+def backend_history(tmp: Path, config: Path, cfg: dict[str, Any]) -> dict[str, float]:
     """One LocalBackend, its history recording switched on and off between alternating rounds
     (`record_history`, read on every invoke): the same process, environment and log store on both
     sides, so the difference is the history's."""
@@ -291,6 +307,11 @@ def main() -> int:
             ("  `python -c pass` (ms)", "", one["bare"], None),
             ("  lambdatui / python -c pass", "", one["ours"] / one["bare"], None),
             (f"  one-shot with a {cfg['history_rows']:,}-row history (ms)", "", one["full"], None),
+            ("  where it goes: `import lambdatui.cli.main` (ms)", "", one["main"], None),
+            ("    + lambdatui.backends.base, the executor (ms)", "", one["executor"], None),
+            ("    + lambdatui.config, PyYAML (ms)", "", one["config"], None),
+            ("    + lambdatui.backends.local, history (ms)", "", one["local"], None),
+            ("    the function's cold start, Init Duration (ms)", "", one["init"], None),
         ]
     if backend is not None:
         cost_mean = backend["mean_pairs"] - 1
