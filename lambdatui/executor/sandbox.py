@@ -131,19 +131,6 @@ class Isolation:
         return f"{held} of {len(self.items())} sandbox guarantees hold"
 
 
-LABELS = {
-    "processes_contained": "processes die with the environment",
-    "memory_cgroup": "memory cgroup",
-    "private_tmp": "private /tmp",
-    "environment_hidden": "host environment hidden",
-    "home_hidden": "home folder hidden",
-    "open_files_limit": "1,024 open files",
-    "process_limit": "742 processes",
-    "sh_is_bash": "/bin/sh is bash",
-    "no_metadata_service": "no metadata service",
-}
-
-
 # -- the fork server -----------------------------------------------------------------------------
 
 
@@ -946,7 +933,6 @@ def capabilities() -> Isolation:
 __all__ = [
     "Guarantee",
     "Isolation",
-    "LABELS",
     "PlainProcess",
     "SandboxProcess",
     "Sandboxes",
