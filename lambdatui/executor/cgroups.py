@@ -65,6 +65,30 @@ class EnvCgroup:
     paths: dict[str, Path]  # controller -> folder ("unified" for v2)
     memory_limit: int = 0  # bytes
     _oom_base: int = field(default=0, repr=False)
+    # The memory files polled every 10 ms while an invocation runs, kept open (pread is ~5x cheaper
+    # than open/read/close).
+    _fds: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def _pread(self, name: str) -> str:
+        fd = self._fds.get(name)
+        if fd is None:
+            try:
+                fd = os.open(self.memory_dir / name, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                return ""
+            self._fds[name] = fd
+        try:
+            return os.pread(fd, 65536, 0).decode()
+        except OSError:
+            return ""
+
+    def close_files(self) -> None:
+        for fd in self._fds.values():
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._fds.clear()
 
     @property
     def memory_dir(self) -> Path:
@@ -108,14 +132,14 @@ class EnvCgroup:
     def usage_bytes(self) -> int:
         name = "memory.current" if self.version == 2 else "memory.usage_in_bytes"
         try:
-            return int(_read(self.memory_dir / name) or 0)
+            return int(self._pread(name) or 0)
         except ValueError:
             return 0
 
     def peak_bytes(self) -> int:
         name = "memory.peak" if self.version == 2 else "memory.max_usage_in_bytes"
         try:
-            return int(_read(self.memory_dir / name) or 0)
+            return int(self._pread(name) or 0)
         except ValueError:
             return 0
 
@@ -130,7 +154,7 @@ class EnvCgroup:
 
     def file_cache_bytes(self) -> tuple[int, int]:
         """(inactive, all) page cache of files: memory the kernel reclaims before it kills."""
-        stat = _read(self.memory_dir / "memory.stat")
+        stat = self._pread("memory.stat")
         if self.version == 2:
             inactive = _stat_value(stat, "inactive_file")
             return inactive, inactive + _stat_value(stat, "active_file")
@@ -193,6 +217,7 @@ class EnvCgroup:
 
     def remove(self, wait_s: float = RMDIR_WAIT_S) -> bool:
         """Remove the cgroup folders once empty (killing what is left); False if some remain."""
+        self.close_files()
         deadline = time.monotonic() + wait_s
         remaining = dict(self.paths)
         while remaining:

@@ -166,6 +166,9 @@ class CgroupMemory(ProcessMemory):
         super().__init__(pid)
         self.cgroup = cgroup
         self._tmp_fd = tmp_fd  # the private /tmp's root (O_PATH), for how much of it is in use
+        # The runtime joins its cgroup while it starts (see cgroups.EnvCgroup.adopt): the anonymous
+        # memory it had by then stays charged where it was, and is added here.
+        self.charged_elsewhere_kb = _field_kb(self._read(), b"RssAnon:")
 
     def tmp_used_bytes(self) -> int:
         if self._tmp_fd is None:
@@ -183,9 +186,7 @@ class CgroupMemory(ProcessMemory):
     def used_kb(self) -> int:
         inactive, _ = self.cgroup.file_cache_bytes()
         used = max(self.cgroup.usage_bytes() - inactive - self.tmp_used_bytes(), 0) // 1024
-        # The runtime joins its cgroup while it starts (see cgroups.EnvCgroup.adopt); what it
-        # allocated before stays charged where it was, so its own resident set is a floor.
-        return max(used, self.rss_kb())
+        return max(used + self.charged_elsewhere_kb, self.rss_kb())
 
     tree_rss_kb = used_kb
 
@@ -194,7 +195,7 @@ class CgroupMemory(ProcessMemory):
         # now is the best estimate of what to take off (an under-estimate when they shrank since).
         _, cache = self.cgroup.file_cache_bytes()
         cgroup_peak = max(self.cgroup.peak_bytes() - cache - self.tmp_used_bytes(), 0) // 1024
-        return max(self.process_peak_kb(), cgroup_peak)
+        return max(self.process_peak_kb(), cgroup_peak + self.charged_elsewhere_kb)
 
     def oom_killed(self) -> bool:
         return self.cgroup.oom_killed()
