@@ -813,11 +813,15 @@ class Sandboxes:
             for part in value.split(os.pathsep):
                 if not os.path.isabs(part):
                     continue
-                path = part
+                # A folder named in the environment, or the folder of a file named there, whether
+                # it exists yet or not: a function writing OUT=/x/out.txt may write /x/out.txt.done.
+                path = part if os.path.isdir(part) else os.path.dirname(part)
                 while not os.path.exists(path) and os.path.dirname(path) != path:
-                    path = os.path.dirname(path)  # a file the function is to create: its folder
+                    path = os.path.dirname(path)
                 if path != "/":
                     keep.add(path)
+                if os.path.isfile(part):
+                    keep.add(part)  # in case its folder is one hidden as a whole (/tmp itself)
         return {os.path.normpath(os.path.abspath(p)) for p in keep}
 
 

@@ -117,13 +117,18 @@ def test_the_functions_folders_under_the_hosts_tmp_stay_reachable(make_function,
     out = tmp_path / "out" / "result.txt"
     out.parent.mkdir()
     spec = make_function(
-        "import os\ndef handler(e, c):\n    open(os.environ['OUT'], 'w').write('hi')\n    return 1\n",
+        "import os\ndef handler(e, c):\n    out = os.environ['OUT']\n"
+        "    open(out, 'a').write('hi')\n    open(out + '.done', 'a').write('.')\n    return 1\n",
         environment={"OUT": str(out)},
     )
     assert str(spec.code_dir).startswith("/tmp/")
-    result = executor_factory(spec).invoke(spec.name)
-    assert result.function_error is None, result.payload
-    assert out.read_text() == "hi"
+    ex = executor_factory(spec)
+    for _ in range(2):  # before the file exists, then (a new environment) once it does
+        ex.retire(spec.name)
+        result = ex.invoke(spec.name)
+        assert result.function_error is None, result.payload
+    assert out.read_text() == "hihi"
+    assert (out.parent / "result.txt.done").read_text() == ".."  # its folder, not only the file
 
 
 @needs("environment_hidden")
