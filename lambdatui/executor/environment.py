@@ -161,7 +161,11 @@ class Environment:
         self.warnings = [*self.warnings, *proc.warnings]
         self._pipes = {"out": proc.stdout, "err": proc.stderr}
         if self._cpu_limiter is not None:
-            self.cpu = self._cpu_limiter.attach(proc.pid, self.spec.memory_size)
+            own = proc.cgroup_v2()  # v2: one cgroup per process and hierarchy, the sandbox's
+            if own is not None:
+                self.cpu = self._cpu_limiter.cap(proc.pid, self.spec.memory_size, own)
+            else:
+                self.cpu = self._cpu_limiter.attach(proc.pid, self.spec.memory_size)
         self.memory = proc.memory
         for name, pipe in self._pipes.items():
             os.set_blocking(pipe.fileno(), False)

@@ -88,6 +88,7 @@ class ProcessLike(Protocol):
     @property
     def returncode(self) -> int | None: ...
     def exit_fd(self) -> int: ...
+    def cgroup_v2(self) -> Path | None: ...
     def poll(self) -> int | None: ...
     def wait(self, timeout: float | None = None) -> int: ...
     def kill_all(self) -> None: ...
@@ -256,10 +257,11 @@ class _ZygoteClient:
 
 
 def _clean_stale_stages() -> None:
-    """Remove the empty stage folders of fork servers whose executor has gone."""
+    """Remove the stage folders (empty) and default cache folders of executors that have gone
+    without cleaning up (killed)."""
     root = Path(tempfile.gettempdir())
     try:
-        entries = list(root.glob("lambdatui-stage-*"))
+        entries = list(root.glob("lambdatui-stage-*")) + list(root.glob("lambdatui-sandbox-*"))
     except OSError:
         return
     for path in entries:
@@ -272,6 +274,9 @@ def _clean_stale_stages() -> None:
         except ProcessLookupError:
             pass
         except PermissionError:
+            continue
+        if path.name.startswith("lambdatui-sandbox-"):
+            shutil.rmtree(path, ignore_errors=True)
             continue
         try:
             path.rmdir()
@@ -346,6 +351,10 @@ class SandboxProcess:
 
     def exit_fd(self) -> int:
         return self._status
+
+    def cgroup_v2(self) -> Path | None:
+        """The environment's cgroup when it is a v2 one (where a CPU quota must go too)."""
+        return self.cgroup.paths["unified"] if self.cgroup is not None and self.cgroup.version == 2 else None
 
     def poll(self) -> int | None:
         if self.returncode is not None:
@@ -431,6 +440,9 @@ class PlainProcess:
     def exit_fd(self) -> int:
         return self._pidfd
 
+    def cgroup_v2(self) -> Path | None:
+        return None
+
     def poll(self) -> int | None:
         return self.popen.poll()
 
@@ -494,7 +506,7 @@ class Sandboxes:
         enabled: bool | None = None,
     ) -> None:
         self._own_cache = cache_dir is None
-        self.cache_dir = Path(cache_dir) if cache_dir is not None else Path(tempfile.mkdtemp(prefix="lambdatui-sandbox-"))
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else Path(tempfile.mkdtemp(prefix=f"lambdatui-sandbox-{os.getpid()}-"))
         self.keep_reset_s = keep_reset_s
         self.enabled = _enabled() if enabled is None else enabled
         self._cgroups = cgroups

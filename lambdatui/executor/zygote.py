@@ -47,9 +47,11 @@ import signal
 import socket
 import struct
 import sys
+import time
 from typing import Any
 
 MAX_FDS = 8
+KILL_ALL_S = 5.0
 
 # Frame types on the exec pipe (runtime's child -> executor) and the status pipe (zygote -> executor).
 EXEC_WARNING = b"W"
@@ -602,11 +604,52 @@ class Zygote:
         return found
 
     def kill_all(self) -> None:
-        for pid in list(self.runtimes) + self.children() + ([self.spare[0]] if self.spare else []):
+        """Every runtime and everything below it (the executor has gone). A runtime's children
+        come to us as it dies (we are their subreaper): kill until none is left."""
+        deadline = time.monotonic() + KILL_ALL_S
+        while time.monotonic() < deadline:
+            victims = set(self.runtimes) | set(self.children())
+            if self.spare is not None:
+                victims.add(self.spare[0])
+            for pid in list(victims):
+                victims.update(_descendants(pid))
+            if not victims:
+                return
+            for pid in victims:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            self.spare = None
+            time.sleep(0.005)
+            while True:
+                try:
+                    pid, _status = os.waitpid(-1, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if pid == 0:
+                    break
+                self.runtimes.pop(pid, None)
+
+
+def _descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            continue
+        for task in tasks:
             try:
-                os.kill(pid, signal.SIGKILL)
+                with open(f"/proc/{current}/task/{task}/children") as f:
+                    children = [int(p) for p in f.read().split()]
             except OSError:
-                pass
+                continue
+            found.extend(children)
+            pending.extend(children)
+    return found
 
 
 def main() -> int:

@@ -130,3 +130,34 @@ def test_the_sandbox_turned_off_says_so_for_each_guarantee_it_no_longer_gives(ex
     report = ex.sandboxes.isolation().to_dict()
     for name in ("memory_cgroup", "private_tmp", "environment_hidden", "home_hidden", "process_limit"):
         assert not report[name]["holds"] and "LAMBDATUI_SANDBOX=off" in report[name]["how"], name
+
+
+@needs("processes_contained")
+def test_environments_die_with_an_executor_that_is_killed(make_function, tmp_path):
+    # SIGKILL leaves no chance to clean up: the fork server sees its socket close and kills every
+    # runtime it started (and a runtime whose fork server is killed gets SIGKILL from the kernel).
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    spec = make_function(DAEMONISES)
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        from lambdatui.executor import Executor, FunctionSpec
+        ex = Executor([FunctionSpec(name="d", code={str(spec.code_dir)!r}, handler="app.handler", runtime={spec.runtime!r})],
+                      cache_dir=__import__("pathlib").Path({str(tmp_path / "cache")!r}))
+        print(ex.invoke("d").payload.decode(), flush=True)
+        time.sleep(60)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        assert line.strip() == '"daemonised"', proc.stderr.read() if proc.stderr and proc.poll() is not None else line
+        assert growth(spec.code_dir / "beats", settle_s=0) > 0
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert growth(spec.code_dir / "beats") == 0
