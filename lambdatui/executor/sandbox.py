@@ -698,12 +698,13 @@ class Sandboxes:
             for fd in (out_w, err_w, exec_w, status_w):
                 os.close(fd)
         pid = int(reply["pid"])
-        if cgroup is not None:
+        # After the exec: a process exec'ing waits while a migration into a cgroup is pending.
+        error, notes = _read_exec_pipe(exec_r)
+        if cgroup is not None and error is None:
             try:
                 cgroup.adopt(pid, descendants)
             except OSError as e:
                 warnings.append(f"sandbox: could not move the runtime into {cgroup.memory_dir}: {e.strerror or e}")
-        error, notes = _read_exec_pipe(exec_r)
         warnings.extend(notes)
         stdout, stderr = open(out_r, "rb", buffering=0), open(err_r, "rb", buffering=0)
         tmp_fd: int | None = None
