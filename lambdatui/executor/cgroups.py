@@ -433,6 +433,7 @@ def _discover() -> tuple[int, dict[str, Path]] | str:
                 v1[controller] = _under(mount_point, root, own_path)
     if "memory" in v1 and os.access(v1["memory"], os.W_OK):
         return 1, v1
+    v1_reason = f"cgroup v1: {v1['memory']} is not writable by this user" if "memory" in v1 else ""
     for root, mount_point, fstype, _options in mounts:
         if fstype != "cgroup2" or "" not in own:
             continue
@@ -442,11 +443,11 @@ def _discover() -> tuple[int, dict[str, Path]] | str:
             if not os.access(base, os.W_OK):
                 return f"cgroup v2: {base} is not writable by this user (no delegated cgroup)"
             return 2, {"unified": base}
+        if v1_reason:
+            return v1_reason  # a hybrid set-up whose v2 part has no memory controller
         if controllers or (base / "cgroup.controllers").exists():
             return f"cgroup v2: the memory and pids controllers are not available in {base}"
-    if "memory" in v1:
-        return f"cgroup v1: {v1['memory']} is not writable by this user"
-    return "no cgroup hierarchy with a memory controller was found"
+    return v1_reason or "no cgroup hierarchy with a memory controller was found"
 
 
 _default: CgroupFactory | None = None

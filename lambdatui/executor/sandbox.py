@@ -573,12 +573,13 @@ class Sandboxes:
             if mount_ns and caps.get("mask_proc")
             else Guarantee(False, f"the executor's /proc/<pid>/environ is readable ({ns_why if not mount_ns else caps.get('mask_proc_error', '')})")
         )
-        homes = ", ".join(_homes()) or "none"
-        home = (
-            Guarantee(True, f"{homes} is an empty read-only tmpfs; the function's code, layers, runtime and configured paths stay")
-            if mount_ns
-            else Guarantee(False, f"{homes} is readable ({ns_why})")
-        )
+        homes = ", ".join(_homes())
+        if not homes:
+            home = Guarantee(True, "there is no home folder to hide (none, or it is under /tmp, which is private)")
+        elif mount_ns:
+            home = Guarantee(True, f"{homes} is an empty read-only tmpfs; the function's code, layers, runtime and configured paths stay")
+        else:
+            home = Guarantee(False, f"{homes} is readable ({ns_why})")
         nofile = (
             Guarantee(True, f"RLIMIT_NOFILE {LAMBDA_NOFILE} (soft and hard)")
             if z is not None or self.enabled
@@ -890,7 +891,7 @@ def _homes() -> list[str]:
         if not home or not os.path.isabs(home):
             continue
         home = os.path.normpath(home)
-        if home in ("/", "/tmp") or "/tmp".startswith(home.rstrip("/") + "/") or not os.path.isdir(home):
+        if home == "/" or home == "/tmp" or home.startswith("/tmp/") or "/tmp".startswith(home.rstrip("/") + "/") or not os.path.isdir(home):
             continue
         if home not in found:
             found.append(home)

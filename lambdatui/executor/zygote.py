@@ -295,7 +295,8 @@ def _isolate(req: dict[str, Any], stage: str, caps: dict[str, Any], pipe: int) -
     """The runtime's mount namespace, once its request is known: private /tmp, hidden home."""
     keep = req.get("keep") or []
     hide_tmp = "/tmp"
-    homes = [h for h in (req.get("hide") or []) if h and h != "/" and not _under(hide_tmp, h)]
+    # A home under /tmp is hidden with it; one above /tmp (or /) is not hidden at all.
+    homes = [h for h in (req.get("hide") or []) if h and h != "/" and not _under(hide_tmp, h) and not _under(h, hide_tmp)]
     kept = _open_keep(keep, [hide_tmp, *homes])
     stage_fd = os.open(stage, os.O_PATH | os.O_CLOEXEC)
     storage = req.get("storage")
