@@ -11,9 +11,11 @@ hits all of them alike:
 For each it reports the median Init Duration (spawn to the runtime's first `GET /next`, what REPORT
 shows) and the median wall time of the whole cold invoke, then the ratios sandbox/plain and
 sandbox/bare. The one-time start of the fork server (once per process) is reported on its own.
-Also the warm invoke, where the sandbox adds nothing but a cheaper memory poll.
+Also the warm invoke (its memory figures come from the cgroup), and the one-shot CLI,
+`lambdatui invoke` in a new process each time, with the sandbox on and off (interleaved), which
+pays the fork server's start-up (begun when the executor is made, in parallel with the rest).
 
-    .venv/bin/python benchmarks/bench_sandbox.py [--rounds N] [--json FILE]
+    .venv/bin/python benchmarks/bench_sandbox.py [--rounds N] [--cli N] [--json FILE]
 """
 
 from __future__ import annotations
@@ -50,9 +52,26 @@ def bare(code: Path) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
+def cli_runs(tmp: Path, n: int) -> dict[str, float]:
+    """Median wall time of `python -m lambdatui invoke noop` with the sandbox on and off."""
+    config = tmp / "lambdatui.yaml"
+    config.write_text(f"local:\n  functions:\n    noop: {{runtime: {RUNTIME}, handler: handler.handler, code: code}}\n")
+    times: dict[str, list[float]] = {"on": [], "off": []}
+    for i in range(n + 1):
+        for key in ("on", "off"):
+            env = dict(os.environ, LAMBDATUI_STATE_DIR=str(tmp / f"state-{key}"), LAMBDATUI_SANDBOX=key)
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "lambdatui", "invoke", "noop", "--config", str(config)],
+                           env=env, check=True, capture_output=True)
+            if i:  # the first run of each fills caches (bytecode, sdk-site)
+                times[key].append((time.perf_counter() - t0) * 1000)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--cli", type=int, default=15, help="one-shot CLI runs of each kind (0: skip)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
@@ -94,6 +113,7 @@ def main() -> int:
         finally:
             boxed.close()
             plain.close()
+        cli = cli_runs(Path(tmp), args.cli) if args.cli else {}
 
     med = {k: {m: statistics.median(v) for m, v in d.items()} for k, d in results.items()}
     bare_med = statistics.median(bare_ms)
@@ -112,6 +132,12 @@ def main() -> int:
         ("warm invoke wall p50, sandbox (ms)", warm["sandbox"]),
         ("warm invoke wall p50, plain (ms)", warm["plain"]),
     ]
+    if cli:
+        rows += [
+            ("one-shot `lambdatui invoke`, sandbox on (ms)", cli["on"]),
+            ("one-shot `lambdatui invoke`, LAMBDATUI_SANDBOX=off (ms)", cli["off"]),
+            ("one-shot CLI, on / off", cli["on"] / cli["off"]),
+        ]
     print(f"{args.rounds} interleaved rounds on {os.cpu_count()} CPUs; {iso.summary()} here:")
     for name, g in iso.items():
         print(f"  {'yes' if g.holds else 'no ':3} {name}")

@@ -40,7 +40,6 @@ from __future__ import annotations
 import atexit
 import functools
 import hashlib
-import json
 import os
 import pwd
 import resource
@@ -145,6 +144,7 @@ class _ZygoteClient:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
+        self._starting: socket.socket | None = None  # launched, its hello not read yet
         self._proc: subprocess.Popen[bytes] | None = None
         self._owner = 0
         self.caps: dict[str, Any] = {}
@@ -156,16 +156,33 @@ class _ZygoteClient:
         with self._lock:
             return self._ensure()
 
+    def prestart(self) -> None:
+        """Start the fork server without waiting for it: it gets ready (~30 ms of interpreter
+        start-up) while the executor does other work, and the first cold start does not wait."""
+        with self._lock:
+            if self._sock is not None or self._starting is not None or not sys.platform.startswith("linux"):
+                return
+            if self._failed_at and time.monotonic() - self._failed_at < ZYGOTE_RETRY_S:
+                return
+            try:
+                self._launch()
+            except OSError as e:
+                self.error = f"the sandbox's fork server did not start: {e}"
+                self._failed_at = time.monotonic()
+                self._stop()
+
     def _ensure(self) -> bool:
         if self._sock is not None and self._owner == os.getpid() and self._proc is not None and self._proc.poll() is None:
             return True
         if self._owner and self._owner != os.getpid():
-            self._sock = None  # a forked copy of the executor: start a fork server of its own
-        if self._failed_at and time.monotonic() - self._failed_at < ZYGOTE_RETRY_S:
+            self._sock = self._starting = None  # a forked copy of the executor: start a fork server of its own
+        if self._starting is None and self._failed_at and time.monotonic() - self._failed_at < ZYGOTE_RETRY_S:
             return False
-        self._stop()
         try:
-            self._start()
+            if self._starting is None:
+                self._stop()
+                self._launch()
+            self._handshake()
             self._failed_at = 0.0
             return True
         except (OSError, EOFError, ValueError) as e:
@@ -174,7 +191,7 @@ class _ZygoteClient:
             self._stop()
             return False
 
-    def _start(self) -> None:
+    def _launch(self) -> None:
         _clean_stale_stages()
         self.stage = tempfile.mkdtemp(prefix=f"lambdatui-stage-{os.getpid()}-")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -190,6 +207,13 @@ class _ZygoteClient:
             )
         finally:
             theirs.close()
+        self._starting = ours
+        self._owner = os.getpid()
+
+    def _handshake(self) -> None:
+        ours, self._starting = self._starting, None
+        if ours is None or self._proc is None:
+            raise ZygoteError("the sandbox's fork server was not started")
         ours.settimeout(ZYGOTE_START_S)
         try:
             hello, _ = zygote_protocol.receive(ours)
@@ -206,7 +230,6 @@ class _ZygoteClient:
             self._proc.stderr.close()
         ours.settimeout(None)
         self._sock = ours
-        self._owner = os.getpid()
         self.caps = hello.get("caps", {})
         self.error = ""
 
@@ -229,20 +252,21 @@ class _ZygoteClient:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
-    def _stop(self) -> None:
-        if self._sock is not None:
-            try:
-                self._sock.close()
-            except OSError:
-                pass
-            self._sock = None
-        if self._proc is not None:
+    def _stop(self, wait: bool = True) -> None:
+        for sock in (self._sock, self._starting):
+            if sock is not None:
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+        self._sock = self._starting = None
+        if self._proc is not None and wait:
             try:
                 self._proc.wait(timeout=2)  # it kills its runtimes and exits when the socket closes
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
-            self._proc = None
+        self._proc = None
         if self.stage:
             try:
                 os.rmdir(self.stage)
@@ -251,9 +275,11 @@ class _ZygoteClient:
             self.stage = ""
 
     def close(self) -> None:
+        """At exit: the fork server sees its socket close, kills whatever runtime is left and exits
+        by itself; nothing to wait for (its mounts live in its own namespace)."""
         with self._lock:
             if self._owner == os.getpid():
-                self._stop()
+                self._stop(wait=False)
 
 
 def _clean_stale_stages() -> None:
@@ -514,6 +540,8 @@ class Sandboxes:
         self._parked: list[Storage] = []
         self._closed = False
         self._bin_dirs: dict[tuple[str, str], Path] = {}
+        if self.enabled and sys.platform.startswith("linux") and not self._own_cache:
+            _the_zygote().prestart()  # an executor will start environments: have it ready
 
     # -- what this machine allows --------------------------------------------------------------
 
@@ -864,10 +892,10 @@ def _read_exec_pipe(fd: int) -> tuple[OSError | None, list[str]]:
         if kind == zygote_protocol.EXEC_WARNING:
             notes.append("sandbox: " + body.decode(errors="replace"))
         elif kind == zygote_protocol.EXEC_ERROR:
-            detail = json.loads(body)
-            number = int(detail.get("errno") or 0)
+            number_text, filename, message = (body.decode(errors="replace").split("\t", 2) + ["", ""])[:3]
+            number = int(number_text) if number_text.isdigit() else 0
             # OSError(errno, …) is the errno's subclass (FileNotFoundError, PermissionError …), as Popen raises.
-            error = OSError(number, detail.get("message") or os.strerror(number), detail.get("filename") or None)
+            error = OSError(number, message or os.strerror(number), filename or None)
     return error, notes
 
 

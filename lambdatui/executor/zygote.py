@@ -37,18 +37,23 @@ many bytes of JSON; a request's file descriptors ride (SCM_RIGHTS) on the 4-byte
 
 from __future__ import annotations
 
+import _socket as socket  # not `socket`, `signal`, `json`: their imports (enum, re) double our start-up
 import ctypes
 import errno
-import json
+import marshal
 import os
 import resource
 import select
-import signal
-import socket
 import struct
 import sys
 import time
-from typing import Any
+
+TYPE_CHECKING = False  # typing itself costs ~10 ms to import; annotations are never evaluated here
+if TYPE_CHECKING:
+    import signal
+    from typing import Any
+else:
+    import _signal as signal  # the same functions and numbers, without the enums
 
 MAX_FDS = 8
 KILL_ALL_S = 5.0
@@ -123,13 +128,14 @@ def prctl(option: int, value: int) -> None:
 
 
 def send(sock: socket.socket, message: dict[str, Any], fds: list[int] | None = None) -> None:
-    send_raw(sock, json.dumps(message).encode(), fds)
+    # marshal: both ends run the same interpreter (the zygote is started with sys.executable).
+    send_raw(sock, marshal.dumps(message), fds)
 
 
 def send_raw(sock: socket.socket, data: bytes, fds: list[int] | None = None) -> None:
     head = struct.pack(">I", len(data))
     if fds:
-        socket.send_fds(sock, [head], fds)
+        sock.sendmsg([head], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack(f"{len(fds)}i", *fds))])
     else:
         sock.sendall(head)
     sock.sendall(data)
@@ -149,12 +155,17 @@ def _recv_exactly(sock: socket.socket, n: int) -> bytes:
 def receive(sock: socket.socket) -> tuple[dict[str, Any], list[int]]:
     """One frame; EOFError when the other end has gone."""
     data, fds = receive_raw(sock)
-    message: dict[str, Any] = json.loads(data)
+    message: dict[str, Any] = marshal.loads(data)
     return message, fds
 
 
 def receive_raw(sock: socket.socket) -> tuple[bytes, list[int]]:
-    head, fds, _flags, _addr = socket.recv_fds(sock, 4, MAX_FDS)
+    head, ancillary, _flags, _addr = sock.recvmsg(4, socket.CMSG_SPACE(MAX_FDS * 4))
+    fds: list[int] = []
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            usable = len(data) - len(data) % 4
+            fds.extend(struct.unpack(f"{usable // 4}i", data[:usable]))
     if not head:
         for fd in fds:
             os.close(fd)
@@ -402,17 +413,19 @@ def _become_runtime(req: dict[str, Any], fds: list[int], stage: str, caps: dict[
             os.execve(argv[0], argv, env)
         os.execvpe(argv[0], argv, env)
     except OSError as e:
-        detail = {"errno": e.errno or 0, "message": e.strerror or str(e), "filename": req["argv"][0]}
-        try:
-            os.write(pipe, EXEC_ERROR + json.dumps(detail).encode() + b"\n")
-        except OSError:
-            pass
+        _exec_error(pipe, e.errno or 0, e.strerror or str(e), req["argv"][0])
     except BaseException as e:  # noqa: BLE001 - anything else must still end this process, reported
-        try:
-            os.write(pipe, EXEC_ERROR + json.dumps({"errno": 0, "message": repr(e), "filename": ""}).encode() + b"\n")
-        except OSError:
-            pass
+        _exec_error(pipe, 0, repr(e), "")
     os._exit(127)
+
+
+def _exec_error(pipe: int, number: int, message: str, filename: str) -> None:
+    """`E<errno>\t<filename>\t<message>`: why the runtime could not be exec'd (see sandbox.py)."""
+    clean = [str(part).replace("\t", " ").replace("\n", " ") for part in (number, filename, message)]
+    try:
+        os.write(pipe, EXEC_ERROR + "\t".join(clean).encode() + b"\n")
+    except OSError:
+        pass
 
 
 def _close_all_but(keep: set[int]) -> None:
@@ -475,7 +488,7 @@ class Zygote:
                     except EOFError:
                         return
                     try:
-                        reply = self.handle(json.loads(raw), fds, raw)
+                        reply = self.handle(marshal.loads(raw), fds, raw)
                     except OSError as e:
                         reply = {"error": e.strerror or str(e), "errno": e.errno or 0}
                     finally:
@@ -529,7 +542,7 @@ class Zygote:
         return {"pid": pid}
 
     def make_spare(self) -> None:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM, 0)
         try:
             pid = os.fork()
         except OSError:
