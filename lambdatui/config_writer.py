@@ -47,7 +47,7 @@ __all__ = ["WRITABLE_KEYS", "add_function_to_file", "update_function_in_file"]
 # The settings this module writes: the editor's fields (backends.base.EDITABLE_FIELDS).
 WRITABLE_KEYS = (
     "memory_size", "timeout", "environment", "handler", "runtime", "architecture", "description",
-    "reserved_concurrency", "provisioned_concurrency",
+    "reserved_concurrency", "provisioned_concurrency", "ephemeral_storage",
 )
 
 _NULL_TAG = "tag:yaml.org,2002:null"

@@ -37,7 +37,7 @@ QUEUE_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,80}")
 # The settings a user edits in the dashboard (and `UpdateFunctionConfiguration` changes on AWS).
 EDITABLE_FIELDS = (
     "memory_size", "timeout", "environment", "handler", "runtime", "architecture", "description",
-    "reserved_concurrency", "provisioned_concurrency",
+    "reserved_concurrency", "provisioned_concurrency", "ephemeral_storage",
 )
 
 
@@ -72,7 +72,7 @@ class Function:
     reserved_concurrency: int | None = None
     provisioned_concurrency: int = 0
     description: str = ""
-    ephemeral_storage: int = 512
+    ephemeral_storage: int = 512  # MB of /tmp (Lambda's EphemeralStorage.Size), EPHEMERAL_MIN_MB–EPHEMERAL_MAX_MB
     # Host variables passed through by name: the only way host settings (credentials included) reach a function.
     inherit_environment: tuple[str, ...] = ()
     role: str | None = None

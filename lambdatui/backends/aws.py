@@ -196,6 +196,8 @@ class AwsBackend(Backend):
         kwargs: dict[str, Any] = {_API_FIELDS[k]: v for k, v in valid.items() if k in _API_FIELDS}
         if "environment" in valid:
             kwargs["Environment"] = {"Variables": valid["environment"]}
+        if "ephemeral_storage" in valid:
+            kwargs["EphemeralStorage"] = {"Size": valid["ephemeral_storage"]}
         reserved_change = "reserved_concurrency" in valid
         reserved = valid.get("reserved_concurrency")
         if kwargs:

@@ -295,6 +295,11 @@ class Backend(ABC):
         """Point the backend at another profile or region (`capabilities.switch_account`)."""
         raise NotSupportedError(f"The {self.name} backend has no profiles or regions to switch to")
 
+    def isolation(self, name: str) -> dict[str, Any] | None:
+        """Which of Lambda's sandbox guarantees hold for `name`'s environments where this backend
+        runs them, as {guarantee: {"holds": bool, "how": text}}; None where Lambda runs them (AWS)."""
+        return None
+
     def power_tuning(self, name: str) -> TuningSession:
         """Set up a power-tuning run of `name` (see TuningSession); use it with `with`."""
         return TuningSession()

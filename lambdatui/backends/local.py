@@ -141,6 +141,10 @@ class LocalBackend(Backend):
     def get_function(self, name: str) -> FunctionConfiguration:
         return self._configuration(self._function(name))
 
+    def isolation(self, name: str) -> dict[str, Any] | None:
+        """What the local sandbox guarantees on this machine (executor.sandbox: probed once)."""
+        return self.executor.sandboxes.isolation(self._function(name)).to_dict()
+
     def update_function(
         self,
         name: str,

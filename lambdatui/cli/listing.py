@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from ..masking import looks_secret, mask
 from .main import open_backend
@@ -11,12 +12,23 @@ from .main import open_backend
 
 def run_list(args: argparse.Namespace) -> int:
     backend = open_backend(args, start=False, watch_code=False, persist_logs=False)
+    isolation: dict[str, dict[str, Any]] = {}
     try:
         functions = backend.list_functions()
+        if args.json:
+            # Which of Lambda's sandbox guarantees hold where the backend runs each function
+            # (absent for AWS, where Lambda's own sandbox runs it).
+            for f in functions:
+                found = backend.isolation(f.name)
+                if found is not None:
+                    isolation[f.name] = found
     finally:
         backend.close()
     if args.json:
         rows = [f.to_dict() for f in functions]
+        for row in rows:
+            if row["name"] in isolation:
+                row["isolation"] = isolation[row["name"]]
         if not args.reveal:
             # Listings get pasted into tickets and chats: secrets stay masked unless asked for.
             for row in rows:

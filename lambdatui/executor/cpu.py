@@ -62,6 +62,7 @@ class CpuHandle:
     memory_mb: int
     vcpus: float
     quota_us: int
+    owned: bool = True  # False: the quota was set on the sandbox's own cgroup (v2), not one made here
 
 
 class CpuLimiter:
@@ -122,10 +123,25 @@ class CpuLimiter:
             return None
         return CpuHandle(path, pid, memory_mb, vcpus, quota)
 
+    def cap(self, pid: int, memory_mb: int, cgroup: Path) -> CpuHandle | None:
+        """cgroup v2, where the environment already has a cgroup of its own (the sandbox's, in the
+        same hierarchy): set the quota there. A process is in one cgroup per hierarchy, so moving it
+        into one made here would take it out of its memory cgroup. None where not possible."""
+        if not self.available() or self._version != 2:
+            return None
+        vcpus = vcpus_for(memory_mb, self._ceiling)
+        quota = max(MIN_QUOTA_US, int(PERIOD_US * vcpus))
+        try:
+            _enable_cpu(cgroup.parent)
+            self._set_quota(cgroup, quota)
+        except OSError:
+            return None
+        return CpuHandle(cgroup, pid, memory_mb, vcpus, quota, owned=False)
+
     def release(self, handle: CpuHandle | None) -> None:
         """Remove an environment's cgroup once its processes are gone (any left are killed: they are
         the environment's, as a sandbox's processes go with it)."""
-        if handle is None:
+        if handle is None or not handle.owned:
             return
         if not self._remove(handle.path, kill=True):
             with self._lock:

@@ -5,11 +5,14 @@ Each environment owns a listening socket on 127.0.0.1 whose address it gets as
 server thread: the thread that invokes an environment drives its sockets itself (answering the
 pending `GET /next` with the event, reading the `POST .../response`), so a warm invoke costs two
 loopback round trips and no thread hand-offs. The same loop reads the function's stdout/stderr into
-the log, watches the process through a pidfd, enforces the deadline and polls memory.
+the log, watches the process's exit, enforces the deadline and polls memory.
 
 What the function writes becomes log events through `output.OutputReader` (lines, the runtime's
 framed messages, 256 KB events); while an invocation runs only its last 4 KB is kept for the log
 tail (`output.TailBuffer`), whatever it prints.
+
+The process itself is started, contained, measured and killed by the environment's sandbox
+(`sandbox.py`: its own cgroup, mount namespace and private /tmp where the machine allows).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from .cpu import CpuHandle, CpuLimiter
 from .http1 import Connection, ProtocolError, Request
 from .memory import ProcessMemory
 from .output import OutputReader, TailBuffer
+from .sandbox import ProcessLike, Sandboxes, Storage, default_sandboxes
 from .spec import MAX_RESPONSE_BYTES, FunctionSpec
 
 API_PREFIX = "/2018-06-01/runtime"
@@ -125,6 +129,7 @@ class Environment:
         init_type: str = "on-demand",
         emit: Callable[[str, str], None],
         cpu_limiter: CpuLimiter | None = None,
+        sandbox: Sandboxes | None = None,
     ) -> None:
         self.spec = spec
         self.id = uuid.uuid4().hex
@@ -157,11 +162,13 @@ class Environment:
         self._current: _Invocation | None = None
         # stdout may carry the runtime's framed messages (_LAMBDA_TELEMETRY_LOG_FD); stderr is lines only.
         self._readers = {"out": OutputReader(self._log, frames=True), "err": OutputReader(self._log)}
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: ProcessLike | None = None
         self._pipes: dict[str, IO[bytes]] = {}  # "out"/"err": the process's stdout and stderr, once spawned
         self.memory: ProcessMemory | None = None
         self._cpu_limiter = cpu_limiter  # caps the process's CPU to its memory size (executor.cpu)
         self.cpu: CpuHandle | None = None
+        self._sandbox = sandbox or default_sandboxes()
+        self._storage: Storage | None = None  # its /tmp (kept by the sandbox across a reset)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -169,7 +176,13 @@ class Environment:
         """This environment after a reset: not started, the same identity and log stream, its next
         invoke a suppressed init. (Lambda keeps the sandbox and restarts the runtime in it.)"""
         env = Environment(
-            self.spec, self._argv, self._base_env, init_type=self.init_type, emit=self.emit, cpu_limiter=self._cpu_limiter
+            self.spec,
+            self._argv,
+            self._base_env,
+            init_type=self.init_type,
+            emit=self.emit,
+            cpu_limiter=self._cpu_limiter,
+            sandbox=self._sandbox,
         )
         env.id = self.id
         env.log_stream_name = self.log_stream_name
@@ -181,29 +194,29 @@ class Environment:
 
     def spawn(self) -> None:
         self._spawned = time.perf_counter()
-        self.proc = subprocess.Popen(
-            self._argv,
-            env=self._env,
-            cwd=str(self.spec.code_dir),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # its own process group, so a kill takes its children too
-            close_fds=True,
+        proc, self._storage = self._sandbox.spawn(
+            self.spec, self._argv, self._env, cwd=str(self.spec.code_dir), on_oom=self._killed_by_the_kernel
         )
-        out, err = self.proc.stdout, self.proc.stderr
-        if out is None or err is None:  # never: both are PIPE above
-            raise RuntimeError("the runtime's stdout and stderr were not opened as pipes")
-        self._pipes = {"out": out, "err": err}
+        self.proc = proc
+        self.warnings = [*self.warnings, *proc.warnings]
+        self._pipes = {"out": proc.stdout, "err": proc.stderr}
         if self._cpu_limiter is not None:
-            self.cpu = self._cpu_limiter.attach(self.proc.pid, self.spec.memory_size)
-        self.memory = ProcessMemory(self.proc.pid)
+            own = proc.cgroup_v2()  # v2: one cgroup per process and hierarchy, the sandbox's
+            if own is not None:
+                self.cpu = self._cpu_limiter.cap(proc.pid, self.spec.memory_size, own)
+            else:
+                self.cpu = self._cpu_limiter.attach(proc.pid, self.spec.memory_size)
+        self.memory = proc.memory
         for name, pipe in self._pipes.items():
             os.set_blocking(pipe.fileno(), False)
             self._sel.register(pipe, selectors.EVENT_READ, name)
-        self._pidfd = os.pidfd_open(self.proc.pid)
-        self._sel.register(self._pidfd, selectors.EVENT_READ, "exit")
+        self._sel.register(proc.exit_fd(), selectors.EVENT_READ, "exit")
         self._sel.register(self._listener, selectors.EVENT_READ, "listen")
+
+    def _killed_by_the_kernel(self) -> None:
+        # The cgroup's OOM killer ended the runtime: Lambda reports that as Runtime.OutOfMemory.
+        if self.killed_for is None:
+            self.killed_for = "oom"
 
     def wait_ready(self, limit_s: float) -> Outcome:
         """Run the init phase: from spawn until the runtime's first GET /next (Init Duration)."""
@@ -325,14 +338,11 @@ class Environment:
         return self.proc is not None and self.proc.poll() is not None
 
     def kill(self, reason: str) -> None:
-        """SIGKILL the environment's whole process group and release its resources."""
+        """SIGKILL every process of the environment and release its resources."""
         if self.killed_for is None:
             self.killed_for = reason
         if self.proc is not None and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+            self.proc.kill_all()
             try:
                 self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
@@ -340,21 +350,21 @@ class Environment:
         self.drain_output()
         self.close()
 
+    # Why an environment ended that Lambda answers by resetting the same sandbox, /tmp and all.
+    _RESETS = ("timeout", "oom", "init_error")
+
     def close(self) -> None:
         if self.dead:
             return
         self.dead = True
-        if self.proc is not None and self.proc.poll() is None:
+        exited_by_itself = False
+        if self.proc is not None:
+            exited_by_itself = self.killed_for is None and self.proc.poll() is not None
+            # Everything the runtime started goes with it, as a sandbox's processes do.
+            self.proc.kill_all()
             try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            self.proc.wait()
-        elif self.proc is not None:
-            # Children the runtime left behind in its group go with it, as a sandbox's would.
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
                 pass
         self.drain_output()
         self.flush_partial(final=True)
@@ -374,16 +384,16 @@ class Environment:
                     pipe.close()
                 except OSError:
                     pass
-            try:
-                os.close(self._pidfd)
-            except OSError:
-                pass
+            self.proc.release()
         if self.memory is not None:
             self.memory.close()
         if self.cpu is not None:
             if self._cpu_limiter is not None:  # always: the handle came from it
                 self._cpu_limiter.release(self.cpu)  # after the kill above: the cgroup is empty by now
             self.cpu = None
+        reset = exited_by_itself or self.killed_for in self._RESETS
+        self._sandbox.finish(self.proc, self._storage, reset=reset)
+        self._storage = None
 
     # -- the event loop ----------------------------------------------------------------------
 
@@ -418,18 +428,13 @@ class Environment:
                     return _Event("exit", returncode=exited)
                 self._events.append(_Event("exit", returncode=exited))
 
-    def _reap(self, proc: subprocess.Popen[bytes]) -> int:
+    def _reap(self, proc: ProcessLike) -> int:
         """Wait for the ended runtime process, keeping its peak resident memory (ru_maxrss): /proc
         no longer has it, and a runtime that dies in init still used memory (REPORT never says 0 MB)."""
-        if proc.returncode is None:
-            try:
-                _pid, status, usage = os.wait4(proc.pid, 0)
-            except ChildProcessError:
-                return proc.wait()
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            if self.init_duration_ms is None:  # it ended in init: its lifetime peak is init's
-                self.init_peak_kb = max(self.init_peak_kb, usage.ru_maxrss)
-        return proc.returncode
+        code = proc.wait()
+        if self.init_duration_ms is None:  # it ended in init: its lifetime peak is init's
+            self.init_peak_kb = max(self.init_peak_kb, proc.exit_peak_kb)
+        return code
 
     def _accept(self) -> None:
         while True:

@@ -33,6 +33,7 @@ from .environment import Environment, Outcome, exit_message
 from .logstore import LogStore
 from .output import LOG_TAIL_BYTES, TailBuffer
 from .runtimes import RUNTIME_DIR, Launch, clear_bytecode, launch_for, spawn_error_message
+from .sandbox import Sandboxes
 from .spec import (
     DEFAULT_ACCOUNT_CONCURRENCY,
     INIT_LIMIT_S,
@@ -125,6 +126,8 @@ class Executor:
         self._reaper: threading.Thread | None = None
         self._closed = False
         self._empty_credentials = self.cache_dir / "no-aws-credentials"
+        # Starts, contains and measures environments' processes; keeps a reset environment's /tmp.
+        self.sandboxes = Sandboxes(self.cache_dir, keep_reset_s=keep_warm_seconds)
         for spec in functions:
             self.add_function(spec)
 
@@ -207,6 +210,7 @@ class Executor:
                 p.idle_provisioned.clear()
         for env in envs:
             env.close()
+        self.sandboxes.close()
         if self._cpu_limiter is not None:
             self._cpu_limiter.close()
         self.logs.flush()
@@ -379,7 +383,7 @@ class Executor:
             store.append(name, stream, message)
 
         limiter = self.cpu_limiter if self.scale_cpu else None
-        env = Environment(spec, launch.argv, env_vars, init_type=init_type, emit=emit, cpu_limiter=limiter)
+        env = Environment(spec, launch.argv, env_vars, init_type=init_type, emit=emit, cpu_limiter=limiter, sandbox=self.sandboxes)
         env.warnings = launch.warnings
         return env
 

@@ -146,7 +146,8 @@ def test_environment_has_lambdas_reserved_variables(make_function, executor_fact
     assert env["LAMBDA_RUNTIME_DIR"]
     assert re.fullmatch(r"127\.0\.0\.1:\d+", env["AWS_LAMBDA_RUNTIME_API"])
     assert env["TZ"] == ":UTC" and env["LANG"] == "en_US.UTF-8"
-    assert env["PATH"] == "/usr/local/bin:/usr/bin/:/bin:/opt/bin"
+    # Lambda's PATH, after the runtime's own bin folder (its /var/lang/bin; see test_sandbox_environment.py).
+    assert env["PATH"].split(":", 1)[1] == "/usr/local/bin:/usr/bin/:/bin:/opt/bin"
 
 
 def test_host_secrets_never_reach_a_function(make_function, executor_factory):

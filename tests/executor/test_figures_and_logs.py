@@ -254,7 +254,7 @@ def test_output_written_after_the_response_appears_with_the_next_invocation(make
         """
     )
     ex = executor_factory(spec)
-    done = spec.code_dir.parent / "printed"
+    done = spec.code_dir / "printed"  # not under the host's /tmp: the function's /tmp is its own
     first = ex.invoke(spec.name, json.dumps({"done": str(done)}).encode())
     wait_for(done.exists)
     second = ex.invoke(spec.name, json.dumps({"done": str(done)}).encode())

@@ -539,7 +539,7 @@ async def test_every_field_is_reachable_with_tab_at_80x24():
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         wanted = {
-            "cfg-memory_size", "cfg-timeout", "cfg-handler", "cfg-runtime", "cfg-architecture",
+            "cfg-memory_size", "cfg-timeout", "cfg-ephemeral_storage", "cfg-handler", "cfg-runtime", "cfg-architecture",
             "cfg-description", "cfg-reserved_concurrency", "cfg-provisioned_concurrency", "cfg-env",
             "cfg-env-add", "cfg-env-edit", "cfg-env-delete", "cfg-reveal",
         }
@@ -558,7 +558,7 @@ async def test_every_field_is_reachable_with_tab_at_80x24():
             assert app.screen.region.contains_region(region), focused.id
         assert wanted <= set(seen)
         assert seen[: len(wanted)] == [
-            "cfg-memory_size", "cfg-timeout", "cfg-handler", "cfg-runtime", "cfg-architecture",
+            "cfg-memory_size", "cfg-timeout", "cfg-ephemeral_storage", "cfg-handler", "cfg-runtime", "cfg-architecture",
             "cfg-description", "cfg-reserved_concurrency", "cfg-provisioned_concurrency", "cfg-env",
             "cfg-env-add", "cfg-env-edit", "cfg-env-delete", "cfg-reveal",
         ]

@@ -11,7 +11,11 @@ Environment variables are a table edited through a small dialog. Values that loo
 (`lambdatui.masking`) are masked until the user reveals them, because dashboards end up on
 shared screens.
 
-Below the triggers, "Async events pending: N" shows the function's asynchronous (Event) invokes
+Below the triggers, "Sandbox" says which of Lambda's isolation guarantees hold where the backend
+runs the function (`Backend.isolation`: the local sandbox's probe of this machine; nothing for
+AWS, whose sandbox is Lambda's own), read once per function in a thread worker.
+
+Below that, "Async events pending: N" shows the function's asynchronous (Event) invokes
 not yet finished in the local state dir's durable store (`serve.async_store.pending_counts`), read
 in a thread worker every ASYNC_REFRESH_S seconds; the line is hidden when there are none or the
 backend keeps no local state (AWS).
@@ -56,7 +60,7 @@ from ...masking import looks_secret, mask
 from ...serve.async_store import pending_counts
 from ..styles import load_tcss
 
-__all__ = ["ConfigEditor", "ENV_TABLE_BINDINGS", "EnvVarDialog", "READ_ONLY_BANNER", "vcpu_label"]
+__all__ = ["ConfigEditor", "ENV_TABLE_BINDINGS", "EnvVarDialog", "READ_ONLY_BANNER", "isolation_lines", "vcpu_label"]
 
 READ_ONLY_BANNER = "Read-only: editing is disabled (aws.read_only)"
 
@@ -67,6 +71,7 @@ ARCHITECTURES = ("x86_64", "arm64")
 FIELDS: tuple[tuple[str, str, str], ...] = (
     ("memory_size", "Memory (MB)", ""),  # the hint is the live vCPU share
     ("timeout", "Timeout (s)", "1–900 s"),
+    ("ephemeral_storage", "/tmp size (MB)", "512–10240 MB"),
     ("handler", "Handler", "file.function"),
     ("runtime", "Runtime", ""),
     ("architecture", "Architecture", ""),
@@ -75,8 +80,21 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
     ("provisioned_concurrency", "Provisioned conc.", "≤ reserved"),
 )
 FIELD_KEYS = tuple(key for key, _, _ in FIELDS)
-INTEGER_FIELDS = frozenset({"memory_size", "timeout", "reserved_concurrency", "provisioned_concurrency"})
+INTEGER_FIELDS = frozenset({"memory_size", "timeout", "ephemeral_storage", "reserved_concurrency", "provisioned_concurrency"})
 SELECT_FIELDS = frozenset({"runtime", "architecture"})
+
+# The sandbox guarantees `Backend.isolation` reports (lambdatui.executor.sandbox.Isolation's fields).
+SANDBOX_LABELS = {
+    "processes_contained": "processes die with the environment",
+    "memory_cgroup": "memory cgroup",
+    "private_tmp": "private /tmp",
+    "environment_hidden": "host environment hidden",
+    "home_hidden": "home folder hidden",
+    "open_files_limit": "1,024 open files",
+    "process_limit": "742 processes",
+    "sh_is_bash": "/bin/sh is bash",
+    "no_metadata_service": "no metadata service",
+}
 
 # Below this width the range hints beside the fields are hidden (label 18 + hint 20 + a usable input).
 NARROW_WIDTH = 66
@@ -95,6 +113,17 @@ def vcpu_label(memory_mb: int) -> str:
     if share >= MAX_VCPUS:
         return f"{share:g} vCPUs"
     return f"≈ {share:.2f} vCPU"
+
+
+def isolation_lines(report: dict[str, Any]) -> list[str]:
+    """The pane's sandbox section from `Backend.isolation`'s report: one line naming what holds,
+    then one per guarantee that does not, with why."""
+    held = [SANDBOX_LABELS.get(k, k) for k, g in report.items() if g.get("holds")]
+    lines = [f"✓ {' · '.join(held)}"] if held else []
+    for key, g in report.items():
+        if not g.get("holds"):
+            lines.append(f"✗ {SANDBOX_LABELS.get(key, key)}: {g.get('how', '')}")
+    return lines
 
 
 def _control_id(key: str) -> str:
@@ -307,6 +336,7 @@ class ConfigEditor(Widget):
         self._async_state_dir: Path | None = None
         self._async_state_set = False
         self.async_pending: int | None = None  # the count shown (None: not known)
+        self.isolation: dict[str, Any] | None = None  # the sandbox report shown (None: none)
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -345,6 +375,8 @@ class ConfigEditor(Widget):
             yield Label("Triggers", id="cfg-triggers-title")
             yield Static("", id="cfg-triggers", markup=False)
             yield Label("", id="cfg-async", markup=False)
+            yield Label("Sandbox", id="cfg-isolation-title")
+            yield Static("", id="cfg-isolation", markup=False)
 
     @staticmethod
     def _make_control(key: str) -> Widget:
@@ -429,6 +461,38 @@ class ConfigEditor(Widget):
             label.update(f"Async events pending: {count}")
         label.display = error is not None or bool(count)
 
+    def refresh_isolation(self) -> None:
+        """Ask the app's backend which sandbox guarantees hold for the function (a thread worker:
+        the first ask probes the machine)."""
+        backend = getattr(self.app, "backend", None)
+        if self._config is None or backend is None or not self.is_mounted:
+            self._show_isolation(None, None)
+            return
+        name = self._config.name
+        self.run_worker(
+            partial(self._read_isolation, backend, name),
+            name=f"isolation {name}", group="isolation", exclusive=True, thread=True, exit_on_error=False,
+        )
+
+    def _read_isolation(self, backend: Any, name: str) -> None:
+        try:
+            report = backend.isolation(name)
+        except Exception as e:  # noqa: BLE001 - a failed probe must not break the pane; say so instead
+            report = {"sandbox": {"holds": False, "how": f"could not be determined: {e}"}}
+        try:
+            self.app.call_from_thread(self._show_isolation, name, report)
+        except RuntimeError:
+            pass  # the app closed meanwhile
+
+    def _show_isolation(self, name: str | None, report: dict[str, Any] | None) -> None:
+        if name is not None and (self._config is None or self._config.name != name):
+            return  # read for a function no longer shown
+        self.isolation = report
+        body = self.query_one("#cfg-isolation", Static)
+        body.update("\n".join(isolation_lines(report)) if report else "")
+        self.query_one("#cfg-isolation-title").display = bool(report)
+        body.display = bool(report)
+
     @property
     def config(self) -> FunctionConfiguration | None:
         """The configuration the form was loaded with (None: no function selected)."""
@@ -491,6 +555,7 @@ class ConfigEditor(Widget):
         self._rebuild_env_table()
         self._refresh_state()
         self.refresh_async_pending()
+        self.refresh_isolation()
 
     def request_save(self) -> bool:
         """Validate everything; post SaveRequested with the changes. False when nothing was sent."""
