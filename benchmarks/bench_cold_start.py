@@ -46,9 +46,16 @@ def bare_ms(argv: list[str], cwd: Path) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
+WALLS: dict[str, list[float]] = {}
+
+
 def init_ms(ex: Executor, name: str) -> float:
+    """A forced cold invoke's Init Duration (from the runtime's start, as Lambda's), keeping the
+    invoke's whole wall time too: the sandbox's set-up (cgroup, namespace, /tmp) is in that one."""
     ex.retire(name)
+    t0 = time.perf_counter()
     r = ex.invoke(name, b"{}")
+    WALLS.setdefault(name, []).append((time.perf_counter() - t0) * 1000)
     assert r.ok and r.cold_start and r.init_duration_ms is not None, r
     return r.init_duration_ms
 
@@ -107,6 +114,8 @@ def main() -> int:
         (f"{PY_RUNTIME} Init Duration p50 (ms)", "", m["py"], None),
         ("  `python -S -c 'import handler'` p50 (ms)", "", m["py-bare"], None),
         ("  Init Duration / import", "<= 1.25", m["py"] / m["py-bare"], m["py"] / m["py-bare"] <= 1.25),
+        ("  cold invoke wall, sandbox set-up included (ms)", "", statistics.median(WALLS["py"][1:]), None),
+        ("  cold invoke wall / import", "", statistics.median(WALLS["py"][1:]) / m["py-bare"], None),
         ("  bootstrap run as __main__ (before), Init p50 (ms)", "", m["py-script"], None),
         ("  as __main__ / import", "", m["py-script"] / m["py-bare"], None),
     ]
@@ -115,6 +124,7 @@ def main() -> int:
             (f"{node_runtime} Init Duration p50 (ms)", "", m["node"], None),
             ("  `node -e ''` p50 (ms)", "", m["node-bare"], None),
             ("  Init Duration / node -e ''", "<= 1.3", m["node"] / m["node-bare"], m["node"] / m["node-bare"] <= 1.3),
+            ("  cold invoke wall / node -e ''", "", statistics.median(WALLS["node"][1:]) / m["node-bare"], None),
         ]
 
     node_version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip() if node else "absent"

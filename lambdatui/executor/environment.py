@@ -198,6 +198,7 @@ class Environment:
             self.spec, self._argv, self._env, cwd=str(self.spec.code_dir), on_oom=self._killed_by_the_kernel
         )
         self.proc = proc
+        self._spawned = proc.started_at  # Init Duration: from the runtime's start, not the sandbox's set-up
         self.warnings = [*self.warnings, *proc.warnings]
         self._pipes = {"out": proc.stdout, "err": proc.stderr}
         if self._cpu_limiter is not None:
@@ -219,7 +220,7 @@ class Environment:
             self.killed_for = "oom"
 
     def wait_ready(self, limit_s: float) -> Outcome:
-        """Run the init phase: from spawn until the runtime's first GET /next (Init Duration)."""
+        """Run the init phase: from the runtime's start until its first GET /next (Init Duration)."""
         deadline = time.monotonic() + limit_s
         self._sample_init_memory()
         while True:

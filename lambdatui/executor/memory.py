@@ -193,9 +193,12 @@ class CgroupMemory(ProcessMemory):
     def peak_kb(self) -> int:
         # The cgroup's high-water mark counted /tmp and page cache at that moment; what they hold
         # now is the best estimate of what to take off (an under-estimate when they shrank since).
+        process_peak = self.process_peak_kb()
+        raw = self.cgroup.peak_bytes() - self.tmp_used_bytes()
+        if raw // 1024 + self.charged_elsewhere_kb <= process_peak:
+            return process_peak  # deducting the page cache could only lower it: memory.stat unread
         _, cache = self.cgroup.file_cache_bytes()
-        cgroup_peak = max(self.cgroup.peak_bytes() - cache - self.tmp_used_bytes(), 0) // 1024
-        return max(self.process_peak_kb(), cgroup_peak + self.charged_elsewhere_kb)
+        return max(process_peak, max(raw - cache, 0) // 1024 + self.charged_elsewhere_kb)
 
     def oom_killed(self) -> bool:
         return self.cgroup.oom_killed()

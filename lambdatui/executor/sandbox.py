@@ -86,6 +86,9 @@ class ProcessLike(Protocol):
 
     # The ended process's peak resident memory in KB (wait4's ru_maxrss), 0 until it has ended.
     exit_peak_kb: int
+    # When the runtime itself started (time.perf_counter), after the sandbox's set-up: Lambda's
+    # INIT phase begins once its sandbox exists, so Init Duration counts from here.
+    started_at: float
 
     @property
     def returncode(self) -> int | None: ...
@@ -359,8 +362,10 @@ class SandboxProcess:
         cgroup: EnvCgroup | None,
         warnings: list[str],
         on_oom: Callable[[], None] | None,
+        started_at: float,
     ) -> None:
         self.pid = pid
+        self.started_at = started_at
         self.stdout = stdout
         self.stderr = stderr
         self.returncode: int | None = None
@@ -452,8 +457,9 @@ class SandboxProcess:
 class PlainProcess:
     """A runtime started with subprocess.Popen, where the fork server is not available."""
 
-    def __init__(self, popen: subprocess.Popen[bytes], memory: ProcessMemory, warnings: list[str]) -> None:
+    def __init__(self, popen: subprocess.Popen[bytes], memory: ProcessMemory, warnings: list[str], started_at: float) -> None:
         self.popen = popen
+        self.started_at = started_at
         self.pid = popen.pid
         if popen.stdout is None or popen.stderr is None:  # never: both are PIPE
             raise RuntimeError("the runtime's stdout and stderr were not opened as pipes")
@@ -690,6 +696,7 @@ class Sandboxes:
     def _spawn_plain(self, spec: FunctionSpec, argv: list[str], env: dict[str, str], cwd: str, warnings: list[str]) -> PlainProcess:
         if spec.runtime.startswith("provided"):
             argv = _bash_for_sh_bootstrap(argv)
+        started_at = time.perf_counter()
         proc = subprocess.Popen(
             argv,
             env=env,
@@ -700,7 +707,7 @@ class Sandboxes:
             start_new_session=True,  # its own process group, so a kill takes its children too
             close_fds=True,
         )
-        return PlainProcess(proc, ProcessMemory(proc.pid), warnings)
+        return PlainProcess(proc, ProcessMemory(proc.pid), warnings, started_at)
 
     def _spawn_sandboxed(
         self,
@@ -752,7 +759,10 @@ class Sandboxes:
                 os.close(fd)
         pid = int(reply["pid"])
         # After the exec: a process exec'ing waits while a migration into a cgroup is pending.
-        error, notes = _read_exec_pipe(exec_r)
+        error, notes, started_ns = _read_exec_pipe(exec_r)
+        started_at = time.perf_counter()
+        if started_ns is not None:  # the same clock (CLOCK_MONOTONIC), another process
+            started_at -= max(time.monotonic_ns() - started_ns, 0) / 1e9
         if cgroup is not None and error is None:
             try:
                 cgroup.adopt(pid, descendants)
@@ -767,7 +777,7 @@ class Sandboxes:
             except OSError:
                 tmp_fd = None
         memory: ProcessMemory = CgroupMemory(pid, cgroup, tmp_fd) if cgroup is not None else ProcessMemory(pid)
-        proc = SandboxProcess(pid, stdout, stderr, status_r, memory, cgroup, warnings, on_oom)
+        proc = SandboxProcess(pid, stdout, stderr, status_r, memory, cgroup, warnings, on_oom, started_at)
         if error is not None:
             proc.wait()
             proc.release()
@@ -891,15 +901,16 @@ class Sandboxes:
         return {os.path.normpath(os.path.abspath(p)) for p in keep}
 
 
-def _read_exec_pipe(fd: int) -> tuple[OSError | None, list[str]]:
-    """Warnings the runtime's child sent before exec, and the exec's error if it failed."""
+def _read_exec_pipe(fd: int) -> tuple[OSError | None, list[str], int | None]:
+    """Warnings the runtime's child sent before exec, the exec's error if it failed, and when the
+    child was ready to exec (CLOCK_MONOTONIC ns)."""
     data = b""
     deadline = time.monotonic() + EXEC_WAIT_S
     try:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return OSError(0, "the runtime's process did not start in time"), []
+                return OSError(0, "the runtime's process did not start in time"), [], None
             ready, _, _ = select.select([fd], [], [], remaining)
             if not ready:
                 continue
@@ -911,16 +922,19 @@ def _read_exec_pipe(fd: int) -> tuple[OSError | None, list[str]]:
         os.close(fd)
     error: OSError | None = None
     notes: list[str] = []
+    started_ns: int | None = None
     for line in data.splitlines():
         kind, body = line[:1], line[1:]
         if kind == zygote_protocol.EXEC_WARNING:
             notes.append("sandbox: " + body.decode(errors="replace"))
+        elif kind == zygote_protocol.EXEC_STARTED and body.isdigit():
+            started_ns = int(body)
         elif kind == zygote_protocol.EXEC_ERROR:
             number_text, filename, message = (body.decode(errors="replace").split("\t", 2) + ["", ""])[:3]
             number = int(number_text) if number_text.isdigit() else 0
             # OSError(errno, …) is the errno's subclass (FileNotFoundError, PermissionError …), as Popen raises.
             error = OSError(number, message or os.strerror(number), filename or None)
-    return error, notes
+    return error, notes, started_ns
 
 
 @functools.cache

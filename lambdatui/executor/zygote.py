@@ -61,6 +61,7 @@ KILL_ALL_S = 5.0
 # Frame types on the exec pipe (runtime's child -> executor) and the status pipe (zygote -> executor).
 EXEC_WARNING = b"W"
 EXEC_ERROR = b"E"
+EXEC_STARTED = b"S"  # + CLOCK_MONOTONIC ns: the sandbox is ready, the runtime starts now
 STATUS_EXITED = b"X"
 
 CLONE_NEWNS = 0x00020000
@@ -409,6 +410,11 @@ def _become_runtime(req: dict[str, Any], fds: list[int], stage: str, caps: dict[
         os.dup2(out, 1)
         os.dup2(err, 2)
         argv, env = req["argv"], req["env"]
+        try:
+            # Lambda's INIT phase (and Init Duration) begins once the sandbox exists: mark the moment.
+            os.write(pipe, EXEC_STARTED + str(time.monotonic_ns()).encode() + b"\n")
+        except OSError:
+            pass
         if "/" in argv[0]:
             os.execve(argv[0], argv, env)
         os.execvpe(argv[0], argv, env)

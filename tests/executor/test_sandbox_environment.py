@@ -7,11 +7,15 @@ import errno
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from sandbox_support import needs
+
+from lambdatui.executor.sandbox import Sandboxes
 
 
 def _payload(result):
@@ -136,3 +140,23 @@ def test_node_on_path_is_the_functions_node(tmp_path, executor_factory):
     found = _payload(executor_factory(spec).invoke("nodefn"))
     assert found["child"] == found["version"]
     assert os.path.realpath(os.path.join(found["first"], "node")) == os.path.realpath(shutil.which("node"))
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["sandbox", "plain"])
+def test_init_duration_starts_with_the_runtime_after_the_sandbox_is_set_up(make_function, tmp_path, enabled):
+    # AWS: the INIT phase (and Init Duration) begins once the execution environment exists; creating
+    # the sandbox itself is not in it. The runtime's start is taken from the child, on the same clock.
+    spec = make_function("def handler(event, context):\n    return 1\n")
+    sandboxes = Sandboxes(tmp_path / "cache", enabled=enabled)
+    before = time.perf_counter()
+    proc, storage = sandboxes.spawn(spec, [sys.executable, "-S", "-c", "import time; time.sleep(30)"], {"PATH": "/usr/bin:/bin"}, cwd=str(spec.code_dir))
+    after = time.perf_counter()
+    try:
+        assert before <= proc.started_at <= after
+    finally:
+        proc.kill_all()
+        assert proc.wait(timeout=5) == -signal.SIGKILL
+        proc.release()
+        proc.memory.close()
+        sandboxes.finish(proc, storage, reset=False)
+        sandboxes.close()
