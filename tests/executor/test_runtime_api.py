@@ -163,7 +163,11 @@ def _raw_environment(tmp_path, script: str):
     code.mkdir(exist_ok=True)
     (code / "runtime.py").write_text(textwrap.dedent(script))
     spec = FunctionSpec(name="raw", runtime="provided.al2023", handler="x.y", code=code, timeout=5)
-    env = Environment(spec, [sys.executable, str(code / "runtime.py")], {"PYTHONPATH": os.path.dirname(__file__)}, emit=lambda s, m: None)
+    # The script imports this module, and so lambdatui: both folders on PYTHONPATH, so that the
+    # sandbox keeps them visible even where the checkout lives under /tmp (hidden by its private /tmp).
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.pathsep.join([here, os.path.dirname(os.path.dirname(here))])
+    env = Environment(spec, [sys.executable, str(code / "runtime.py")], {"PYTHONPATH": path}, emit=lambda s, m: None)
     return env
 
 
