@@ -463,13 +463,16 @@ class LambdaApiServer:
             elif key == "Environment":
                 variables = (value or {}).get("Variables") if isinstance(value, dict) else None
                 changes["environment"] = variables or {}
+            elif key == "EphemeralStorage":
+                # {"Size": MB}: the function's private /tmp (512-10,240 MB; validated with the rest).
+                changes["ephemeral_storage"] = value.get("Size") if isinstance(value, dict) else value
             elif key not in _IGNORED_UPDATE_FIELDS:
                 unsupported.append(key)
         if unsupported:
             raise ApiError(
                 "InvalidParameterValueException", 400,
                 f"lambdatui cannot change {', '.join(unsupported)} (it changes "
-                f"{', '.join([*_UPDATE_FIELDS, 'Environment'])})",
+                f"{', '.join([*_UPDATE_FIELDS, 'Environment', 'EphemeralStorage'])})",
             )
         if changes:
             f = _backend_errors(lambda: self.backend.update_function(name, changes, persist=self.persist_changes))

@@ -313,6 +313,16 @@ def test_update_function_configuration(client, backend):
     assert "Memory Size: 256 MB" in report
 
 
+def test_update_function_configuration_ephemeral_storage_sizes_tmp(client, backend):
+    # AWS: EphemeralStorage {"Size": 512-10240} sets the function's /tmp; outside it, InvalidParameterValueException.
+    c = client.update_function_configuration(FunctionName="echo", EphemeralStorage={"Size": 2048})
+    assert c["EphemeralStorage"] == {"Size": 2048}
+    assert backend.get_function("echo").ephemeral_storage == 2048
+    with pytest.raises(client.exceptions.InvalidParameterValueException):
+        client.update_function_configuration(FunctionName="echo", EphemeralStorage={"Size": 20000})
+    assert client.get_function_configuration(FunctionName="echo")["EphemeralStorage"] == {"Size": 2048}
+
+
 def test_invalid_update_raises_invalid_parameter_value(client, backend):
     with pytest.raises(client.exceptions.InvalidParameterValueException) as info:
         client.update_function_configuration(FunctionName="echo", MemorySize=20000)  # botocore checks the minimum
