@@ -43,6 +43,7 @@ from .base import (
     BackendError,
     Capabilities,
     FunctionConfiguration,
+    FunctionDetail,
     FunctionMetrics,
     FunctionNotFoundError,
     InvalidParameterError,
@@ -50,6 +51,7 @@ from .base import (
     RequestError,
     TuningSession,
 )
+from .detail import TriggerInfo, split_qualifier
 
 STATE_DIR_ENV_VAR = "LAMBDATUI_STATE_DIR"
 # How long a log line may wait to be written to the state dir's files (`lambdatui logs --follow`
@@ -140,6 +142,40 @@ class LocalBackend(Backend):
 
     def get_function(self, name: str) -> FunctionConfiguration:
         return self._configuration(self._function(name))
+
+    def function_detail(self, name: str, qualifier: str | None = None) -> FunctionDetail:
+        """What the configuration knows: the settings, its triggers (state Enabled, or Disabled for
+        a disabled schedule), logging as the executor writes it (Text, /aws/lambda/NAME), the async
+        config's on-failure queue. No versions, aliases, URL, VPC or DLQ exist locally, and
+        code_size/code_sha256 are null: on AWS they are the deployment zip's, which only `deploy`
+        builds (its plan shows them)."""
+        from ..triggers import TriggerWhere
+
+        base, embedded = split_qualifier(name)
+        qualifier = qualifier or embedded
+        f = self._function(base)
+        if qualifier not in (None, "", "$LATEST"):
+            raise FunctionNotFoundError(f"Function not found: {self.executor.arn(base)}:{qualifier}")
+        where = TriggerWhere(state_dir=self.state_dir).at_now()
+        triggers = [
+            TriggerInfo(t.type, t.describe(where), "Enabled" if t.to_dict().get("enabled", True) else "Disabled", "config")
+            for t in f.triggers
+        ]
+        a = f.async_config
+        destinations = {
+            "on_success": None,
+            "on_failure": a.on_failure,  # a local SQS queue's name
+            "maximum_retry_attempts": a.maximum_retry_attempts,
+            "maximum_event_age_seconds": a.maximum_event_age_seconds,
+        }
+        c = self._configuration(f)
+        return FunctionDetail(
+            c,
+            triggers=triggers,
+            logging={"format": "Text", "log_group": f"/aws/lambda/{f.name}"},
+            destinations=destinations,
+            raw=c.to_aws(),
+        )
 
     def isolation(self, name: str) -> dict[str, Any] | None:
         """What the local sandbox guarantees on this machine (executor.sandbox: probed once)."""
