@@ -306,7 +306,8 @@ class AwsBackend(Backend):
         request_id = response.get("ResponseMetadata", {}).get("RequestId", "")
         body = response["Payload"].read() if response.get("Payload") is not None else b""
         if invocation_type != "RequestResponse":
-            return InvokeResult(function=name, request_id=request_id, status_code=status, payload=body, started_at=started_at)
+            # Event (202: queued) and DryRun (204: checked) run nothing now: no figures to report.
+            return InvokeResult(function=name, request_id=request_id, status_code=status, payload=body, started_at=started_at, has_figures=False)
         log_tail = base64.b64decode(response.get("LogResult") or b"").decode("utf-8", "replace")
         report = logformat.parse_report(log_tail)
         function_error = response.get("FunctionError")

@@ -18,7 +18,7 @@ from typing import Any
 from ..masking import looks_secret, mask
 from ..model import Function
 
-__all__ = ["AliasInfo", "DETAIL_KEYS", "FunctionDetail", "TriggerInfo", "VersionInfo", "masked_environment", "split_qualifier"]
+__all__ = ["AliasInfo", "DETAIL_KEYS", "render_text", "sections", "FunctionDetail", "TriggerInfo", "VersionInfo", "masked_environment", "split_qualifier"]
 
 # Every `show --json` object has these keys, in this order (null where the backend cannot tell).
 DETAIL_KEYS = (
@@ -185,3 +185,77 @@ def _mask_raw(value: Any, reveal: bool) -> Any:
     if isinstance(value, list):
         return [_mask_raw(v, False) for v in value]
     return value
+
+
+def _value(v: Any) -> str:
+    if v is None or v == [] or v == {} or v == "":
+        return "-"
+    if isinstance(v, list):
+        return ", ".join(str(x) for x in v)
+    return str(v)
+
+
+def render_text(detail: FunctionDetail, reveal: bool = False) -> str:
+    """The detail as aligned `key  value` lines under section titles (the Details screen shows the same)."""
+    lines: list[str] = []
+    for title, rows in sections(detail, reveal):
+        lines.append(title)
+        width = max((len(k) for k, _ in rows), default=0)
+        for key, value in rows:
+            lines.append(f"  {key.ljust(width)}  {value}" if key else f"  {value}")
+        lines.append("")
+    return "\n".join(lines).rstrip("\n")
+
+
+def sections(detail: FunctionDetail, reveal: bool = False) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(title, [(key, value)]) for each part of the detail: `show`'s text and the Details screen."""
+    j = detail.to_json(reveal=reveal)
+    reserved = j["reserved_concurrency"]
+    concurrency = "unreserved" if reserved is None else (f"reserved {reserved} (every invoke is throttled)" if reserved == 0 else f"reserved {reserved}")
+    out: list[tuple[str, list[tuple[str, str]]]] = [
+        (
+            f"{j['function']} ({j['qualifier']}" + (f" → version {j['version']})" if j["version"] != j["qualifier"] else ")"),
+            [
+                ("ARN", _value(j["arn"])),
+                ("Description", _value(j["description"])),
+                ("State", f"{j['state']} · last update {j['last_update_status']}"),
+                ("Last modified", _value(j["last_modified"])),
+                ("Runtime", f"{j['runtime']} · {j['architecture']} · {j['package_type']}"),
+                ("Handler", _value(j["handler"])),
+                ("Memory", f"{j['memory_size']} MB · timeout {j['timeout']} s · /tmp {j['ephemeral_storage']} MB"),
+                ("Concurrency", f"{concurrency} · provisioned {j['provisioned_concurrency']}"),
+                ("Role", _value(j["role"])),
+                ("Code", f"{_value(j['code_size'])} bytes · sha256 {_value(j['code_sha256'])}" if j["code_size"] is not None else "-"),
+                ("Layers", _value(j["layers"])),
+            ],
+        ),
+        ("Environment", [(k, v) for k, v in j["environment"].items()] or [("", "-")]),
+        ("Versions", [(v["version"], v["description"] or "-") for v in j["versions"]] or [("", "none published")]),
+        (
+            "Aliases",
+            [
+                (a["name"], f"→ {a['function_version']}" + "".join(f" ({w:.0%} → {v})" for v, w in a["routing"].items()))
+                for a in j["aliases"]
+            ] or [("", "-")],
+        ),
+        ("Function URL", [("", f"{j['url']['url']} (auth {j['url']['auth_type']})")] if j["url"] else [("", "-")]),
+        ("Triggers", [(t["type"], f"{t['source']} · {t['state']}") for t in j["triggers"]] or [("", "-")]),
+        ("Logging", [("Format", j["logging"].get("format", "-")), ("Log group", j["logging"].get("log_group", "-"))]),
+        (
+            "Network and delivery",
+            [
+                ("VPC", f"{j['vpc']['vpc_id']} · subnets {', '.join(j['vpc']['subnet_ids'])} · groups {', '.join(j['vpc']['security_group_ids'])}" if j["vpc"] else "-"),
+                ("Tracing", _value(j["tracing"])),
+                ("Dead letter", _value(j["dead_letter"])),
+                (
+                    "Destinations",
+                    f"on success {_value(j['destinations']['on_success'])} · on failure {_value(j['destinations']['on_failure'])}"
+                    if j["destinations"] else "-",
+                ),
+            ],
+        ),
+        ("Tags", [(k, v) for k, v in j["tags"].items()] or [("", "-")]),
+    ]
+    if detail.notes:
+        out.append(("Not read", [("", n) for n in detail.notes]))
+    return out

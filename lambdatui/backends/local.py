@@ -100,6 +100,8 @@ class LocalBackend(Backend):
         self._history_failed = False
         self._history_lock = threading.Lock()
         self._closed = False
+        self._events: set[threading.Thread] = set()  # Event invocations accepted and still running
+        self._events_lock = threading.Lock()
         self.config = config
         # Edits are saved to config.path (when it is set) unless persist_config is False.
         self.persist_config = persist_config
@@ -273,12 +275,17 @@ class LocalBackend(Backend):
         options: dict[str, Any] = {"request_id": request_id, "qualifier": qualifier or None, "client_context": client_context}
         source = source or DEFAULT_SOURCE
         if invocation_type == "DryRun":
-            return InvokeResult(function=name, request_id="", status_code=204, payload=b"")
+            # Lambda checks the parameters and the caller's permission, runs nothing: 204, no figures.
+            return InvokeResult(function=name, request_id="", status_code=204, payload=b"", has_figures=False)
         if invocation_type == "Event":
-            # Accepted now, run in the background, as Lambda's asynchronous invocation.
+            # Accepted now, run in the background, as Lambda's asynchronous invocation; `close`
+            # waits for it, so a one-shot `lambdatui invoke --invocation-type Event` still runs it.
             options["request_id"] = request_id = request_id or str(uuid.uuid4())
-            threading.Thread(target=self._invoke_quietly, args=(name, payload, source, options), daemon=True).start()
-            return InvokeResult(function=name, request_id=request_id, status_code=202, payload=b"")
+            thread = threading.Thread(target=self._invoke_quietly, args=(name, payload, source, options), name=name, daemon=True)
+            with self._events_lock:
+                self._events.add(thread)
+            thread.start()
+            return InvokeResult(function=name, request_id=request_id, status_code=202, payload=b"", has_figures=False)
         if invocation_type != "RequestResponse":
             raise InvalidParameterError(f"invocation type {invocation_type!r} is not RequestResponse, Event or DryRun")
         try:
@@ -297,6 +304,9 @@ class LocalBackend(Backend):
             self._record(self.executor.invoke(name, payload, **options), source)
         except Exception:
             pass
+        finally:
+            with self._events_lock:
+                self._events.discard(threading.current_thread())
 
     # -- history -----------------------------------------------------------------------------
 
@@ -402,6 +412,11 @@ class LocalBackend(Backend):
                 unsubscribe()
 
     def close(self) -> None:
+        with self._events_lock:
+            running = list(self._events)
+        for thread in running:  # an accepted event is run, not dropped, even by a one-shot CLI
+            f = self.config.local.functions.get(thread.name)
+            thread.join(timeout=(f.timeout if f is not None else 900) + 10)
         self.executor.close()
         with self._history_lock:
             self._closed = True
