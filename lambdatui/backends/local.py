@@ -268,6 +268,10 @@ class LocalBackend(Backend):
         qualifier: str | None = None,
         client_context: dict[str, Any] | None = None,
     ) -> InvokeResult:
+        name, embedded = split_qualifier(name)  # NAME:QUALIFIER, as Lambda reads a FunctionName
+        if qualifier and embedded and qualifier != embedded:
+            raise InvalidParameterError("The derived qualifier from the function name does not match the specified qualifier.")
+        qualifier = qualifier or embedded
         self._function(name)
         if qualifier not in (None, "", "$LATEST"):
             # The local backend has no published versions or aliases: AWS's answer for a missing one.
