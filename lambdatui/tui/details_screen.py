@@ -100,6 +100,7 @@ class DetailsScreen(ModalScreen[None]):
     def action_toggle_raw(self) -> None:
         self.raw = not self.raw
         self._show_detail()
+        self.query_one("#details-body", VerticalScroll).scroll_home(animate=False)
 
     def action_toggle_reveal(self) -> None:
         self.revealed = not self.revealed
