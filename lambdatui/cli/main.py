@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeat", type=int, default=1, metavar="N", help="invoke N times (default 1)")
     p.add_argument("--concurrency", type=int, default=1, metavar="C", help="at most C invocations at once (default 1)")
     p.add_argument("--json", action="store_true", help="one JSON object per invocation, one per line")
+    p.add_argument("--qualifier", metavar="Q", help="$LATEST (default), a version or an alias (NAME:ALIAS works too)")
+    p.add_argument("--invocation-type", dest="invocation_type", default="RequestResponse", choices=("RequestResponse", "Event", "DryRun"), help="Event: queued, 202; DryRun: checked, 204 (default RequestResponse)")
 
     p = sub.add_parser("web", help="serve the dashboard to a browser (textual-serve), for demos")
     _common(p)
@@ -107,6 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list functions")
     _common(p)
     p.add_argument("--json", action="store_true", help="a JSON list of objects")
+    p.add_argument("--reveal", action="store_true", help="show environment values that look like secrets")
+
+    p = sub.add_parser("show", help="everything about a function: settings, versions, aliases, URL, triggers, logging, VPC, tags")
+    _common(p)
+    p.add_argument("name", help="function name (NAME:QUALIFIER works too)")
+    p.add_argument("--qualifier", metavar="Q", help="$LATEST (default), a version or an alias")
+    p.add_argument("--json", action="store_true", help="one JSON object")
     p.add_argument("--reveal", action="store_true", help="show environment values that look like secrets")
 
     p = sub.add_parser("logs", help="print a function's log lines; --follow to keep printing new ones")
@@ -182,6 +191,10 @@ def main(argv: list[str] | None = None) -> int:
             from .listing import run_list
 
             return run_list(args)
+        if args.command == "show":
+            from .show import run_show
+
+            return run_show(args)
         if args.command == "logs":
             from .logs import run_logs
 
