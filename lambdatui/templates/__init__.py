@@ -35,6 +35,7 @@ __all__ = [
 log = logging.getLogger("lambdatui.templates")
 # SAM CLI's stack name for local runs, when samconfig.toml names none.
 LOCAL_STACK_NAME = "local"
+_told: set[tuple[str, str]] = set()
 
 
 def project_dir(template: Path) -> Path:
@@ -181,7 +182,9 @@ def load_template(
         for name, kwargs in declared.items()
     }
     for message in warn.all:
-        log.warning("%s: %s", shown, message)
+        if (shown, message) not in _told:  # once per process: a command may load the template twice
+            _told.add((shown, message))
+            log.warning("%s: %s", shown, message)
     return functions
 
 

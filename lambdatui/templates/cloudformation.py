@@ -28,7 +28,7 @@ from ..model import (
     TIMEOUT_MIN_S,
 )
 from .cdk import asset_path
-from .intrinsics import Resolver
+from .intrinsics import NO_VALUE, Resolver
 from .sam import LocalCode
 
 Warn = Callable[[str, str], None]
@@ -64,7 +64,8 @@ class FunctionReader:
         f: dict[str, Any] = {"name": logical_id}
 
         def prop(key: str) -> Any:
-            return self.resolver.resolve(raw[key], f"{logical_id}.{key}") if key in raw else None
+            value = self.resolver.resolve(raw[key], f"{logical_id}.{key}") if key in raw else None
+            return None if value is NO_VALUE else value
 
         code = raw.get("Code")
         if str(prop("PackageType") or "Zip") == "Image" or (isinstance(code, dict) and "ImageUri" in code):

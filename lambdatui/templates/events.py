@@ -30,6 +30,8 @@ Warn = Callable[[str, str], None]
 REST_API_STAGE = "Prod"
 HTTP_API_STAGE = "$default"
 NOT_RUN_LOCALLY = "not run locally"
+# Event properties that name a resource of the template (an API, a queue, a bucket).
+_RESOURCE_PROPERTIES = ("RestApiId", "ApiId", "Queue", "Bucket")
 
 
 class EventReader:
@@ -55,13 +57,18 @@ class EventReader:
             if not isinstance(event, dict):
                 continue
             kind = event.get("Type")
-            props = self.resolver.resolve(event.get("Properties") or {}, f"{where}.Properties")
-            if not isinstance(props, dict):
-                props = {}
             reader = getattr(self, f"_sam_{str(kind).lower()}", None)
             if reader is None:
                 self.warn(where, f"{kind} events are {NOT_RUN_LOCALLY}")
                 continue
+            raw = event.get("Properties") or {}
+            if not isinstance(raw, dict):
+                raw = {}
+            # What names a resource of this template stays as written (`!GetAtt Queue.Arn`): the
+            # readers find the resource; resolving it would only give a placeholder.
+            named = {k: v for k, v in raw.items() if k in _RESOURCE_PROPERTIES and _logical_id(v) is not None}
+            props = self.resolver.resolve({k: v for k, v in raw.items() if k not in named}, f"{where}.Properties")
+            props.update(named)
             trigger = reader(props, where)
             if trigger is not None:
                 out.append(trigger)
@@ -82,10 +89,8 @@ class EventReader:
 
     def _api_stage(self, props: dict[str, Any], key: str, default: str) -> str:
         """The stage of the API an event names (`RestApiId`/`ApiId`: an explicit API's StageName)."""
-        api = props.get(key)
-        raw = self.resources.get(api) if isinstance(api, str) else None
-        if raw is None and isinstance(api, str) and api.startswith("<unresolved !Ref "):
-            raw = self.resources.get(api[len("<unresolved !Ref "):-1])
+        api = _logical_id(props.get(key))
+        raw = self.resources.get(api) if api else None
         if isinstance(raw, dict):
             stage = self.resolver.resolve((raw.get("Properties") or {}).get("StageName"), f"{api}.StageName")
             if isinstance(stage, str) and stage:
@@ -134,7 +139,16 @@ class EventReader:
         logical = _logical_id(raw)
         props: dict[str, Any] = {}
         if logical and isinstance(self.resources.get(logical), dict):
-            props = self.resolver.resolve(self.resources[logical].get("Properties") or {}, f"{logical}.Properties")
+            raw_props = self.resources[logical].get("Properties") or {}
+            raw_props = raw_props if isinstance(raw_props, dict) else {}
+            # Only what the local queue uses; the dead-letter queue's ARN is found, not resolved.
+            props = {k: self.resolver.resolve(raw_props[k], f"{logical}.{k}") for k in ("QueueName", "VisibilityTimeout") if k in raw_props}
+            redrive = raw_props.get("RedrivePolicy")
+            if isinstance(redrive, dict) and "maxReceiveCount" in redrive:
+                props["RedrivePolicy"] = {
+                    "maxReceiveCount": self.resolver.resolve(redrive["maxReceiveCount"], f"{logical}.RedrivePolicy.maxReceiveCount"),
+                    "deadLetterTargetArn": redrive.get("deadLetterTargetArn"),
+                }
             name = props.get("QueueName", logical)
         elif isinstance(resolved, str) and resolved.startswith("arn:") and not resolved.startswith("<"):
             name = resolved.rsplit(":", 1)[-1]
@@ -163,7 +177,8 @@ class EventReader:
             redrive = queue_props.get("RedrivePolicy")
             if isinstance(redrive, dict) and "maxReceiveCount" in redrive:
                 kwargs["max_receive_count"] = int(redrive["maxReceiveCount"])
-                dlq = self._queue(_raw_dlq(self.resources, raw_queue), redrive.get("deadLetterTargetArn"), f"{where}.RedrivePolicy")
+                target = redrive.get("deadLetterTargetArn")
+                dlq = self._queue(target, self.resolver.resolve(target, f"{where}.RedrivePolicy") if _logical_id(target) is None else target, f"{where}.RedrivePolicy")
                 if dlq is not None:
                     kwargs["dead_letter_queue"] = dlq[0]
         except (TypeError, ValueError) as e:
@@ -174,12 +189,10 @@ class EventReader:
         return replace(trigger, **kwargs)
 
     def _sam_sqs(self, props: dict[str, Any], where: str) -> Trigger | None:
-        raw = _raw_event_property(self.resources, where, "Queue")
-        return self._sqs(raw, props.get("Queue"), props.get("BatchSize"), props.get("MaximumBatchingWindowInSeconds"), where)
+        return self._sqs(props.get("Queue"), props.get("Queue"), props.get("BatchSize"), props.get("MaximumBatchingWindowInSeconds"), where)
 
     def _sam_s3(self, props: dict[str, Any], where: str) -> Trigger | None:
-        raw = _raw_event_property(self.resources, where, "Bucket")
-        logical = _logical_id(raw)
+        logical = _logical_id(props.get("Bucket"))
         bucket: Any = props.get("Bucket")
         if logical and isinstance(self.resources.get(logical), dict):
             bucket_props = self.resolver.resolve(self.resources[logical].get("Properties") or {}, f"{logical}.Properties")
@@ -207,6 +220,10 @@ class EventReader:
 
     # -- plain CloudFormation ------------------------------------------------------------------
 
+    def _some(self, raw: dict[str, Any], keys: tuple[str, ...], where: str) -> dict[str, Any]:
+        """Only `keys` of a resource's properties, resolved (the others would only warn)."""
+        return {k: self.resolver.resolve(raw[k], f"{where}.{k}") for k in keys if k in raw}
+
     def cloudformation(self, functions: set[str], active: Callable[[str, dict[str, Any]], bool]) -> dict[str, list[Trigger]]:
         """Event source mappings of SQS queues and EventBridge schedules, by the function they invoke."""
         out: dict[str, list[Trigger]] = {}
@@ -225,7 +242,7 @@ class EventReader:
                 if source_type != "AWS::SQS::Queue":
                     self.warn(where, f"the event source {source or raw.get('EventSourceArn')!r} ({source_type or 'not in this template'}) is {NOT_RUN_LOCALLY}")
                     continue
-                props = self.resolver.resolve(raw, where)
+                props = self._some(raw, ("BatchSize", "MaximumBatchingWindowInSeconds"), where)
                 trigger = self._sqs(raw.get("EventSourceArn"), props.get("EventSourceArn"), props.get("BatchSize"), props.get("MaximumBatchingWindowInSeconds"), where)
                 if trigger is not None:
                     out.setdefault(target, []).append(trigger)
@@ -235,8 +252,8 @@ class EventReader:
                     if target not in functions:
                         continue
                     where = f"{target}.{logical_id}"
-                    props = self.resolver.resolve(raw, where)
-                    target_props = self.resolver.resolve(target_def, f"{where}.Targets[{i}]")
+                    props = self._some(raw, ("ScheduleExpression", "State", "Name"), where)
+                    target_props = self._some(target_def, ("Input",), f"{where}.Targets[{i}]")
                     enabled = str(props.get("State", "ENABLED")).upper() == "ENABLED"
                     trigger = self._schedule(props.get("ScheduleExpression"), target_props.get("Input"), enabled, props.get("Name"), where)
                     if trigger is not None:
@@ -257,19 +274,3 @@ def _logical_id(value: Any) -> str | None:
                 return arg.split(".", 1)[0]
     return None
 
-
-def _raw_event_property(resources: dict[str, Any], where: str, key: str) -> Any:
-    """An event's property as written (a `!GetAtt Queue.Arn` before resolving), from `where`."""
-    function, _, rest = where.partition(".Events.")
-    try:
-        return resources[function]["Properties"]["Events"][rest]["Properties"][key]
-    except (KeyError, TypeError):
-        return None
-
-
-def _raw_dlq(resources: dict[str, Any], raw_queue: Any) -> Any:
-    logical = _logical_id(raw_queue)
-    try:
-        return resources[logical]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]  # type: ignore[index]
-    except (KeyError, TypeError):
-        return None
