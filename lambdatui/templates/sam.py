@@ -57,6 +57,7 @@ def translate(template: dict[str, Any], parameters: dict[str, Any], region: str,
     is told what is left out. A template SAM rejects raises ConfigError with SAM's own messages.
     """
     try:
+        from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
         from samtranslator.model.exceptions import InvalidDocumentException
         from samtranslator.parser.parser import Parser
         from samtranslator.translator.translator import Translator
@@ -94,13 +95,17 @@ def translate(template: dict[str, Any], parameters: dict[str, Any], region: str,
         _swap_local_paths(properties, local)
 
     session = _Session(region)
+    # The translator records metrics; published to nowhere, or it warns on stderr of "unpublished metrics".
+    metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
     try:
-        translated = Translator({}, Parser(), boto_session=session).translate(sam, dict(parameters))
+        translated = Translator({}, Parser(), boto_session=session, metrics=metrics).translate(sam, dict(parameters))
     except InvalidDocumentException as e:
         problems = "; ".join(str(getattr(cause, "message", cause)) for cause in e.causes)
         raise ConfigError(f"AWS SAM rejects this template: {problems}", path) from None
     except Exception as e:  # the translator's other failures: a template it cannot read at all
         raise ConfigError(f"AWS SAM could not transform this template: {type(e).__name__}: {e}", path) from None
+    finally:
+        metrics.publish()
     return translated, local
 
 
