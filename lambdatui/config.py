@@ -234,7 +234,7 @@ def parse_config(text: str, path: Path | None = None, *, triggers: bool = True) 
 
 def _template_config(path: Path | None, text: str | None, triggers: bool) -> Config:
     """A template opened as the configuration: its functions, lambdatui's defaults for the rest."""
-    from .templates import load_template
+    from .templates.loader import load_template
 
     config = Config(path=path)
     s = config.local
@@ -245,7 +245,7 @@ def _template_config(path: Path | None, text: str | None, triggers: bool) -> Con
 def _local_template(v: _Validator, m: dict[str, yaml.Node], s: LocalSettings, base: Path, triggers: bool) -> dict[str, Function]:
     """`local.template`: the functions of a SAM or CloudFormation template (or a cdk.out folder),
     with `local.s3_folders` (bucket → folder) for its S3 events."""
-    from .templates import load_template
+    from .templates.loader import load_template
 
     folders: dict[str, str] = {}
     if "s3_folders" in m and not _is_null(m["s3_folders"]):

@@ -8,6 +8,7 @@ a reload after an edit included, sees the same values.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 
 from ..yaml_nodes import ConfigError
 
-__all__ = ["TemplateOptions", "current_options", "parse_overrides", "read_env_vars", "samconfig_overrides", "set_options"]
+__all__ = ["TemplateOptions", "current_options", "options_from_args", "parse_overrides", "read_env_vars", "samconfig_overrides", "set_options"]
 
 
 @dataclass(frozen=True)
@@ -136,3 +137,12 @@ def read_env_vars(path: str) -> dict[str, Any]:
             f'--env-vars {path}: must be an object of objects: {{"FunctionLogicalId": {{"VAR": "value"}}, "Parameters": {{"VAR": "value"}}}}'
         )
     return data
+
+
+def options_from_args(parameter_overrides: list[str] | None, env_vars: str | None) -> TemplateOptions:
+    """The command line's `--parameter-overrides` and `--env-vars`; ValueError for bad input."""
+    return TemplateOptions(
+        parameter_overrides=parse_overrides(parameter_overrides or []),
+        env_vars=read_env_vars(env_vars) if env_vars else {},
+        env_vars_path=os.fspath(env_vars) if env_vars else None,
+    )
