@@ -161,3 +161,15 @@ def test_cdk_out_assets_resolve_code_and_layers_and_its_event_sources_become_tri
 def test_without_triggers_event_sources_are_not_read(project):
     functions = load_config(project("workers") / "template.yaml", triggers=False).local.functions
     assert all(f.triggers == () for f in functions.values())
+
+
+def test_a_zip_code_uri_is_unpacked_once_into_the_state_dir(project, tmp_path):
+    import zipfile
+
+    root = project("python-hello")
+    with zipfile.ZipFile(root / "hello.zip", "w") as z:
+        z.write(root / "hello_world" / "app.py", "app.py")
+    (root / "template.yaml").write_text((root / "template.yaml").read_text().replace("CodeUri: hello_world/", "CodeUri: hello.zip"))
+    (f,) = load_config(root / "template.yaml").local.functions.values()
+    assert (f.code_dir / "app.py").read_text() == (root / "hello_world" / "app.py").read_text()
+    assert str(f.code_dir).startswith(str(tmp_path / "state")) and f.warnings == ()
