@@ -29,11 +29,18 @@ def _common(parser: argparse.ArgumentParser, top: bool = False) -> None:
     # On subcommands the defaults are SUPPRESS, so `lambdatui --config F list` keeps the F given
     # before the subcommand instead of argparse overwriting it with the subcommand's None.
     default = None if top else argparse.SUPPRESS
-    parser.add_argument("--config", metavar="FILE", default=default, help="configuration file (default: see README)")
+    parser.add_argument("--config", "--template", metavar="FILE", default=default, help="configuration file, or a SAM/CloudFormation template (default: see README)")
+    _template_options(parser, default)
     parser.add_argument("--backend", choices=("local", "aws"), default=default, help="override the config's backend")
     parser.add_argument("--profile", default=default, help="AWS profile (aws backend)")
     parser.add_argument("--region", default=default, help="AWS region (aws backend)")
     parser.add_argument("--endpoint-url", dest="endpoint_url", metavar="URL", default=default, help="AWS endpoint (aws backend)")
+
+
+def _template_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    # As SAM CLI's options of the same names (lambdatui.templates.params).
+    parser.add_argument("--parameter-overrides", dest="parameter_overrides", nargs="+", action="extend", metavar="KEY=VALUE", default=default, help="a template's parameter values")
+    parser.add_argument("--env-vars", dest="env_vars", metavar="FILE", default=default, help="environment variables in SAM's env.json format")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
 
     p = sub.add_parser("serve", help="run the local functions behind a Lambda API and their triggers")
-    p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="configuration file")
+    p.add_argument("--config", "--template", metavar="FILE", default=argparse.SUPPRESS, help="configuration file, or a SAM/CloudFormation template")
+    _template_options(p, argparse.SUPPRESS)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=3001, help="Lambda API port (default 3001, as SAM's start-lambda)")
     p.add_argument("--http-port", dest="http_port", type=int, default=3000, help="HTTP triggers port (default 3000, as SAM's start-api)")
@@ -155,6 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "parameter_overrides", None) or getattr(args, "env_vars", None):
+            from ..templates import options_from_args, set_options
+
+            try:
+                set_options(options_from_args(getattr(args, "parameter_overrides", None), getattr(args, "env_vars", None)))
+            except ValueError as e:
+                raise UsageError(str(e)) from None
         if args.command == "init":
             from .project import run_init
 
