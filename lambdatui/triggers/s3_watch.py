@@ -624,23 +624,26 @@ class S3Watcher:
     def _invoke(self, event_name: str, key: str, event: dict[str, Any]) -> None:
         where = f"S3 trigger s3://{self.bucket}/{key} ({event_name}) → {self.function}"
         try:
-            result = self.backend.invoke(self.function, json.dumps(event).encode(), source="s3")
+            self._log_outcome(where, self.backend.invoke(self.function, json.dumps(event).encode(), source="s3"))
         except Exception as e:
-            self.fired += 1
-            self.errors += 1
             log.error("%s: %s", where, e)
-            return
-        self.fired += 1
-        if result.status_code == 429 or result.error:
             self.errors += 1
+        finally:
+            # Counted last, once its outcome is logged and counted: a reader that sees `fired` go up
+            # also sees the error and the log line.
+            self.fired += 1
+
+    def _log_outcome(self, where: str, result: Any) -> None:
+        if result.status_code == 429 or result.error:
             reason = (result.error or {}).get("reason") or (result.error or {}).get("type") or "throttled"
             log.warning("%s: throttled (%s)", where, reason)
+            self.errors += 1
         elif result.function_error:
-            self.errors += 1
             log.warning("%s: function error %s: %s", where, result.error_type or result.function_error, _error_message(result.payload))
-        elif result.status_code >= 300:
             self.errors += 1
+        elif result.status_code >= 300:
             log.warning("%s: status %s", where, result.status_code)
+            self.errors += 1
         else:
             log.info("%s: ok", where)
 
