@@ -349,6 +349,10 @@ def _kill_tree(pid: int) -> None:
         pass
 
 
+# How long the fork server may take to report a status once the runtime has ended.
+STATUS_AFTER_EXIT_S = 1.0
+
+
 class SandboxProcess:
     """A runtime started by the fork server: Popen's shape, its exit status read from a pipe."""
 
@@ -396,6 +400,11 @@ class SandboxProcess:
             return self.returncode
         if self._status < 0:
             return None
+        if not self._buffer and self._pidfd >= 0 and select.select([self._pidfd], [], [], 0)[0]:
+            # It has ended (its pidfd is readable once it is a zombie) but the fork server may not
+            # have reaped it and sent the status yet: wait for that briefly, so that an environment
+            # whose runtime died while idle is never taken for a live one.
+            select.select([self._status], [], [], STATUS_AFTER_EXIT_S)
         while True:
             try:
                 data = os.read(self._status, 64)
