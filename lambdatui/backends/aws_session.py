@@ -31,7 +31,7 @@ import boto3
 import botocore.exceptions
 import botocore.session
 from botocore.config import Config as BotoConfig
-from botocore.credentials import JSONFileCache
+from botocore.utils import JSONFileCache
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -148,6 +148,14 @@ def _configure_assume_role(core: botocore.session.Session, prompter: MfaPrompter
     provider.cache = JSONFileCache(str(Path.home() / ".aws" / "cli" / "cache"))
 
 
+def region_for(profile: str | None) -> str | None:
+    """The region `profile` would use given no --region or aws.region (None: it cannot be read)."""
+    try:
+        return resolve(profile, None).region
+    except botocore.exceptions.BotoCoreError:
+        return None
+
+
 def available_profiles() -> list[str]:
     """The profiles in the user's AWS config and credentials files (what `aws configure list-profiles`
     lists), sorted; unreadable files give none rather than an error."""
@@ -195,7 +203,7 @@ def make_client(
         read_timeout=read_timeout,
         user_agent_extra="lambdatui",
     )
-    client: BaseClient = session.client(service, endpoint_url=endpoint_url, config=config)  # type: ignore[call-overload]
+    client: BaseClient = session.client(service, endpoint_url=endpoint_url, config=config)  # type: ignore[call-overload]  # one call for several services
     event = client.meta.service_model.service_id.hyphenize()
     client.meta.events.register_first(f"needs-retry.{event}", _no_resend_after_read_timeout)
     return client

@@ -7,6 +7,7 @@ failed call becomes a notification and the dashboard carries on. Keys are bindin
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -75,16 +76,17 @@ class ConfirmScreen(ModalScreen[bool]):
     DEFAULT_CSS = load_tcss("confirm_screen.tcss")
     BINDINGS = [Binding("escape", "dismiss(False)", "Cancel", id="confirm.cancel")]
 
-    def __init__(self, question: str, yes: str = "Discard") -> None:
+    def __init__(self, question: str, yes: str = "Discard", no: str = "Keep editing") -> None:
         super().__init__()
         self.question = question
         self.yes = yes
+        self.no = no
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.question)
             with Horizontal():
-                yield Button("Keep editing", id="no")
+                yield Button(self.no, id="no")
                 yield Button(self.yes, id="yes", variant="warning")
 
     def on_mount(self) -> None:
@@ -128,6 +130,8 @@ class LambdaTUI(App[None]):
         self._functions: dict[str, FunctionConfiguration] = {}
         self._pending_select: Timer | None = None
         self._previous_backends: list[Backend] = []
+        self._confirm_invoke = False
+        self._aws_hooks(backend)
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -305,6 +309,16 @@ class LambdaTUI(App[None]):
             self.notify("The event is not valid JSON", severity="error")
             self.action_show_pane("invoke")
             return
+        if self._confirm_invoke:
+            # aws.confirm_invoke (by default with read_only): running a function is a change too.
+            def decided(go: bool | None) -> None:
+                if go:
+                    console.show_pending()
+                    self._invoke(name, payload)
+
+            question = f"Invoke {name} on {self.backend.describe()}?"
+            self.push_screen(ConfirmScreen(question, yes="Invoke", no="Cancel"), decided)
+            return
         console.show_pending()
         self._invoke(name, payload)
 
@@ -380,6 +394,7 @@ class LambdaTUI(App[None]):
         self._previous_backends.append(self.backend)
         self.backend = backend
         self.read_only = backend.read_only
+        self._aws_hooks(backend)
         self.sub_title = backend.describe()
         self._selected = None
         self.initial_selection = select
@@ -482,21 +497,45 @@ class LambdaTUI(App[None]):
         self._selected = None
         self._call(f"Creating {name}", create, done=FunctionsLoaded)
 
+    def _aws_hooks(self, backend: Backend) -> None:
+        """For an AWS backend: MFA codes asked in a dialog (not on a terminal hidden behind the
+        dashboard), and whether an invoke is confirmed first (aws.confirm_invoke)."""
+        self._confirm_invoke = False
+        if backend.name != "aws":
+            return
+        from ..backends.aws import AwsBackend  # boto3 is loaded: the backend is AWS's
+        from ..backends.aws_session import MfaCodeNotGiven
+        from .mfa_screen import MfaPrompter
+
+        if isinstance(backend, AwsBackend):
+            aws = backend
+            aws.mfa_prompter = MfaPrompter(self, lambda: aws.profile or "default", lambda: MfaCodeNotGiven(profile=aws.profile or "default"))
+            self._confirm_invoke = aws.confirm_invoke
+
     def action_switch_aws(self) -> None:
+        from ..backends.aws_session import available_profiles, available_regions, region_for
         from .switcher import SwitchAwsScreen
 
-        backend = self.backend
+        where = self.backend.location()
+        region = where.region or "us-east-1"
 
         def chosen(answer: tuple[str, str] | None) -> None:
             if answer:
                 self._switch_aws(*answer)
 
-        where = backend.location()
-        self.push_screen(SwitchAwsScreen(where.profile, where.region or "us-east-1"), chosen)
+        env_profile = os.environ.get("AWS_PROFILE")
+        label = f"AWS_PROFILE: {env_profile}" if env_profile else "default credential chain"
+        screen = SwitchAwsScreen(
+            where.profile, region, profiles=available_profiles(), regions=available_regions(),
+            default_label=label, region_for=lambda p: region_for(p) or region,
+        )
+        self.push_screen(screen, chosen)
 
     @work(thread=True, exclusive=True, group="list")
     def _switch_aws(self, profile: str, region: str) -> None:
         def switch() -> list[FunctionConfiguration]:
+            # An atomic switch: when it fails (unknown profile, credentials that cannot be had) the
+            # backend stays where it was, and so does the header naming it.
             self.backend.switch(profile=profile, region=region)
             self.call_from_thread(setattr, self, "sub_title", self.backend.describe())
             return self.backend.list_functions()
