@@ -33,12 +33,24 @@ def confirm_invoke(backend: Backend, args: argparse.Namespace, *, tty: str = "/d
             f"not invoking {args.name}: aws.confirm_invoke is set for {backend.describe()} and there is no "
             "terminal to ask on: pass --yes"
         ) from None
-    with open(fd, "r+", encoding="utf-8", errors="replace", closefd=True) as terminal:
-        terminal.write(question)
-        terminal.flush()
-        answer = terminal.readline()
+    try:
+        os.write(fd, question.encode())
+        answer = _read_line(fd)
+    finally:
+        os.close(fd)
     if answer.strip().lower() not in ("y", "yes"):
         raise NotConfirmed(f"not invoking {args.name}: not confirmed")
+
+
+def _read_line(fd: int) -> str:
+    """One line from the terminal (a tty is not seekable: no text-mode "r+" file on it)."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = os.read(fd, 1)
+        if not chunk:  # the terminal closed: no answer is a no
+            break
+        data += chunk
+    return data.decode("utf-8", "replace")
 
 
 def _needs_confirmation(backend: Backend) -> bool:
