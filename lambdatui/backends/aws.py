@@ -1,8 +1,9 @@
 """The AWS backend: real Lambda functions through boto3, behind the same `Backend` interface.
 
-The session is whatever boto3 resolves for the profile (static keys, SSO, assume-role), with
-botocore's standard retry mode and short connect timeouts so an unreachable endpoint is reported
-within seconds. Invocations ask for `LogType=Tail` and read their figures from the REPORT line with
+The profile, region and credentials are resolved as the AWS CLI resolves them (aws_session), with
+botocore's standard retry mode, 3 s connects and 15 s reads (only a synchronous invoke waits for the
+function's timeout, on a client of its own), so an unreachable or stalled endpoint is reported
+within seconds; credentials are resolved when a client is first needed, inside the error handling. Invocations ask for `LogType=Tail` and read their figures from the REPORT line with
 the parser the local executor's lines are checked against. Every botocore failure becomes one
 `BackendError` line a person can act on.
 """
@@ -24,7 +25,7 @@ from ..config import Config, validate_changes
 from ..executor.spec import MAX_SYNC_PAYLOAD_BYTES, InvokeResult
 from ..figures import invocation_cost
 from .aws_errors import translate
-from .aws_session import DEFAULT_REGION, ClientCache, MfaPrompter, Resolved, Timeouts, make_client, resolve, terminal_prompter
+from .aws_session import DEFAULT_REGION, ClientCache, CodeAsker, Resolved, Timeouts, make_client, mfa_asker, resolve
 from .base import (
     Backend,
     BackendError,
@@ -70,7 +71,7 @@ class AwsBackend(Backend):
         session: boto3.Session | None = None,
         timeouts: Timeouts | None = None,
         max_attempts: int = 5,
-        mfa_prompter: MfaPrompter | None = None,
+        mfa_asker: CodeAsker | None = None,
     ) -> None:
         settings = config.aws
         self.config = config
@@ -79,9 +80,9 @@ class AwsBackend(Backend):
         self.confirm_invoke = settings.invoke_needs_confirmation
         self.timeouts = timeouts or Timeouts()
         self._max_attempts = max_attempts
-        # Who is asked for an MFA code: the terminal unless the dashboard puts in its dialog. Read at
-        # each prompt, so it can be replaced after the session is made.
-        self.mfa_prompter = mfa_prompter
+        # Who is asked for an MFA code: this one, else the process's (the terminal, or the dashboard's
+        # dialog while it runs). Read at each prompt, so it can be replaced after the session is made.
+        self.mfa_asker = mfa_asker
         self._architectures: dict[str, str] = {}
         self._timeouts: dict[str, int] = {}
         self.profile: str | None = None
@@ -105,8 +106,7 @@ class AwsBackend(Backend):
         self._clients = ClientCache(self._make_client)
 
     def _prompt_mfa(self, prompt: str) -> str:
-        prompter = self.mfa_prompter or terminal_prompter(self.profile or "default")
-        return prompter(prompt)
+        return (self.mfa_asker or mfa_asker())(prompt, self.profile or "default")
 
     def _make_client(self, service: str, read_timeout: float) -> Any:
         try:

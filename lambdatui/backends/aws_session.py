@@ -55,6 +55,7 @@ class Timeouts:
 # -- MFA -----------------------------------------------------------------------------------------
 
 MfaPrompter = Callable[[str], str]  # botocore's prompter: the prompt in, the code out
+CodeAsker = Callable[[str, str], str]  # lambdatui's: the prompt and the profile's name in, the code out
 
 
 class MfaCodeUnavailable(botocore.exceptions.BotoCoreError):
@@ -68,24 +69,34 @@ class MfaCodeNotGiven(botocore.exceptions.BotoCoreError):
     fmt = "no MFA code was given for profile {profile}"
 
 
-def terminal_prompter(profile: str) -> MfaPrompter:
+def ask_on_terminal(prompt: str, profile: str) -> str:
     """Ask on the controlling terminal (not stdin, which may carry an event); none: one line."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        raise MfaCodeUnavailable(profile=profile) from None
+    os.close(fd)
+    try:
+        code = getpass.getpass(prompt)  # reads /dev/tty without echo, as the AWS CLI does
+    except EOFError:
+        raise MfaCodeNotGiven(profile=profile) from None
+    if not code.strip():
+        raise MfaCodeNotGiven(profile=profile)
+    return code.strip()
 
-    def ask(prompt: str) -> str:
-        try:
-            fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
-        except OSError:
-            raise MfaCodeUnavailable(profile=profile) from None
-        os.close(fd)
-        try:
-            code = getpass.getpass(prompt)  # reads /dev/tty without echo, as the AWS CLI does
-        except EOFError:
-            raise MfaCodeNotGiven(profile=profile) from None
-        if not code.strip():
-            raise MfaCodeNotGiven(profile=profile)
-        return code.strip()
 
-    return ask
+_asker: CodeAsker | None = None  # set by the dashboard while it runs (its dialog)
+
+
+def set_mfa_asker(asker: CodeAsker | None) -> None:
+    """Who asks for MFA codes in this process (None: the terminal). The dashboard puts in its dialog
+    for every AWS session made while it runs, the deploy dialog's included."""
+    global _asker
+    _asker = asker
+
+
+def mfa_asker() -> CodeAsker:
+    return _asker or ask_on_terminal
 
 
 # -- resolution ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ failed call becomes a notification and the dashboard carries on. Keys are bindin
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -382,6 +383,7 @@ class LambdaTUI(App[None]):
             self.notify("Select a local function to deploy", severity="warning")
             return
         name = self._selected
+        self._ask_mfa_in_dialogs()  # the deploy dialog's AWS session asks here, not on the terminal
 
         def opened(aws: AwsBackend | None) -> None:
             if aws is not None:
@@ -504,13 +506,21 @@ class LambdaTUI(App[None]):
         if backend.name != "aws":
             return
         from ..backends.aws import AwsBackend  # boto3 is loaded: the backend is AWS's
-        from ..backends.aws_session import MfaCodeNotGiven
-        from .mfa_screen import MfaPrompter
 
+        self._ask_mfa_in_dialogs()
         if isinstance(backend, AwsBackend):
-            aws = backend
-            aws.mfa_prompter = MfaPrompter(self, lambda: aws.profile or "default", lambda: MfaCodeNotGiven(profile=aws.profile or "default"))
-            self._confirm_invoke = aws.confirm_invoke
+            self._confirm_invoke = backend.confirm_invoke
+
+    def _ask_mfa_in_dialogs(self) -> None:
+        from ..backends.aws_session import MfaCodeNotGiven, set_mfa_asker
+        from .mfa_screen import DialogAsker
+
+        set_mfa_asker(DialogAsker(self, lambda profile: MfaCodeNotGiven(profile=profile)))
+
+    def on_unmount(self) -> None:
+        aws_session = sys.modules.get("lambdatui.backends.aws_session")
+        if aws_session is not None:
+            aws_session.set_mfa_asker(None)  # the terminal again, once the dashboard is gone
 
     def action_switch_aws(self) -> None:
         from ..backends.aws_session import available_profiles, available_regions, region_for

@@ -1,7 +1,7 @@
 """The MFA code dialog: what the dashboard asks instead of a terminal prompt hidden behind it.
 
 botocore asks for the code when an assume-role profile with `mfa_serial` first needs credentials,
-from whichever worker thread made that call. `MfaPrompter` is the prompter the AWS backend is given:
+from whichever worker thread made that call. `DialogAsker` is what the app installs as the process's MFA asker:
 it opens this dialog on the app's thread and blocks the worker until it is answered.
 """
 
@@ -44,7 +44,7 @@ class MfaScreen(ModalScreen[str | None]):
         with Vertical():
             yield Label(f"Profile {self.profile} needs an MFA code", id="mfa-title")
             yield Label(self.prompt, id="mfa-prompt")
-            yield Input(password=True, placeholder="123456", id="mfa-code")
+            yield Input(password=True, placeholder="the code your device shows", id="mfa-code")
             with Horizontal():
                 yield Button("Cancel", id="mfa-cancel")
                 yield Button("OK", id="mfa-ok", variant="primary")
@@ -66,22 +66,21 @@ class MfaScreen(ModalScreen[str | None]):
         self.dismiss(code)
 
 
-class MfaPrompter:
-    """botocore's MFA prompter for the dashboard: `prompter(prompt) -> code`, called off the app's
-    thread. No answer (cancel, or the app closing) raises `not_given()`, an exception botocore's
-    callers turn into one line."""
+class DialogAsker:
+    """The MFA code asker for the dashboard (`aws_session.set_mfa_asker`): `asker(prompt, profile)`,
+    called off the app's thread. No answer (cancel, or the app closing) raises `not_given(profile)`,
+    an exception botocore's callers turn into one line."""
 
-    def __init__(self, app: App[Any], profile: Callable[[], str], not_given: Callable[[], Exception]) -> None:
+    def __init__(self, app: App[Any], not_given: Callable[[str], Exception]) -> None:
         self._app = app
-        self._profile = profile
         self._not_given = not_given
         self._declined_at = float("-inf")
         self._lock = threading.Lock()  # one dialog at a time
 
-    def __call__(self, prompt: str) -> str:
+    def __call__(self, prompt: str, profile: str) -> str:
         with self._lock:
             if time.monotonic() - self._declined_at < DECLINE_HOLD_S:
-                raise self._not_given()
+                raise self._not_given(profile)
             answer: list[str | None] = []
             done = threading.Event()
 
@@ -90,14 +89,14 @@ class MfaPrompter:
                 done.set()
 
             try:
-                self._app.call_from_thread(self._app.push_screen, MfaScreen(prompt, self._profile()), answered)
+                self._app.call_from_thread(self._app.push_screen, MfaScreen(prompt, profile), answered)
             except RuntimeError:  # asked on the app's own thread, or the app is gone: no one can answer
-                raise self._not_given() from None
+                raise self._not_given(profile) from None
             while not done.wait(0.2):
                 if not self._app.is_running:
-                    raise self._not_given()
+                    raise self._not_given(profile)
             code = answer[0]
             if code is None:
                 self._declined_at = time.monotonic()
-                raise self._not_given()
+                raise self._not_given(profile)
             return code
