@@ -78,11 +78,19 @@ FUNCTION_NAME_PATTERN = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 
 @dataclass
 class AwsSettings:
-    profile: str | None = None
-    region: str = "us-east-1"
+    profile: str | None = None  # None: AWS_PROFILE, else the default chain (as the AWS CLI)
+    # None: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1 (backends/aws_session.py)
+    region: str | None = None
     endpoint_url: str | None = None
     read_only: bool = False
     role: str | None = None
+    confirm_invoke: bool | None = None  # None: ask before invoking when read_only is set
+
+    @property
+    def invoke_needs_confirmation(self) -> bool:
+        """Whether an invoke on AWS is confirmed first: `confirm_invoke`, by default `read_only`
+        (a read-only session is one where running a function by mistake should not happen either)."""
+        return self.read_only if self.confirm_invoke is None else self.confirm_invoke
 
 
 # A function as the config file declares it (paths resolved against the file): the one model.
@@ -296,7 +304,7 @@ def _parse_tui(v: _Validator, node: yaml.Node) -> TuiSettings:
     return s
 
 
-_AWS_KEYS = ("profile", "region", "endpoint_url", "read_only", "role")
+_AWS_KEYS = ("profile", "region", "endpoint_url", "read_only", "role", "confirm_invoke")
 _LOCAL_KEYS = ("region", "account_id", "keep_warm_seconds", "functions", "template", "s3_folders")
 FUNCTION_KEYS = (
     "runtime", "handler", "code", "memory_size", "timeout", "architecture", "environment", "layers",
@@ -313,13 +321,17 @@ def _parse_aws(v: _Validator, node: yaml.Node) -> AwsSettings:
     if "profile" in m:
         s.profile = v.optional_str(m["profile"], "aws.profile")
     if "region" in m:
-        s.region = v.string(m["region"], "aws.region")
+        s.region = v.optional_str(m["region"], "aws.region")
+        if s.region is not None and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d+", s.region):
+            v.fail(m["region"], "aws.region", f"{s.region!r} is not a region name (like us-east-1 or eu-west-1)")
     if "endpoint_url" in m:
         s.endpoint_url = v.optional_str(m["endpoint_url"], "aws.endpoint_url")
         if s.endpoint_url and not re.match(r"^https?://", s.endpoint_url):
             v.fail(m["endpoint_url"], "aws.endpoint_url", f"{s.endpoint_url!r} is not an http:// or https:// URL")
     if "read_only" in m:
         s.read_only = v.boolean(m["read_only"], "aws.read_only")
+    if "confirm_invoke" in m:
+        s.confirm_invoke = None if v.value(m["confirm_invoke"]) is None else v.boolean(m["confirm_invoke"], "aws.confirm_invoke")
     if "role" in m:
         s.role = v.optional_str(m["role"], "aws.role")
     return s

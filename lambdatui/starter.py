@@ -218,7 +218,7 @@ backend: local          # where functions run: local (this machine) or aws (your
 
 aws:                    # used with `--backend aws` and by `lambdatui deploy`
   profile: null         # an AWS CLI profile (null: AWS_PROFILE or the default chain)
-  region: us-east-1     # the region to list, invoke and deploy in
+  region: null          # null: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else us-east-1
   endpoint_url: null    # another Lambda API (LocalStack, moto, `lambdatui serve`)
   read_only: false      # true: no edits, deploys or power tuning against this account
 

@@ -166,7 +166,7 @@ def test_invoke_reads_figures_from_the_report_line_in_log_result():
         "ExecutedVersion": "$LATEST",
         "Payload": StreamingBody(io.BytesIO(b'{"ok": true}'), 12),
     }
-    with Stubber(backend.lambda_client) as stub:
+    with Stubber(backend.invoke_client("alpha")) as stub:
         stub.add_response("invoke", response, {"FunctionName": "alpha", "Payload": ANY, "InvocationType": "RequestResponse", "LogType": "Tail"})
         result = backend.invoke("alpha", b"{}")
     assert result.request_id == request_id
@@ -183,7 +183,7 @@ def test_function_error_and_throttle_from_the_invoke_api():
     from botocore.response import StreamingBody
 
     error_body = b'{"errorMessage": "boom", "errorType": "ValueError", "requestId": "r", "stackTrace": []}'
-    with Stubber(backend.lambda_client) as stub:
+    with Stubber(backend.invoke_client("alpha")) as stub:
         stub.add_response(
             "invoke",
             {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": StreamingBody(io.BytesIO(error_body), len(error_body))},
@@ -203,7 +203,7 @@ def test_function_error_and_throttle_from_the_invoke_api():
 
 def test_payload_over_6_mb_is_refused_before_sending():
     backend = aws_backend("http://127.0.0.1:9")
-    with Stubber(backend.lambda_client):  # nothing may be sent
+    with Stubber(backend.invoke_client("alpha")):  # nothing may be sent
         with pytest.raises(RequestError) as info:
             backend.invoke("alpha", b'"' + b"x" * (6 * 1024 * 1024) + b'"')
     assert info.value.status_code == 413

@@ -1,8 +1,9 @@
 """The AWS backend: real Lambda functions through boto3, behind the same `Backend` interface.
 
-The session is whatever boto3 resolves for the profile (static keys, SSO, assume-role), with
-botocore's standard retry mode and short connect timeouts so an unreachable endpoint is reported
-within seconds. Invocations ask for `LogType=Tail` and read their figures from the REPORT line with
+The profile, region and credentials are resolved as the AWS CLI resolves them (aws_session), with
+botocore's standard retry mode, 3 s connects and 15 s reads (only a synchronous invoke waits for the
+function's timeout, on a client of its own), so an unreachable or stalled endpoint is reported
+within seconds; credentials are resolved when a client is first needed, inside the error handling. Invocations ask for `LogType=Tail` and read their figures from the REPORT line with
 the parser the local executor's lines are checked against. Every botocore failure becomes one
 `BackendError` line a person can act on.
 """
@@ -11,19 +12,20 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 from collections.abc import AsyncGenerator, Callable
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import boto3
 import botocore.exceptions
-from botocore.config import Config as BotoConfig
 
 from .. import logformat
 from ..config import Config, validate_changes
 from ..executor.spec import MAX_SYNC_PAYLOAD_BYTES, InvokeResult
 from ..figures import invocation_cost
 from .aws_errors import translate
+from .aws_session import DEFAULT_REGION, ClientCache, CodeAsker, Resolved, Timeouts, make_client, mfa_asker, resolve
 from .base import (
     AliasInfo,
     Backend,
@@ -41,13 +43,13 @@ from .base import (
 )
 
 if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_lambda.type_defs import FunctionConfigurationResponseTypeDef, FunctionConfigurationTypeDef
+    from mypy_boto3_logs import CloudWatchLogsClient
 
 _T = TypeVar("_T")
 
-CONNECT_TIMEOUT_S = 3
-# A synchronous invoke may run for 15 minutes; reads wait that long plus a margin.
-READ_TIMEOUT_S = 905
 WAIT_DELAY_S = 1
 WAIT_ATTEMPTS = 300
 
@@ -72,44 +74,90 @@ class AwsBackend(Backend):
         config: Config,
         *,
         session: boto3.Session | None = None,
-        connect_timeout: float = CONNECT_TIMEOUT_S,
+        timeouts: Timeouts | None = None,
         max_attempts: int = 5,
+        mfa_asker: CodeAsker | None = None,
     ) -> None:
         settings = config.aws
         self.config = config
-        self.profile = settings.profile
-        self.region = settings.region
         self.endpoint_url = settings.endpoint_url
         self.read_only = settings.read_only
-        self._connect_timeout = connect_timeout
+        self.confirm_invoke = settings.invoke_needs_confirmation
+        self.timeouts = timeouts or Timeouts()
         self._max_attempts = max_attempts
+        # Who is asked for an MFA code: this one, else the process's (the terminal, or the dashboard's
+        # dialog while it runs). Read at each prompt, so it can be replaced after the session is made.
+        self.mfa_asker = mfa_asker
         self._architectures: dict[str, str] = {}
-        self._connect(session)
+        self._timeouts: dict[str, int] = {}
+        self.profile: str | None = None
+        self.region = ""
+        self._connect(settings.profile, settings.region, session)
 
-    def _connect(self, session: boto3.Session | None = None) -> None:
+    def _connect(self, profile: str | None, region: str | None, session: boto3.Session | None = None) -> None:
+        """Resolve profile and region (aws_session) and make a fresh client cache; nothing of this
+        backend changes unless both succeed, so a failed switch leaves it where it was."""
         try:
-            self.session = session or boto3.Session(profile_name=self.profile, region_name=self.region)
+            if session is not None:  # a caller's own session (tests, embedding): used as it is
+                resolved = Resolved(session, profile or session.profile_name, region or session.region_name or DEFAULT_REGION, "session")
+            else:
+                resolved = resolve(profile, region, self._prompt_mfa)
         except botocore.exceptions.BotoCoreError as e:
+            raise translate(e, self, profile=profile or os.environ.get("AWS_PROFILE")) from None
+        self.session = resolved.session
+        self.profile = resolved.profile
+        self.region = resolved.region
+        self.region_source = resolved.region_source
+        self._clients = ClientCache(self._make_client)
+
+    def _prompt_mfa(self, prompt: str) -> str:
+        return (self.mfa_asker or mfa_asker())(prompt, self.profile or "default")
+
+    def _make_client(self, service: str, read_timeout: float) -> Any:
+        try:
+            return make_client(
+                self.session, service, region=self.region, endpoint_url=self.endpoint_url,
+                connect_timeout=self.timeouts.connect, read_timeout=read_timeout, max_attempts=self._max_attempts,
+            )
+        except botocore.exceptions.BotoCoreError as e:  # credential_process, SSO token, config errors
             raise translate(e, self) from None
-        boto_config = BotoConfig(
-            region_name=self.region,
-            retries={"mode": "standard", "total_max_attempts": self._max_attempts},
-            connect_timeout=self._connect_timeout,
-            read_timeout=READ_TIMEOUT_S,
-            user_agent_extra="lambdatui",
-        )
-        self.lambda_client = self.session.client("lambda", endpoint_url=self.endpoint_url, config=boto_config)
-        self.logs_client = self.session.client("logs", endpoint_url=self.endpoint_url, config=boto_config)
-        self.cloudwatch_client = self.session.client("cloudwatch", endpoint_url=self.endpoint_url, config=boto_config)
+
+    @property
+    def lambda_client(self) -> LambdaClient:
+        return cast("LambdaClient", self._clients.get("lambda", self.timeouts.read))
+
+    @property
+    def logs_client(self) -> CloudWatchLogsClient:
+        return cast("CloudWatchLogsClient", self._clients.get("logs", self.timeouts.read))
+
+    @property
+    def cloudwatch_client(self) -> CloudWatchClient:
+        return cast("CloudWatchClient", self._clients.get("cloudwatch", self.timeouts.read))
+
+    def invoke_client(self, name: str, invocation_type: str = "RequestResponse") -> LambdaClient:
+        """The client an invoke goes through: a synchronous one waits for the function's timeout
+        (when known from a listing, else Lambda's longest) plus a margin; Event and DryRun answer at
+        once and use the control-plane client."""
+        if invocation_type != "RequestResponse":
+            return self.lambda_client
+        read = self.timeouts.invoke_read(self._timeouts.get(name.split(":")[0]))
+        return cast("LambdaClient", self._clients.get("lambda", read))
 
     def switch(self, *, profile: str | None = None, region: str | None = None) -> None:
-        """Point the backend at another profile or region (the dashboard's switcher)."""
-        if profile is not None:
-            self.profile = profile or None
-        if region:
-            self.region = region
+        """Point the backend at another profile or region (the dashboard's switcher). The profile's
+        credentials are resolved here (a failing `credential_process` or an expired SSO session fails
+        the switch), so the backend, and the header naming it, stay on the old one when it fails."""
+        new_profile = self.profile if profile is None else (profile or None)
+        new_region = region or (self.region if profile is None else None)
+        previous = (self.session, self.profile, self.region, self.region_source, self._clients)
+        self._connect(new_profile, new_region)
+        try:
+            self.lambda_client  # noqa: B018 - made now: resolves the credentials
+        except BackendError:
+            self.session, self.profile, self.region, self.region_source, self._clients = previous
+            raise
         self._architectures.clear()
-        self._connect()
+        self._timeouts.clear()
 
     def location(self) -> Location:
         return Location(self.profile, self.region)
@@ -136,6 +184,7 @@ class AwsBackend(Backend):
         architecture = (c.get("Architectures") or ["x86_64"])[0]
         storage = c.get("EphemeralStorage")
         self._architectures[c["FunctionName"]] = architecture
+        self._timeouts[c["FunctionName"]] = c.get("Timeout", 3)
         return FunctionConfiguration(
             name=c["FunctionName"],
             runtime=c.get("Runtime") or "provided (image)",
@@ -286,7 +335,7 @@ class AwsBackend(Backend):
             # Invoke's ClientContext is base64 of the JSON, at most 3,583 bytes.
             kwargs["ClientContext"] = base64.b64encode(json.dumps(client_context).encode()).decode()
         try:
-            response = self.lambda_client.invoke(**kwargs)
+            response = self.invoke_client(name, invocation_type).invoke(**kwargs)
         except botocore.exceptions.ClientError as e:
             code = e.response.get("Error", {}).get("Code", "")
             if code == "TooManyRequestsException":

@@ -303,6 +303,9 @@ def run_invoke(args: argparse.Namespace) -> int:
     config = load_config(args.config, triggers=False)
     backend = open_backend(args, config, watch_code=False, provision=[args.name])
     try:
+        from .confirm import confirm_invoke  # aws.confirm_invoke: ask on the terminal first, or refuse
+
+        confirm_invoke(backend, args)
         if args.repeat == 1:
             started = time.perf_counter()
             results = [backend.invoke(args.name, payload, source="cli", **_options(args))]

@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per invocation, one per line")
     p.add_argument("--qualifier", metavar="Q", help="$LATEST (default), a version or an alias (NAME:ALIAS works too)")
     p.add_argument("--invocation-type", dest="invocation_type", default="RequestResponse", choices=("RequestResponse", "Event", "DryRun"), help="Event: queued, 202; DryRun: checked, 204 (default RequestResponse)")
+    p.add_argument("--yes", "-y", action="store_true", help="invoke without asking when aws.confirm_invoke is set (no terminal needed)")
 
     p = sub.add_parser("web", help="serve the dashboard to a browser (textual-serve), for demos")
     _common(p)
@@ -170,80 +171,99 @@ def main(argv: list[str] | None = None) -> int:
                 set_options(options_from_args(getattr(args, "parameter_overrides", None), getattr(args, "env_vars", None)))
             except ValueError as e:
                 raise UsageError(str(e)) from None
-        if args.command == "init":
-            from .project import run_init
-
-            return run_init(args)
-        if args.command == "new":
-            from .project import run_new
-
-            return run_new(args)
-        if args.command == "invoke":
-            from .invoke import run_invoke
-
-            return run_invoke(args)
-        if args.command == "serve":
-            from .serve import run_serve
-
-            return run_serve(args)
-        if args.command == "schedule":
-            from .schedule import run_schedule
-
-            return run_schedule(args)
-        if args.command == "cost":
-            from .cost import run_cost
-
-            return run_cost(args)
-        if args.command == "send-message":
-            from .send_message import run_send_message
-
-            return run_send_message(args)
-        if args.command == "web":
-            from .web import run_web
-
-            return run_web(args)
-        if args.command == "list":
-            from .listing import run_list
-
-            return run_list(args)
-        if args.command == "show":
-            from .show import run_show
-
-            return run_show(args)
-        if args.command == "logs":
-            from .logs import run_logs
-
-            return run_logs(args)
-        if args.command == "stats":
-            from .stats import run_stats
-
-            return run_stats(args)
-        if args.command == "deploy":
-            from .deploy import run_deploy
-
-            return run_deploy(args)
-        from .dashboard import run_dashboard
-
-        return run_dashboard(args)
+        code = _dispatch(args)
+        # Flushed here, inside the guard: what is still buffered would otherwise meet a closed pipe
+        # in the interpreter's final flush, outside any handler ("Exception ignored ... BrokenPipeError").
+        sys.stdout.flush()
+        return code
     except UsageError as e:
         print(f"lambdatui: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        # The reader went away (`lambdatui list | head`): stop quietly with SIGPIPE's status, as
-        # Unix tools do; stdout goes to /dev/null so the interpreter's final flush fails no more.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 128 + 13
+        return _reader_gone()
     except Exception as e:
         if _is(e, "lambdatui.yaml_nodes", "ConfigError"):  # config.ConfigError
             print(f"lambdatui: config error: {e}", file=sys.stderr)
             return 2
-        if _is(e, "lambdatui.backends.base", "BackendError"):
+        if _is(e, "lambdatui.backends.base", "BackendError") or _is(e, "lambdatui.cli.confirm", "NotConfirmed"):
             print(f"lambdatui: {e}", file=sys.stderr)
             return 1
+        if _is(e, "botocore.exceptions", "BotoCoreError") or _is(e, "botocore.exceptions", "ClientError"):
+            # A boto3 call outside a backend's own handling: the same one line as the backend's.
+            from ..backends.aws_errors import translate
+
+            print(f"lambdatui: {translate(e)}", file=sys.stderr)
+            return 1
         raise
+
+
+def _reader_gone() -> int:
+    """The reader of stdout went away (`lambdatui list | head`): stop quietly with SIGPIPE's status,
+    as Unix tools do. stdout goes to /dev/null so the interpreter's own final flush fails no more."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + 13
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "init":
+        from .project import run_init
+
+        return run_init(args)
+    if args.command == "new":
+        from .project import run_new
+
+        return run_new(args)
+    if args.command == "invoke":
+        from .invoke import run_invoke
+
+        return run_invoke(args)
+    if args.command == "serve":
+        from .serve import run_serve
+
+        return run_serve(args)
+    if args.command == "schedule":
+        from .schedule import run_schedule
+
+        return run_schedule(args)
+    if args.command == "cost":
+        from .cost import run_cost
+
+        return run_cost(args)
+    if args.command == "send-message":
+        from .send_message import run_send_message
+
+        return run_send_message(args)
+    if args.command == "web":
+        from .web import run_web
+
+        return run_web(args)
+    if args.command == "list":
+        from .listing import run_list
+
+        return run_list(args)
+    if args.command == "show":
+        from .show import run_show
+
+        return run_show(args)
+    if args.command == "logs":
+        from .logs import run_logs
+
+        return run_logs(args)
+    if args.command == "stats":
+        from .stats import run_stats
+
+        return run_stats(args)
+    if args.command == "deploy":
+        from .deploy import run_deploy
+
+        return run_deploy(args)
+    from .dashboard import run_dashboard
+
+    return run_dashboard(args)
 
 
 def _is(error: BaseException, module: str, name: str) -> bool:

@@ -7,6 +7,8 @@ failed call becomes a notification and the dashboard carries on. Keys are bindin
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -75,16 +77,17 @@ class ConfirmScreen(ModalScreen[bool]):
     DEFAULT_CSS = load_tcss("confirm_screen.tcss")
     BINDINGS = [Binding("escape", "dismiss(False)", "Cancel", id="confirm.cancel")]
 
-    def __init__(self, question: str, yes: str = "Discard") -> None:
+    def __init__(self, question: str, yes: str = "Discard", no: str = "Keep editing") -> None:
         super().__init__()
         self.question = question
         self.yes = yes
+        self.no = no
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.question)
             with Horizontal():
-                yield Button("Keep editing", id="no")
+                yield Button(self.no, id="no")
                 yield Button(self.yes, id="yes", variant="warning")
 
     def on_mount(self) -> None:
@@ -129,6 +132,8 @@ class LambdaTUI(App[None]):
         self._functions: dict[str, FunctionConfiguration] = {}
         self._pending_select: Timer | None = None
         self._previous_backends: list[Backend] = []
+        self._confirm_invoke = False
+        self._aws_hooks(backend)
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -306,6 +311,16 @@ class LambdaTUI(App[None]):
             self.notify("The event is not valid JSON", severity="error")
             self.action_show_pane("invoke")
             return
+        if self._confirm_invoke:
+            # aws.confirm_invoke (by default with read_only): running a function is a change too.
+            def decided(go: bool | None) -> None:
+                if go:
+                    console.show_pending()
+                    self._invoke(name, payload)
+
+            question = f"Invoke {name} on {self.backend.describe()}?"
+            self.push_screen(ConfirmScreen(question, yes="Invoke", no="Cancel"), decided)
+            return
         console.show_pending()
         self._invoke(name, payload, console.invoke_options())
 
@@ -378,6 +393,7 @@ class LambdaTUI(App[None]):
             self.notify("Select a local function to deploy", severity="warning")
             return
         name = self._selected
+        self._ask_mfa_in_dialogs()  # the deploy dialog's AWS session asks here, not on the terminal
 
         def opened(aws: AwsBackend | None) -> None:
             if aws is not None:
@@ -390,6 +406,7 @@ class LambdaTUI(App[None]):
         self._previous_backends.append(self.backend)
         self.backend = backend
         self.read_only = backend.read_only
+        self._aws_hooks(backend)
         self.sub_title = backend.describe()
         self._selected = None
         self.initial_selection = select
@@ -493,21 +510,53 @@ class LambdaTUI(App[None]):
         self._selected = None
         self._call(f"Creating {name}", create, done=FunctionsLoaded)
 
+    def _aws_hooks(self, backend: Backend) -> None:
+        """For an AWS backend: MFA codes asked in a dialog (not on a terminal hidden behind the
+        dashboard), and whether an invoke is confirmed first (aws.confirm_invoke)."""
+        self._confirm_invoke = False
+        if backend.name != "aws":
+            return
+        from ..backends.aws import AwsBackend  # boto3 is loaded: the backend is AWS's
+
+        self._ask_mfa_in_dialogs()
+        if isinstance(backend, AwsBackend):
+            self._confirm_invoke = backend.confirm_invoke
+
+    def _ask_mfa_in_dialogs(self) -> None:
+        from ..backends.aws_session import MfaCodeNotGiven, set_mfa_asker
+        from .mfa_screen import DialogAsker
+
+        set_mfa_asker(DialogAsker(self, lambda profile: MfaCodeNotGiven(profile=profile)))
+
+    def on_unmount(self) -> None:
+        aws_session = sys.modules.get("lambdatui.backends.aws_session")
+        if aws_session is not None:
+            aws_session.set_mfa_asker(None)  # the terminal again, once the dashboard is gone
+
     def action_switch_aws(self) -> None:
+        from ..backends.aws_session import available_profiles, available_regions, region_for
         from .switcher import SwitchAwsScreen
 
-        backend = self.backend
+        where = self.backend.location()
+        region = where.region or "us-east-1"
 
         def chosen(answer: tuple[str, str] | None) -> None:
             if answer:
                 self._switch_aws(*answer)
 
-        where = backend.location()
-        self.push_screen(SwitchAwsScreen(where.profile, where.region or "us-east-1"), chosen)
+        env_profile = os.environ.get("AWS_PROFILE")
+        label = f"AWS_PROFILE: {env_profile}" if env_profile else "default credential chain"
+        screen = SwitchAwsScreen(
+            where.profile, region, profiles=available_profiles(), regions=available_regions(),
+            default_label=label, region_for=lambda p: region_for(p) or region,
+        )
+        self.push_screen(screen, chosen)
 
     @work(thread=True, exclusive=True, group="list")
     def _switch_aws(self, profile: str, region: str) -> None:
         def switch() -> list[FunctionConfiguration]:
+            # An atomic switch: when it fails (unknown profile, credentials that cannot be had) the
+            # backend stays where it was, and so does the header naming it.
             self.backend.switch(profile=profile, region=region)
             self.call_from_thread(setattr, self, "sub_title", self.backend.describe())
             return self.backend.list_functions()
