@@ -143,6 +143,8 @@ class Capabilities:
       asks `power_tuning()` whether this machine can make it so.
     - `persists_edits`: `update_function` writes to a file the user owns (the config file).
     - `deploy_target`: functions can be deployed to it (`lambdatui deploy`).
+    - `live_tail`: `live_tail` streams a function's lines as they are written, at a cost per minute
+      (CloudWatch Logs Live Tail); `tail_logs` polls, at no cost.
     """
 
     invocation_history: bool = False
@@ -150,6 +152,7 @@ class Capabilities:
     cpu_follows_memory: bool = False
     persists_edits: bool = False
     deploy_target: bool = False
+    live_tail: bool = False
 
 
 @dataclass(frozen=True)
@@ -267,6 +270,18 @@ class Backend(ABC):
         filter_pattern: str | None = None,
     ) -> AsyncGenerator[LogEvent, None]:
         """Log events of a function from `since` (epoch seconds), then live ones while `follow`."""
+
+    def live_tail(
+        self, name: str, *, since: float | None = None, filter_pattern: str | None = None
+    ) -> AsyncGenerator[LogEvent, None]:
+        """One live session of `name`'s log lines from `since`, started because the user asked
+        (`capabilities.live_tail`); it ends when the session does, and is not started again."""
+        raise NotSupportedError(f"Live Tail is not offered by the {self.name} backend")
+
+    def report_figures(self, name: str, since: float, until: float, *, insights: bool = False) -> dict[str, Any] | None:
+        """Cold starts, init and memory figures over [since, until) read from REPORT lines, where
+        `summary` cannot have them (aggregate metrics), with a `source` line; None where unknown."""
+        return None
 
     def metrics(self, name: str, *, start: float, end: float, period: int = 60) -> FunctionMetrics:
         """Invocations, errors, throttles, duration p50/p99 and concurrency of `name` over
