@@ -23,7 +23,7 @@ from .. import logformat
 from ..config import Config, validate_changes
 from ..executor.spec import MAX_SYNC_PAYLOAD_BYTES, InvokeResult
 from ..figures import invocation_cost
-from .aws_errors import translate
+from .aws_errors import AccessDeniedError, translate
 from .aws_logs import ReportLog, log_group_name
 from .base import (
     Backend,
@@ -31,6 +31,7 @@ from .base import (
     Capabilities,
     FunctionConfiguration,
     FunctionMetrics,
+    FunctionNotFoundError,
     InvalidParameterError,
     Location,
     LogEvent,
@@ -355,7 +356,12 @@ class AwsBackend(Backend):
         """(LogFormat, log group) of `name`: from the configuration already fetched, else fetched now."""
         base = name.split(":")[0]
         if base not in self._logging:
-            self._configuration(self._call(self.lambda_client.get_function_configuration, FunctionName=base))
+            try:
+                self._configuration(self._call(self.lambda_client.get_function_configuration, FunctionName=base))
+            except (FunctionNotFoundError, AccessDeniedError):
+                # A deleted function's logs outlive it, and a logs-only role may not read Lambda:
+                # Lambda's default group is where they are.
+                return "Text", log_group_name(base)
         return self._logging.get(base, ("Text", log_group_name(base)))
 
     def log_group(self, name: str) -> str:
