@@ -187,3 +187,28 @@ async def test_a_backend_without_live_tail_says_its_tail_is_live_already():
         await wait_for(pilot, lambda: app.notifications)
         assert app.notifications == [("The local backend's tail already shows lines as they are written.", "information")]
         assert not tail.live and tail.status_text == "● following fn"
+
+
+def test_json_format_lines_are_styled_as_their_text_counterparts():
+    from lambdatui.tui.widgets.log_tail import LineKind, classify
+
+    assert classify('{"time":"t","type":"platform.start","record":{"requestId":"r"}}') == LineKind.PLATFORM
+    assert classify('{"time": "t", "type": "platform.report", "record": {"requestId": "r", "status": "success"}}') == LineKind.REPORT
+    assert classify('{"time":"t","type":"platform.report","record":{"requestId":"r","status":"timeout"}}') == LineKind.REPORT_ERROR
+    assert classify('{"time":"t","type":"platform.initReport","record":{"status":"error"}}') == LineKind.ERROR
+    assert classify('{"timestamp":"t","level":"ERROR","message":"boom"}') == LineKind.ERROR
+    assert classify('{"timestamp":"t","level":"WARN","message":"hm"}') == LineKind.WARNING
+    assert classify('{"timestamp":"t","level":"INFO","message":"ok"}') == LineKind.PLAIN
+
+
+async def test_jump_to_a_request_finds_its_json_platform_start():
+    app = TailApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        tail = app.query_one(LogTail)
+        tail.append([
+            ev('{"timestamp":"t","level":"INFO","requestId":"r9","message":"before"}', T0, 1),
+            ev('{"time":"t","type":"platform.start","record":{"requestId":"r9","version":"$LATEST"}}', T0 + 1, 2),
+        ])
+        await pilot.pause()
+        assert tail.jump_to_request("r9")
+        assert tail.view.highlight_seq == 1  # the platform.start line, not the earlier app line

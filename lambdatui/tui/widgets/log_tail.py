@@ -114,8 +114,30 @@ def _is_error(text: str) -> bool:
     return any(marker in text for marker in _ERROR_MARKERS)
 
 
+# LogFormat=JSON: platform records (`{"time": …, "type": "platform.report", "record": {…}}`) and the
+# runtime's JSON application lines (`{"timestamp": …, "level": "ERROR", …}`), compact or spaced.
+_JSON_TYPE = re.compile(r'"type"\s*:\s*"platform\.(\w+)"')
+_JSON_FAILED = re.compile(r'"status"\s*:\s*"(?:error|failure|timeout)"')
+_JSON_LEVEL = re.compile(r'"level"\s*:\s*"(ERROR|FATAL|CRITICAL|WARN|WARNING)"')
+
+
+def _classify_json(text: str) -> int:
+    platform = _JSON_TYPE.search(text)
+    if platform is not None:
+        failed = _JSON_FAILED.search(text) is not None
+        if platform.group(1) == "report":
+            return LineKind.REPORT_ERROR if failed else LineKind.REPORT
+        return LineKind.ERROR if failed else LineKind.PLATFORM
+    level = _JSON_LEVEL.search(text)
+    if level is not None:
+        return LineKind.WARNING if level.group(1).startswith("WARN") else LineKind.ERROR
+    return LineKind.PLAIN
+
+
 def classify(text: str) -> int:
     """The `LineKind` of one display line."""
+    if text.startswith("{"):
+        return _classify_json(text)
     if text.startswith(_PLATFORM_PREFIXES):
         # An INIT_REPORT with `Status: error` is the one place a failed init shows: red, not dim.
         return LineKind.ERROR if _is_error(text) else LineKind.PLATFORM
@@ -412,6 +434,8 @@ class LogTailLines(ScrollView, can_focus=True, inherit_bindings=False):
             text = line[TEXT]
             if text.startswith(start):
                 return index
+            if text.startswith("{") and request_id in text and _JSON_TYPE.search(text) and "platform.start" in text:
+                return index  # LogFormat=JSON
             if fallback is None and request_id in text:
                 fallback = index
         return fallback
