@@ -42,6 +42,7 @@ from .model import (
 )
 from .model import MEMORY_MAX_MB as MEMORY_MAX_MB
 from .model import MEMORY_MIN_MB as MEMORY_MIN_MB
+from .templates.detect import TEMPLATE_LOOKUP, has_template_keys
 from .yaml_nodes import ConfigError as ConfigError  # re-exported: callers catch config.ConfigError
 
 # The validator under its old names here, for code that imported them from this module.
@@ -141,11 +142,13 @@ def user_config_path() -> Path:
 
 
 def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """--config FILE, else $LAMBDATUI_CONFIG, else ./lambdatui.yaml, else the user config dir, else the
-    user's own copy of the bundled sample project (made on first use: see `lambdatui.assets`)."""
+    """--config FILE, else $LAMBDATUI_CONFIG, else ./lambdatui.yaml, else a SAM template (see
+    `templates.detect.TEMPLATE_LOOKUP`), else the user config dir, else the user's own copy of the
+    bundled sample project (made on first use: see `lambdatui.assets`). FILE may also be an AWS
+    SAM or CloudFormation template, or a cdk.out folder."""
     if explicit:
         path = Path(explicit)
-        if not path.is_file():
+        if not path.is_file() and not (path.is_dir() and any(path.glob("*.template.json"))):
             raise ConfigError("no such config file", path)
         return path
     from_env = os.environ.get(CONFIG_ENV_VAR)
@@ -154,7 +157,7 @@ def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
         if not path.is_file():
             raise ConfigError(f"no such config file (from ${CONFIG_ENV_VAR})", path)
         return path
-    for candidate in (Path.cwd() / LOCAL_CONFIG_NAME, user_config_path()):
+    for candidate in (Path.cwd() / LOCAL_CONFIG_NAME, *(Path.cwd() / t for t in TEMPLATE_LOOKUP), user_config_path()):
         if candidate.is_file():
             return candidate
     from .assets import user_sample_config
@@ -168,6 +171,8 @@ def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
 def load_config(explicit: str | os.PathLike[str] | None = None, *, triggers: bool = True) -> Config:
     """The configuration found as `find_config` says; `triggers`: as `parse_config`."""
     path = find_config(explicit)
+    if path.is_dir():  # a cdk.out folder: every stack's template
+        return _template_config(path, None, triggers)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
@@ -210,6 +215,8 @@ def parse_config(text: str, path: Path | None = None, *, triggers: bool = True) 
     if root is None:
         return Config(path=path)
     top = v.mapping(root, "config")
+    if has_template_keys(top):  # an AWS SAM or CloudFormation template, by content
+        return _template_config(path, text, triggers)
     v.only_keys(top, ("backend", "aws", "local", "tui", "serve"), "")
     config = Config(path=path)
     if "backend" in top:
@@ -223,6 +230,35 @@ def parse_config(text: str, path: Path | None = None, *, triggers: bool = True) 
     if "serve" in top and not _is_null(top["serve"]):
         config.serve = _parse_serve(v, top["serve"])
     return config
+
+
+def _template_config(path: Path | None, text: str | None, triggers: bool) -> Config:
+    """A template opened as the configuration: its functions, lambdatui's defaults for the rest."""
+    from .templates.loader import load_template
+
+    config = Config(path=path)
+    s = config.local
+    s.functions = load_template(path or Path("template.yaml"), text=text, triggers=triggers, region=s.region, account_id=s.account_id)
+    return config
+
+
+def _local_template(v: _Validator, m: dict[str, yaml.Node], s: LocalSettings, base: Path, triggers: bool) -> dict[str, Function]:
+    """`local.template`: the functions of a SAM or CloudFormation template (or a cdk.out folder),
+    with `local.s3_folders` (bucket → folder) for its S3 events."""
+    from .templates.loader import load_template
+
+    folders: dict[str, str] = {}
+    if "s3_folders" in m and not _is_null(m["s3_folders"]):
+        for bucket, fnode in v.mapping(m["s3_folders"], "local.s3_folders").items():
+            folders[bucket] = v.string(fnode, f"local.s3_folders.{bucket}")
+    text = v.string(m["template"], "local.template")
+    path = base / text
+    if not path.exists():
+        v.fail(m["template"], "local.template", f"{text!r} does not exist (looked for {path.resolve()})")
+    try:
+        return load_template(path, triggers=triggers, region=s.region, account_id=s.account_id, s3_folders=folders, project=base)
+    except ConfigError as e:
+        v.fail(m["template"], "local.template", str(e))
 
 
 _SERVE_KEYS = ("access_key_id", "secret_access_key")
@@ -261,7 +297,7 @@ def _parse_tui(v: _Validator, node: yaml.Node) -> TuiSettings:
 
 
 _AWS_KEYS = ("profile", "region", "endpoint_url", "read_only", "role")
-_LOCAL_KEYS = ("region", "account_id", "keep_warm_seconds", "functions")
+_LOCAL_KEYS = ("region", "account_id", "keep_warm_seconds", "functions", "template", "s3_folders")
 FUNCTION_KEYS = (
     "runtime", "handler", "code", "memory_size", "timeout", "architecture", "environment", "layers",
     "reserved_concurrency", "provisioned_concurrency", "triggers", "description", "ephemeral_storage",
@@ -301,12 +337,16 @@ def _parse_local(v: _Validator, node: yaml.Node, base: Path, triggers: bool = Tr
             v.fail(m["account_id"], "local.account_id", f"{s.account_id!r} is not a 12-digit account id")
     if "keep_warm_seconds" in m:
         s.keep_warm_seconds = v.number(m["keep_warm_seconds"], "local.keep_warm_seconds", 0, 86400)
+    if "template" in m and not _is_null(m["template"]):
+        s.functions.update(_local_template(v, m, s, base, triggers))
     if "functions" in m and not _is_null(m["functions"]):
         fm = v.mapping(m["functions"], "local.functions")
         for name, fnode in fm.items():
             key = f"local.functions.{name}"
             if not FUNCTION_NAME_PATTERN.fullmatch(name):
                 v.fail(v.key_nodes[id(fm)][name], key, "a function name is 1-64 letters, digits, hyphens or underscores")
+            if name in s.functions:
+                v.fail(v.key_nodes[id(fm)][name], key, f"is also in the template ({s.functions[name].source}): rename one")
             s.functions[name] = _parse_function(v, name, fnode, base, triggers)
     return s
 
@@ -316,6 +356,7 @@ def _parse_function(v: _Validator, name: str, node: yaml.Node, base: Path, trigg
     m = v.mapping(node, prefix)
     v.only_keys(m, FUNCTION_KEYS, prefix + ".")
     f: dict[str, Any] = {"name": name, "line": node.start_mark.line + 1, "environment": {}, "layers": [], "triggers": [], "inherit_environment": []}
+    f["source"] = v.path.name if v.path else None  # `list --json`'s source (a template's: FILE:LogicalId)
     for key in ("runtime", "handler", "memory_size", "timeout", "architecture", "description",
                 "reserved_concurrency", "provisioned_concurrency", "ephemeral_storage", "role"):
         if key in m:

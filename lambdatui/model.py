@@ -33,6 +33,10 @@ ASYNC_EVENT_AGE_MIN_S, ASYNC_EVENT_AGE_MAX_S, ASYNC_EVENT_AGE_DEFAULT_S = 60, 21
 # A local SQS queue's name (an sqs trigger's `queue`, an `async.on_failure`): here, not in the
 # queue's module, so the config reads `on_failure` without importing the SQS store.
 QUEUE_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,80}")
+# The `runtime` of a function packaged as a container image (`PackageType: Image` in a template):
+# listed, never run (the executor refuses it with IMAGE_NOT_RUN).
+IMAGE_RUNTIME = "image"
+IMAGE_NOT_RUN = "container images are not run locally"
 
 # The settings a user edits in the dashboard (and `UpdateFunctionConfiguration` changes on AWS).
 EDITABLE_FIELDS = (
@@ -86,6 +90,11 @@ class Function:
     last_update_status: str = "Successful"
     # Where the function is declared (the config file's line), for messages; not a setting.
     line: int | None = field(default=None, compare=False)
+    # Where it comes from (`lambdatui.yaml`, `template.yaml:HelloWorldFunction`) and what of its
+    # declaration does not apply locally (an unresolvable `!GetAtt`, a container image): shown by
+    # `list --json` and the dashboard, never settings.
+    source: str | None = field(default=None, compare=False)
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         # Accept paths and lists from callers; store one canonical, comparable form.
@@ -94,6 +103,7 @@ class Function:
         object.__setattr__(self, "environment", dict(self.environment))
         object.__setattr__(self, "inherit_environment", tuple(self.inherit_environment))
         object.__setattr__(self, "triggers", tuple(self.triggers))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     @property
     def code_dir(self) -> Path:
@@ -125,6 +135,7 @@ class Function:
         out["layers"] = list(self.layers)
         out["inherit_environment"] = list(self.inherit_environment)
         out["triggers"] = [t.to_dict() for t in self.triggers]  # as the config spells them
+        out["warnings"] = list(self.warnings)
         return out
 
     def to_aws(self) -> dict[str, Any]:

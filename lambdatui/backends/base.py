@@ -21,9 +21,13 @@ from .. import figures
 from ..executor.logstore import LogEvent
 from ..executor.spec import InvokeResult
 from ..model import EDITABLE_FIELDS, Function, FunctionMetrics, MetricSeries
+from .detail import AliasInfo, FunctionDetail, VersionInfo
 
 __all__ = [
+    "AliasInfo",
     "Backend",
+    "FunctionDetail",
+    "VersionInfo",
     "FunctionMetrics",
     "MetricSeries",
     "BackendError",
@@ -143,6 +147,10 @@ class Capabilities:
       asks `power_tuning()` whether this machine can make it so.
     - `persists_edits`: `update_function` writes to a file the user owns (the config file).
     - `deploy_target`: functions can be deployed to it (`lambdatui deploy`).
+    - `versions`: functions have published versions and aliases (`list_versions`, `list_aliases`,
+      invoking a qualifier other than $LATEST).
+    - `lists_reserved_concurrency`: `list_functions` gives each function's real reserved
+      concurrency; without it (AWS: ListFunctions leaves it out) ask `reserved_concurrency(name)`.
     - `live_tail`: `live_tail` streams a function's lines as they are written, at a cost per minute
       (CloudWatch Logs Live Tail); `tail_logs` polls, at no cost.
     """
@@ -152,6 +160,8 @@ class Capabilities:
     cpu_follows_memory: bool = False
     persists_edits: bool = False
     deploy_target: bool = False
+    versions: bool = False
+    lists_reserved_concurrency: bool = True
     live_tail: bool = False
 
 
@@ -270,6 +280,34 @@ class Backend(ABC):
         filter_pattern: str | None = None,
     ) -> AsyncGenerator[LogEvent, None]:
         """Log events of a function from `since` (epoch seconds), then live ones while `follow`."""
+
+    def function_detail(self, name: str, qualifier: str | None = None) -> FunctionDetail:
+        """Everything `lambdatui show` and the Details screen present about `name` at `qualifier`
+        (None: $LATEST; `NAME:QUALIFIER` works too). This default knows only the settings."""
+        from .detail import split_qualifier
+
+        base, embedded = split_qualifier(name)
+        if (qualifier or embedded) not in (None, "$LATEST"):
+            raise NotSupportedError(f"The {self.name} backend has no versions or aliases")
+        c = self.get_function(base)
+        return FunctionDetail(c, logging={"format": "Text", "log_group": f"/aws/lambda/{c.name}"}, raw=c.to_aws())
+
+    def list_versions(self, name: str) -> list[VersionInfo]:
+        """`name`'s published versions, oldest first ($LATEST left out) (`capabilities.versions`)."""
+        raise NotSupportedError(f"The {self.name} backend has no published versions")
+
+    def list_aliases(self, name: str) -> list[AliasInfo]:
+        """`name`'s aliases (`capabilities.versions`)."""
+        raise NotSupportedError(f"The {self.name} backend has no aliases")
+
+    def reserved_concurrency(self, name: str) -> int | None:
+        """`name`'s reserved concurrency: None when unreserved, 0 when every invoke is throttled.
+        Asked per function where `list_functions` leaves it out (`capabilities.lists_reserved_concurrency`)."""
+        return self.get_function(name).reserved_concurrency
+
+    def reserved_concurrencies(self, names: list[str]) -> dict[str, int | None]:
+        """`reserved_concurrency` of each of `names` (AWS: on a bounded thread pool)."""
+        return {name: self.reserved_concurrency(name) for name in names}
 
     def live_tail(
         self, name: str, *, since: float | None = None, filter_pattern: str | None = None

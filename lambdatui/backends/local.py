@@ -43,6 +43,7 @@ from .base import (
     BackendError,
     Capabilities,
     FunctionConfiguration,
+    FunctionDetail,
     FunctionMetrics,
     FunctionNotFoundError,
     InvalidParameterError,
@@ -50,6 +51,7 @@ from .base import (
     RequestError,
     TuningSession,
 )
+from .detail import TriggerInfo, split_qualifier
 
 STATE_DIR_ENV_VAR = "LAMBDATUI_STATE_DIR"
 # How long a log line may wait to be written to the state dir's files (`lambdatui logs --follow`
@@ -98,6 +100,8 @@ class LocalBackend(Backend):
         self._history_failed = False
         self._history_lock = threading.Lock()
         self._closed = False
+        self._events: set[threading.Thread] = set()  # Event invocations accepted and still running
+        self._events_lock = threading.Lock()
         self.config = config
         # Edits are saved to config.path (when it is set) unless persist_config is False.
         self.persist_config = persist_config
@@ -140,6 +144,40 @@ class LocalBackend(Backend):
 
     def get_function(self, name: str) -> FunctionConfiguration:
         return self._configuration(self._function(name))
+
+    def function_detail(self, name: str, qualifier: str | None = None) -> FunctionDetail:
+        """What the configuration knows: the settings, its triggers (state Enabled, or Disabled for
+        a disabled schedule), logging as the executor writes it (Text, /aws/lambda/NAME), the async
+        config's on-failure queue. No versions, aliases, URL, VPC or DLQ exist locally, and
+        code_size/code_sha256 are null: on AWS they are the deployment zip's, which only `deploy`
+        builds (its plan shows them)."""
+        from ..triggers import TriggerWhere
+
+        base, embedded = split_qualifier(name)
+        qualifier = qualifier or embedded
+        f = self._function(base)
+        if qualifier not in (None, "", "$LATEST"):
+            raise FunctionNotFoundError(f"Function not found: {self.executor.arn(base)}:{qualifier}")
+        where = TriggerWhere(state_dir=self.state_dir).at_now()
+        triggers = [
+            TriggerInfo(t.type, t.describe(where), "Enabled" if t.to_dict().get("enabled", True) else "Disabled", "config")
+            for t in f.triggers
+        ]
+        a = f.async_config
+        destinations = {
+            "on_success": None,
+            "on_failure": a.on_failure,  # a local SQS queue's name
+            "maximum_retry_attempts": a.maximum_retry_attempts,
+            "maximum_event_age_seconds": a.maximum_event_age_seconds,
+        }
+        c = self._configuration(f)
+        return FunctionDetail(
+            c,
+            triggers=triggers,
+            logging={"format": "Text", "log_group": f"/aws/lambda/{f.name}"},
+            destinations=destinations,
+            raw=c.to_aws(),
+        )
 
     def isolation(self, name: str) -> dict[str, Any] | None:
         """What the local sandbox guarantees on this machine (executor.sandbox: probed once)."""
@@ -230,6 +268,10 @@ class LocalBackend(Backend):
         qualifier: str | None = None,
         client_context: dict[str, Any] | None = None,
     ) -> InvokeResult:
+        name, embedded = split_qualifier(name)  # NAME:QUALIFIER, as Lambda reads a FunctionName
+        if qualifier and embedded and qualifier != embedded:
+            raise InvalidParameterError("The derived qualifier from the function name does not match the specified qualifier.")
+        qualifier = qualifier or embedded
         self._function(name)
         if qualifier not in (None, "", "$LATEST"):
             # The local backend has no published versions or aliases: AWS's answer for a missing one.
@@ -237,12 +279,17 @@ class LocalBackend(Backend):
         options: dict[str, Any] = {"request_id": request_id, "qualifier": qualifier or None, "client_context": client_context}
         source = source or DEFAULT_SOURCE
         if invocation_type == "DryRun":
-            return InvokeResult(function=name, request_id="", status_code=204, payload=b"")
+            # Lambda checks the parameters and the caller's permission, runs nothing: 204, no figures.
+            return InvokeResult(function=name, request_id="", status_code=204, payload=b"", has_figures=False)
         if invocation_type == "Event":
-            # Accepted now, run in the background, as Lambda's asynchronous invocation.
+            # Accepted now, run in the background, as Lambda's asynchronous invocation; `close`
+            # waits for it, so a one-shot `lambdatui invoke --invocation-type Event` still runs it.
             options["request_id"] = request_id = request_id or str(uuid.uuid4())
-            threading.Thread(target=self._invoke_quietly, args=(name, payload, source, options), daemon=True).start()
-            return InvokeResult(function=name, request_id=request_id, status_code=202, payload=b"")
+            thread = threading.Thread(target=self._invoke_quietly, args=(name, payload, source, options), name=name, daemon=True)
+            with self._events_lock:
+                self._events.add(thread)
+            thread.start()
+            return InvokeResult(function=name, request_id=request_id, status_code=202, payload=b"", has_figures=False)
         if invocation_type != "RequestResponse":
             raise InvalidParameterError(f"invocation type {invocation_type!r} is not RequestResponse, Event or DryRun")
         try:
@@ -261,6 +308,9 @@ class LocalBackend(Backend):
             self._record(self.executor.invoke(name, payload, **options), source)
         except Exception:
             pass
+        finally:
+            with self._events_lock:
+                self._events.discard(threading.current_thread())
 
     # -- history -----------------------------------------------------------------------------
 
@@ -366,6 +416,11 @@ class LocalBackend(Backend):
                 unsubscribe()
 
     def close(self) -> None:
+        with self._events_lock:
+            running = list(self._events)
+        for thread in running:  # an accepted event is run, not dropped, even by a one-shot CLI
+            f = self.config.local.functions.get(thread.name)
+            thread.join(timeout=(f.timeout if f is not None else 900) + 10)
         self.executor.close()
         with self._history_lock:
             self._closed = True

@@ -13,8 +13,11 @@ What it prints (a contract: scripts and the README rely on it):
   T throttled` (S from the first invocation's start to the last one's end).
 - While --repeat runs, lines are written in batches at most PRINT_EVERY_S apart (not one write and
   flush per invocation); ctrl+c stops it after the invocations in flight.
-- Exit status 0 when every invocation ran without a function error or throttle, 1 otherwise, 2 for
-  bad usage, configuration or event.
+- `--invocation-type Event` (queued: 202 and the request id) and `DryRun` (checked: 204) print the
+  status line instead of a response and figures; `--qualifier` ($LATEST, a version or an alias)
+  selects what runs, as `NAME:ALIAS` does.
+- Exit status 0 when every invocation ran (or was accepted: 202, 204) without a function error or
+  throttle, 1 otherwise, 2 for bad usage, configuration or event.
 """
 
 from __future__ import annotations
@@ -116,7 +119,13 @@ def result_json(r: InvokeResult) -> dict[str, Any]:
     return out
 
 
+# Invocation types that run nothing now: their status codes and what the status means.
+ACCEPTED = {202: "Accepted (Event): queued; Lambda runs it asynchronously", 204: "Dry run (DryRun): the function and the caller's permission check out; nothing ran"}
+
+
 def _figures(r: InvokeResult) -> str:
+    if r.status_code in ACCEPTED:
+        return f"{r.status_code} {ACCEPTED[r.status_code]}" + (f"  request id {r.request_id}" if r.request_id else "")
     if r.status_code == 429:
         assert r.error is not None  # a throttle says why
         return f"throttled: {r.error['type']} ({r.error['reason']})"
@@ -132,6 +141,9 @@ def _figures(r: InvokeResult) -> str:
 
 
 def _print_one(r: InvokeResult) -> None:
+    if r.status_code in ACCEPTED and not r.payload:
+        print(_figures(r))
+        return
     payload = _payload(r.payload) if r.payload else None
     if r.function_error:
         print(f"Function error ({r.function_error}): {r.error_type or ''}".rstrip())
@@ -153,6 +165,7 @@ def _summary(results: list[InvokeResult], wall_s: float) -> str:
         f"{len(results)} invocations in {wall_s:.2f} s ({len(results) / wall_s:.1f}/s): "
         f"{sum(r.cold_start for r in done)} cold, {sum(1 for r in done if not r.cold_start)} warm, "
         f"{sum(1 for r in done if r.function_error)} errors, {sum(1 for r in results if r.status_code == 429)} throttled"
+        + "".join(f", {n} {what}" for n, what in ((sum(1 for r in results if r.status_code == 202), "queued"), (sum(1 for r in results if r.status_code == 204), "dry runs")) if n)
     ]
     if durations:
 
@@ -172,6 +185,8 @@ def _summary(results: list[InvokeResult], wall_s: float) -> str:
 
 def _progress_line(n: int, r: InvokeResult) -> str:
     """The text line of the n-th invocation to finish (from 1), during --repeat."""
+    if r.status_code in ACCEPTED:
+        return f"#{n:<4} {r.status_code}  {'queued' if r.status_code == 202 else 'dry run'}  {r.request_id or '-'}"
     state = "throttled" if r.status_code == 429 else ("cold" if r.cold_start else "warm")
     error = f"  {r.error_type}" if r.function_error else ""
     return (
@@ -239,7 +254,7 @@ def _run_repeat(backend: Backend, args: argparse.Namespace, payload: bytes) -> t
     """Run --repeat's invocations, printing a line (or a JSON object) per finished invocation."""
 
     def invoke() -> InvokeResult:
-        return backend.invoke(args.name, payload, source="cli")
+        return backend.invoke(args.name, payload, source="cli", **_options(args))
 
     run = _Repeat(invoke, args.repeat, args.concurrency)
     out = sys.stdout
@@ -270,11 +285,18 @@ def _run_repeat(backend: Backend, args: argparse.Namespace, payload: bytes) -> t
     return run.results, run.wall_s
 
 
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """Invoke's Qualifier and InvocationType from the command line."""
+    return {"qualifier": args.qualifier or None, "invocation_type": args.invocation_type}
+
+
 def run_invoke(args: argparse.Namespace) -> int:
     if args.repeat < 1:
         raise UsageError("--repeat must be at least 1")
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
+    if args.qualifier is not None and not args.qualifier.strip():
+        raise UsageError("--qualifier: empty; give $LATEST, a version or an alias")
     payload = read_event(args.event)
     # Triggers are not read: invoking never fires them, and their types' modules (the schedule
     # parser, the SQS store) are a good part of a one-shot's start-up. `serve` and `list` check them.
@@ -283,7 +305,7 @@ def run_invoke(args: argparse.Namespace) -> int:
     try:
         if args.repeat == 1:
             started = time.perf_counter()
-            results = [backend.invoke(args.name, payload, source="cli")]
+            results = [backend.invoke(args.name, payload, source="cli", **_options(args))]
             wall = time.perf_counter() - started
             if args.json:
                 print(json.dumps(result_json(results[0]), ensure_ascii=False), flush=True)
@@ -303,7 +325,7 @@ def run_invoke(args: argparse.Namespace) -> int:
         else:
             print()
             print(_summary(results, wall))
-    failed = any(r.function_error or r.status_code != 200 for r in results)
+    failed = any(r.function_error or r.status_code not in (200, *ACCEPTED) for r in results)
     return 1 if failed else 0
 
 

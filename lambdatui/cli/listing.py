@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from typing import Any
 
 from ..masking import looks_secret, mask
@@ -15,6 +16,11 @@ def run_list(args: argparse.Namespace) -> int:
     isolation: dict[str, dict[str, Any]] = {}
     try:
         functions = backend.list_functions()
+        if args.json and not backend.capabilities.lists_reserved_concurrency:
+            # ListFunctions leaves reserved concurrency out: GetFunctionConcurrency for each function,
+            # on the backend's bounded thread pool (0 stays 0: every invoke throttled; None: unreserved).
+            reserved = backend.reserved_concurrencies([f.name for f in functions])
+            functions = [replace(f, reserved_concurrency=reserved[f.name]) for f in functions]
         if args.json:
             # Which of Lambda's sandbox guarantees hold where the backend runs each function
             # (absent for AWS, where Lambda's own sandbox runs it).

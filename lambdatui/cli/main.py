@@ -29,11 +29,18 @@ def _common(parser: argparse.ArgumentParser, top: bool = False) -> None:
     # On subcommands the defaults are SUPPRESS, so `lambdatui --config F list` keeps the F given
     # before the subcommand instead of argparse overwriting it with the subcommand's None.
     default = None if top else argparse.SUPPRESS
-    parser.add_argument("--config", metavar="FILE", default=default, help="configuration file (default: see README)")
+    parser.add_argument("--config", "--template", metavar="FILE", default=default, help="configuration file, or a SAM/CloudFormation template (default: see README)")
+    _template_options(parser, default)
     parser.add_argument("--backend", choices=("local", "aws"), default=default, help="override the config's backend")
     parser.add_argument("--profile", default=default, help="AWS profile (aws backend)")
     parser.add_argument("--region", default=default, help="AWS region (aws backend)")
     parser.add_argument("--endpoint-url", dest="endpoint_url", metavar="URL", default=default, help="AWS endpoint (aws backend)")
+
+
+def _template_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    # As SAM CLI's options of the same names (lambdatui.templates.params).
+    parser.add_argument("--parameter-overrides", dest="parameter_overrides", nargs="+", action="extend", metavar="KEY=VALUE", default=default, help="a template's parameter values")
+    parser.add_argument("--env-vars", dest="env_vars", metavar="FILE", default=default, help="environment variables in SAM's env.json format")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeat", type=int, default=1, metavar="N", help="invoke N times (default 1)")
     p.add_argument("--concurrency", type=int, default=1, metavar="C", help="at most C invocations at once (default 1)")
     p.add_argument("--json", action="store_true", help="one JSON object per invocation, one per line")
+    p.add_argument("--qualifier", metavar="Q", help="$LATEST (default), a version or an alias (NAME:ALIAS works too)")
+    p.add_argument("--invocation-type", dest="invocation_type", default="RequestResponse", choices=("RequestResponse", "Event", "DryRun"), help="Event: queued, 202; DryRun: checked, 204 (default RequestResponse)")
 
     p = sub.add_parser("web", help="serve the dashboard to a browser (textual-serve), for demos")
     _common(p)
@@ -74,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
 
     p = sub.add_parser("serve", help="run the local functions behind a Lambda API and their triggers")
-    p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="configuration file")
+    p.add_argument("--config", "--template", metavar="FILE", default=argparse.SUPPRESS, help="configuration file, or a SAM/CloudFormation template")
+    _template_options(p, argparse.SUPPRESS)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=3001, help="Lambda API port (default 3001, as SAM's start-lambda)")
     p.add_argument("--http-port", dest="http_port", type=int, default=3000, help="HTTP triggers port (default 3000, as SAM's start-api)")
@@ -107,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list functions")
     _common(p)
     p.add_argument("--json", action="store_true", help="a JSON list of objects")
+    p.add_argument("--reveal", action="store_true", help="show environment values that look like secrets")
+
+    p = sub.add_parser("show", help="everything about a function: settings, versions, aliases, URL, triggers, logging, VPC, tags")
+    _common(p)
+    p.add_argument("name", help="function name (NAME:QUALIFIER works too)")
+    p.add_argument("--qualifier", metavar="Q", help="$LATEST (default), a version or an alias")
+    p.add_argument("--json", action="store_true", help="one JSON object")
     p.add_argument("--reveal", action="store_true", help="show environment values that look like secrets")
 
     p = sub.add_parser("logs", help="print a function's log lines; --follow to keep printing new ones")
@@ -148,6 +165,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "parameter_overrides", None) or getattr(args, "env_vars", None):
+            from ..templates import options_from_args, set_options
+
+            try:
+                set_options(options_from_args(getattr(args, "parameter_overrides", None), getattr(args, "env_vars", None)))
+            except ValueError as e:
+                raise UsageError(str(e)) from None
         if args.command == "init":
             from .project import run_init
 
@@ -184,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
             from .listing import run_list
 
             return run_list(args)
+        if args.command == "show":
+            from .show import run_show
+
+            return run_show(args)
         if args.command == "logs":
             from .logs import run_logs
 

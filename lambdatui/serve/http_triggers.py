@@ -100,6 +100,7 @@ class Route:
     method: str = "ANY"
     payload_format: str = "2.0"
     cors: HttpCors | None = None  # None: no CORS headers, no preflight answers
+    stage: str | None = None  # requestContext.stage; None: REST_STAGE (1.0) or HTTP_API_STAGE (2.0)
     # (kind, text): text is the literal, or the variable's name for {param} / {proxy+}.
     _segments: tuple[tuple[int, str], ...] = field(init=False, repr=False, compare=False)
 
@@ -815,10 +816,12 @@ class HttpTriggerServer:
         v1 = route.payload_format == "1.0"
         request_id = str(uuid.uuid4()) if v1 else _extended_request_id()
         build = build_event_v1 if v1 else build_event_v2
+        stage = {"stage": route.stage} if route.stage is not None else {}
         event = build(
             route,
             request,
             path_parameters=params,
+            **stage,
             account_id=self.account_id,
             api_id=self.api_id,
             region=self.region,

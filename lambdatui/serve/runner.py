@@ -74,10 +74,12 @@ class _Host:
     def invoke(self, name: str, payload: bytes = b"{}", *, invocation_type: str = "RequestResponse", source: str | None = None) -> InvokeResult:
         return self.backend.invoke(name, payload, invocation_type=invocation_type, source=source)
 
-    def add_http_route(self, function: str, path: str, method: str, payload_format: str, cors: HttpCors | None = None) -> None:
+    def add_http_route(
+        self, function: str, path: str, method: str, payload_format: str, cors: HttpCors | None = None, stage: str | None = None
+    ) -> None:
         from .http_triggers import Route
 
-        self.shared.routes.append(Route(function, path, method, payload_format, cors=cors))
+        self.shared.routes.append(Route(function, path, method, payload_format, cors=cors, stage=stage))
 
     def function_log(self, function: str, message: str) -> None:
         self.backend.logs.append(function, TRIGGER_LOG_STREAM, message)

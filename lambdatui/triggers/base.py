@@ -57,9 +57,10 @@ class TriggerHost(Protocol):
 
     def invoke(self, name: str, payload: bytes = b"{}", *, invocation_type: str = "RequestResponse", source: str | None = None) -> Any: ...
 
-    def add_http_route(self, function: str, path: str, method: str, payload_format: str, cors: Any = None) -> None:
+    def add_http_route(self, function: str, path: str, method: str, payload_format: str, cors: Any = None, stage: str | None = None) -> None:
         """Serve `method path` on the shared HTTP port, invoking `function` (`cors`: the route's
-        `HttpCors`, or None for no CORS); ValueError for a bad path."""
+        `HttpCors`, or None for no CORS; `stage`: the events' requestContext.stage, or None for the
+        payload format's default); ValueError for a bad path."""
         ...
 
     def queue_store(self) -> QueueStore:

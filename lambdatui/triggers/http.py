@@ -95,12 +95,15 @@ def http_url(host: str, port: int, path: str) -> str:
 @dataclass(frozen=True)
 class HttpTrigger(Trigger):
     type: ClassVar[str] = "http"
-    keys: ClassVar[tuple[str, ...]] = ("type", "path", "method", "payload_format", "cors")
+    keys: ClassVar[tuple[str, ...]] = ("type", "path", "method", "payload_format", "cors", "stage")
 
     path: str
     method: str = "ANY"
     payload_format: str = "2.0"
     cors: HttpCors | None = None
+    # The API's stage in the events' requestContext (a SAM template's StageName); None: "Prod" for
+    # payload 1.0 (SAM's implicit REST API), "$default" for 2.0.
+    stage: str | None = None
 
     @classmethod
     def parse(cls, reader: NodeReader, mapping: dict[str, yaml.Node], node: yaml.Node, key: str, base_dir: Path) -> HttpTrigger:
@@ -124,7 +127,8 @@ class HttpTrigger(Trigger):
             except ValueError as e:
                 where, _, message = str(e).partition(": ")
                 v.fail(m["cors"], where, message)
-        return cls(path=path, method=method, payload_format=payload_format, cors=cors)
+        stage = v.string(m["stage"], f"{key}.stage") if "stage" in m else None
+        return cls(path=path, method=method, payload_format=payload_format, cors=cors, stage=stage)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type, "path": self.path, "method": self.method, "payload_format": self.payload_format}
@@ -138,6 +142,8 @@ class HttpTrigger(Trigger):
             if c.max_age is not None:
                 cors["max_age"] = c.max_age
             out["cors"] = cors
+        if self.stage is not None:
+            out["stage"] = self.stage
         return out
 
     def describe(self, where: TriggerWhere) -> str:
@@ -148,5 +154,6 @@ class HttpTrigger(Trigger):
         return f"HTTP         {self.method:<7} {url}  → {function} (payload {self.payload_format})"
 
     def start(self, function: str, host: TriggerHost) -> None:
-        host.add_http_route(function, self.path, self.method, self.payload_format, cors=self.cors)
+        stage = {"stage": self.stage} if self.stage is not None else {}  # hosts without stages still accept the rest
+        host.add_http_route(function, self.path, self.method, self.payload_format, cors=self.cors, **stage)
         return None

@@ -109,6 +109,7 @@ class LambdaTUI(App[None]):
         Binding("f4", "show_pane('logs')", "Logs", show=False, priority=True, id="app.pane_logs"),
         Binding("f5", "refresh_functions", "Refresh", show=False, priority=True, id="app.refresh"),
         Binding("f6", "show_pane('monitor')", "Monitor", show=False, priority=True, id="app.pane_monitor"),
+        Binding("f7", "details", "Details", show=False, priority=True, id="app.details"),
         Binding("f8", "next_theme", "Theme", show=False, priority=True, id="app.next_theme"),
         Binding("f9", "save_svg", "Screenshot", show=False, priority=True, id="app.screenshot"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
@@ -306,11 +307,20 @@ class LambdaTUI(App[None]):
             self.action_show_pane("invoke")
             return
         console.show_pending()
-        self._invoke(name, payload)
+        self._invoke(name, payload, console.invoke_options())
 
     @work(thread=True, group="invoke")
-    def _invoke(self, name: str, payload: bytes) -> None:
-        self._call(f"Invoking {name}", self.backend.invoke, name, payload, done=InvocationFinished)
+    def _invoke(self, name: str, payload: bytes, options: dict[str, Any]) -> None:
+        self._call(f"Invoking {name}", lambda: self.backend.invoke(name, payload, **options), done=InvocationFinished)
+
+    def action_details(self) -> None:
+        """F7: everything about the selected function (at the console's qualifier), as `lambdatui show`."""
+        from .details_screen import DetailsScreen
+
+        if self._selected is None:
+            self.notify("Select a function first", severity="warning")
+            return
+        self.push_screen(DetailsScreen(self.backend, self._selected, self.query_one(EventConsole).invoke_options()["qualifier"]))
 
     def on_invocation_finished(self, message: InvocationFinished) -> None:
         result = message.result
@@ -436,6 +446,7 @@ class LambdaTUI(App[None]):
         yield SystemCommand("Show the configuration editor", "Memory, timeout, environment… (F3)", lambda: self.action_show_pane("config"))
         yield SystemCommand("Show the log tail", "Live logs of the selected function (F4)", lambda: self.action_show_pane("logs"))
         yield SystemCommand("Show the monitor", "Invocations, errors, durations, memory and cost (F6)", lambda: self.action_show_pane("monitor"))
+        yield SystemCommand("Show the function's details", "Versions, aliases, URL, triggers, logging, VPC, tags, raw JSON (F7)", self.action_details)
         yield SystemCommand("Jump to the last invocation's logs", "Scroll the tail to its START line", self.query_one(EventConsole).action_jump_to_logs)
         yield SystemCommand("Save event", "Save the console's event beside the config", self.query_one(EventConsole).action_save_event)
         if self.backend.capabilities.persists_edits and self.config is not None and self.config.path is not None:

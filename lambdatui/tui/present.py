@@ -15,13 +15,16 @@ from dataclasses import replace
 from typing import Any
 
 from ..backends.base import (
+    AliasInfo,
     Backend,
     FunctionConfiguration,
+    FunctionDetail,
     FunctionMetrics,
     InvokeResult,
     Location,
     LogEvent,
     TuningSession,
+    VersionInfo,
 )
 
 DETERMINISTIC_ENV_VAR = "LAMBDATUI_DETERMINISTIC"
@@ -150,6 +153,24 @@ class StableBackend(Backend):
     ) -> AsyncGenerator[LogEvent, None]:
         async for event in self._backend.tail_logs(name, since=since, follow=follow, filter_pattern=filter_pattern):
             yield self._stable.event(event)
+
+    def function_detail(self, name: str, qualifier: str | None = None) -> FunctionDetail:
+        detail = self._backend.function_detail(name, qualifier)
+        # The code folder's modification time differs between runs: shown as the fixed clock.
+        fixed = "2026-11-27T10:20:00.000+0000"
+        detail.configuration = replace(detail.configuration, last_modified=fixed)
+        if "LastModified" in detail.raw:
+            detail.raw = {**detail.raw, "LastModified": fixed}
+        return detail
+
+    def list_versions(self, name: str) -> list[VersionInfo]:
+        return self._backend.list_versions(name)
+
+    def list_aliases(self, name: str) -> list[AliasInfo]:
+        return self._backend.list_aliases(name)
+
+    def reserved_concurrency(self, name: str) -> int | None:
+        return self._backend.reserved_concurrency(name)
 
     async def live_tail(
         self, name: str, *, since: float | None = None, filter_pattern: str | None = None

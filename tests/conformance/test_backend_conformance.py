@@ -201,3 +201,56 @@ def test_invoke_of_a_missing_alias_is_function_not_found(harness):
     with pytest.raises(FunctionNotFoundError) as info:
         harness.backend.invoke(ECHO, b"{}", qualifier="prod")
     assert f"function:{ECHO}:prod" in str(info.value)
+
+
+# -- the whole function: function_detail, versions, aliases, reserved concurrency -------------------
+
+
+def test_function_detail_has_every_key_and_the_settings(backend):
+    from lambdatui.backends.detail import DETAIL_KEYS
+
+    detail = backend.function_detail(ECHO)
+    out = detail.to_json()
+    assert list(out)[: len(DETAIL_KEYS)] == list(DETAIL_KEYS)
+    assert (out["function"], out["qualifier"], out["handler"], out["memory_size"]) == (ECHO, "$LATEST", "app.handler", 128)
+    assert out["environment"] == {"GREETING": "Hello"}
+    assert out["logging"] == {"format": "Text", "log_group": f"/aws/lambda/{ECHO}"}
+    assert out["arn"].endswith(f":function:{ECHO}")
+    assert backend.function_detail(f"{ECHO}:$LATEST").name == ECHO
+    with pytest.raises(FunctionNotFoundError):
+        backend.function_detail("conf-missing")
+    with pytest.raises(FunctionNotFoundError):
+        backend.function_detail(ECHO, qualifier="no-such-alias")
+
+
+def test_versions_and_aliases_where_the_backend_has_them(backend):
+    from lambdatui.backends.base import NotSupportedError
+
+    if backend.capabilities.versions:
+        assert backend.list_versions(ECHO) == [] and backend.list_aliases(ECHO) == []
+    else:
+        with pytest.raises(NotSupportedError):
+            backend.list_versions(ECHO)
+        with pytest.raises(NotSupportedError):
+            backend.list_aliases(ECHO)
+        assert backend.function_detail(ECHO).to_json()["versions"] == []
+
+
+def test_reserved_concurrency_zero_stays_zero_and_none_is_unreserved(backend):
+    assert backend.reserved_concurrency(ECHO) is None
+    backend.update_function(ECHO, {"reserved_concurrency": 0})
+    assert backend.reserved_concurrency(ECHO) == 0
+    assert backend.reserved_concurrencies([ECHO, FAILS]) == {ECHO: 0, FAILS: None}
+    assert backend.function_detail(ECHO).to_json()["reserved_concurrency"] == 0
+    listed = {f.name: f.reserved_concurrency for f in backend.list_functions()}
+    if backend.capabilities.lists_reserved_concurrency:
+        assert listed[ECHO] == 0
+    else:
+        assert listed[ECHO] is None  # ListFunctions leaves it out: why the capability exists
+    backend.update_function(ECHO, {"reserved_concurrency": None})
+    assert backend.reserved_concurrency(ECHO) is None
+
+
+def test_dry_run_answers_204_without_running(harness):
+    result = harness.backend.invoke(ECHO, b"{}", invocation_type="DryRun")
+    assert result.status_code == 204 and not result.has_figures and result.payload == b""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from ...model import IMAGE_NOT_RUN, IMAGE_RUNTIME
 from ..spec import FunctionSpec
 
 RUNTIME_DIR = Path(__file__).resolve().parent
@@ -162,6 +163,8 @@ def launch_for(spec: FunctionSpec, cache_dir: Path) -> Launch:
         return Launch([str(custom_bootstrap(spec))], {})
     if runtime in KNOWN_RUNTIMES:
         raise UnsupportedRuntime(missing_toolchain(runtime))
+    if runtime == IMAGE_RUNTIME:  # a template's `PackageType: Image` function
+        raise UnsupportedRuntime(f"{spec.name} is a container image (PackageType: Image): {IMAGE_NOT_RUN}")
     raise UnsupportedRuntime(f"unknown runtime {runtime!r}")
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -493,6 +494,49 @@ class ConfigEditor(Widget):
         self.query_one("#cfg-isolation-title").display = bool(report)
         body.display = bool(report)
 
+    def refresh_reserved(self) -> None:
+        """Read the function's reserved concurrency where the listing leaves it out (AWS's
+        ListFunctions does): a thread worker asks the backend, and the field waits, disabled, for
+        the answer, so a function reserved at 0 (every invoke throttled) never shows "unreserved"."""
+        backend = getattr(self.app, "backend", None)
+        if self._config is None or backend is None or not self.is_mounted or backend.capabilities.lists_reserved_concurrency:
+            return
+        control = self._control("reserved_concurrency")
+        assert isinstance(control, Input)
+        control.placeholder, control.disabled = "reading…", True
+        name = self._config.name
+        self.run_worker(
+            partial(self._read_reserved, backend, name),
+            name=f"reserved concurrency {name}", group="reserved", exclusive=True, thread=True, exit_on_error=False,
+        )
+
+    def _read_reserved(self, backend: Any, name: str) -> None:
+        value: int | None = None
+        error: str | None = None
+        try:
+            value = backend.reserved_concurrency(name)
+        except Exception as e:  # noqa: BLE001 - shown as unknown, the pane carries on
+            error = str(e)
+        try:
+            self.app.call_from_thread(self._show_reserved, name, value, error)
+        except RuntimeError:
+            pass  # the app closed meanwhile
+
+    def _show_reserved(self, name: str, value: int | None, error: str | None) -> None:
+        if self._config is None or self._config.name != name:
+            return  # read for a function no longer shown
+        control = self._control("reserved_concurrency")
+        assert isinstance(control, Input)
+        control.disabled = self._read_only
+        if error is not None:
+            control.placeholder = "unknown"
+            self.notify(error, title="Reserved concurrency not read", severity="warning")
+            return
+        control.placeholder = "unreserved"
+        self._config = replace(self._config, reserved_concurrency=value)
+        control.value = "" if value is None else str(value)
+        self._refresh_state()
+
     @property
     def config(self) -> FunctionConfiguration | None:
         """The configuration the form was loaded with (None: no function selected)."""
@@ -556,6 +600,7 @@ class ConfigEditor(Widget):
         self._refresh_state()
         self.refresh_async_pending()
         self.refresh_isolation()
+        self.refresh_reserved()
 
     def request_save(self) -> bool:
         """Validate everything; post SaveRequested with the changes. False when nothing was sent."""

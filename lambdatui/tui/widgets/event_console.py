@@ -2,8 +2,11 @@
 each invocation — status, response, function error, duration, billed ms, init, cold start, memory
 and cost — with the function's recent invocations listed below.
 
-The console does not invoke: the app reads `event_payload()` on ctrl+r, calls the backend in a worker
-and hands the result back with `show_result()`.
+The console does not invoke: the app reads `event_payload()` and `invoke_options()` on ctrl+r, calls
+the backend in a worker and hands the result back with `show_result()`. The options are Invoke's
+InvocationType (RequestResponse, Event → 202 queued, DryRun → 204 checked) and Qualifier: $LATEST,
+or a version or alias the backend lists for the function (read in a thread worker on selection,
+where the backend has versions).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict, deque
+from functools import partial
 from typing import Any
 
 from rich.console import RenderableType
@@ -22,7 +26,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Select, Static, TextArea
 
-from ...backends.base import InvokeResult, decoded_payload
+from ...backends.base import BackendError, InvokeResult, decoded_payload
 from ...eventstore import EventStore, EventStoreError
 from ...eventtemplates import template_text, templates
 from ..present import format_cost, memory_bar
@@ -30,6 +34,8 @@ from ..styles import load_tcss
 
 RECENT_LIMIT = 20
 DEFAULT_EVENT = "{}\n"
+INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
+LATEST = "$LATEST"
 
 
 class EventConsole(Vertical):
@@ -53,6 +59,7 @@ class EventConsole(Vertical):
         self._shown: InvokeResult | None = None
         self.response_text = ""  # the response as shown, as plain text (for tests and copying)
         self.error_text = ""  # the JSON error of the event, when it is not JSON
+        self.qualifiers: list[str] = []  # the selected function's aliases and versions, as the picker offers them
 
     def compose(self) -> ComposeResult:
         # Compact (one-row) controls: at 80×24 every row counts.
@@ -62,6 +69,9 @@ class EventConsole(Vertical):
             yield Input(placeholder="event name", id="ec-name", compact=True)
             yield Button("Save", id="ec-save", variant="primary", compact=True)
             yield Button("Delete", id="ec-delete", compact=True)
+        with Horizontal(id="ec-options"):
+            yield Select([(t, t) for t in INVOCATION_TYPES], value="RequestResponse", id="ec-type", allow_blank=False, compact=True)
+            yield Select([(LATEST, LATEST)], value=LATEST, id="ec-qualifier", allow_blank=False, compact=True)
         yield TextArea.code_editor(DEFAULT_EVENT, language="json", id="ec-editor", theme="css")
         yield Static("", id="ec-json-error")
         with VerticalScroll(id="ec-result"):
@@ -97,12 +107,55 @@ class EventConsole(Vertical):
             self.editor.load_text(self.store.load(name, saved[0]) if saved else DEFAULT_EVENT)
             if saved:
                 self.query_one("#ec-name", Input).value = saved[0]
+        self._load_qualifiers(name)
         self._refresh_recent()
         recent = self._recent.get(name) if name else None
         if recent:
             self._show(recent[-1])
         else:
             self._clear_result()
+
+    # -- how to invoke -------------------------------------------------------------------------
+
+    def invoke_options(self) -> dict[str, Any]:
+        """Invoke's `invocation_type` and `qualifier` (None for $LATEST) as chosen in the console."""
+        kind = self.query_one("#ec-type", Select).value
+        qualifier = self.query_one("#ec-qualifier", Select).value
+        return {
+            "invocation_type": kind if isinstance(kind, str) else "RequestResponse",
+            "qualifier": qualifier if isinstance(qualifier, str) and qualifier != LATEST else None,
+        }
+
+    def _load_qualifiers(self, name: str | None) -> None:
+        """$LATEST now; the function's aliases and versions once the backend has listed them."""
+        self._show_qualifiers(name, [])
+        backend = getattr(self.app, "backend", None)
+        if name is None or backend is None or not backend.capabilities.versions:
+            return
+        self.run_worker(
+            partial(self._read_qualifiers, backend, name),
+            name=f"qualifiers {name}", group="qualifiers", exclusive=True, thread=True, exit_on_error=False,
+        )
+
+    def _read_qualifiers(self, backend: Any, name: str) -> None:
+        choices: list[tuple[str, str]] = []
+        try:
+            choices += [(f"alias {a.name} → {a.function_version}", a.name) for a in backend.list_aliases(name)]
+            choices += [(f"version {v.version}", v.version) for v in reversed(backend.list_versions(name))]
+        except BackendError as e:
+            self.app.call_from_thread(self.app.notify, str(e), title="Versions and aliases not read", severity="warning")
+        try:
+            self.app.call_from_thread(self._show_qualifiers, name, choices)
+        except RuntimeError:
+            pass  # the app closed meanwhile
+
+    def _show_qualifiers(self, name: str | None, choices: list[tuple[str, str]]) -> None:
+        if name != self.function:
+            return  # read for a function no longer shown
+        self.qualifiers = [value for _, value in choices]
+        select = self.query_one("#ec-qualifier", Select)
+        select.set_options([(LATEST, LATEST), *choices])
+        select.value = LATEST
 
     def _saved_names(self) -> list[str]:
         if self.function is None:
@@ -271,6 +324,13 @@ class EventConsole(Vertical):
 def summary_text(r: InvokeResult) -> Text:
     """One or two lines of figures with a status and a cold-start badge."""
     t = Text()
+    if r.status_code in (202, 204):
+        # Event: queued, Lambda runs it later (its lines reach the log tail); DryRun: nothing ran.
+        t.append(" 202 QUEUED " if r.status_code == 202 else " 204 DRY RUN ", style="bold reverse blue")
+        t.append("  Event accepted: it runs asynchronously" if r.status_code == 202 else "  The function and your permission check out; nothing ran")
+        if r.request_id:
+            t.append(f"  {r.request_id}", style="dim")
+        return t
     if r.status_code == 429:
         t.append(" 429 THROTTLED ", style="bold reverse red")
         if r.error:

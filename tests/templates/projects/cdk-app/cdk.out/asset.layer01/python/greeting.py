@@ -1,0 +1,1 @@
+TEXT = "hi from a CDK layer"

@@ -1,0 +1,6 @@
+export const handler = async (event, context) => {
+  for (const record of event.Records) {
+    console.info(`SQS-PAYLOAD ${record.body}`);
+  }
+  return {};
+};
