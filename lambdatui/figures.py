@@ -333,3 +333,26 @@ def monthly_projection(
         monthly_cost(memory_mb, billed_ms, per_month, architecture, free_tier=True).total_usd,
         monthly_cost(memory_mb, billed_ms, per_month, architecture, free_tier=False).total_usd,
     )
+
+
+# -- CloudWatch Logs: what following a function's logs costs ------------------------------------------
+#
+# Polling FilterLogEvents is not billed per request (CloudWatch Logs bills ingestion, storage, Logs
+# Insights data scanned and Live Tail minutes); a Live Tail session is billed per minute it is open
+# (after a monthly free allowance shared by the account); a Logs Insights query per GB it scans.
+
+
+def live_tail_usd_per_minute() -> float:
+    """What one minute of a CloudWatch Logs Live Tail session costs (after the free minutes)."""
+    return float(prices()["cloudwatch_logs"]["live_tail_usd_per_minute"])
+
+
+def live_tail_cost(seconds: float) -> float:
+    """What a Live Tail session open for `seconds` costs at the per-minute rate (before the account's
+    monthly free minutes, which lambdatui cannot see)."""
+    return max(seconds, 0.0) / 60 * live_tail_usd_per_minute()
+
+
+def logs_insights_cost(bytes_scanned: float) -> float:
+    """What a CloudWatch Logs Insights query that scanned `bytes_scanned` costs (GB = 10^9 bytes)."""
+    return max(bytes_scanned, 0.0) / 1e9 * float(prices()["cloudwatch_logs"]["insights_usd_per_gb_scanned"])

@@ -3,11 +3,22 @@
 Both backends use this module: the local executor writes `START`/`END`/`REPORT` exactly as
 Lambda does, and the AWS backend parses the REPORT line out of an invoke's `LogType=Tail`
 result with the same `parse_report` so the two show the same figures.
+
+A function whose `LoggingConfig.LogFormat` is `JSON` gets its platform lines as JSON records
+instead, one object per log event, in the Telemetry API's shape (AWS, "Configuring JSON and plain
+text log formats" and "Lambda Telemetry API `Event` schema reference"):
+`{"time": "…", "type": "platform.report", "record": {"requestId": "…", "metrics": {"durationMs": …,
+"billedDurationMs": …, "memorySizeMB": …, "maxMemoryUsedMB": …, "initDurationMs": …}, "status":
+"success"}}` — `initDurationMs` only after an init, `status` one of success, error, failure,
+timeout (with `errorType` beside it on a failure). `parse_report` reads either form, so every
+caller (invoke figures, the log tail, stats) understands both.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -144,13 +155,28 @@ _FIELD = re.compile(r"([A-Za-z][A-Za-z ]*?):\s*([^\t]*?)\s*(?:\t|$)")
 
 
 def parse_report(text: str) -> Report | None:
-    """Find the last REPORT line in a log excerpt and read its figures; None if there is none."""
+    """Find the last report in a log excerpt and read its figures; None if there is none.
+
+    A report is a text `REPORT RequestId: …` line or, for `LogFormat=JSON`, a `platform.report`
+    record (see the module docstring); whichever comes last wins.
+    """
     line = None
+    found: Report | None = None
     for candidate in text.splitlines():
         if candidate.startswith("REPORT RequestId:"):
-            line = candidate
+            line, found = candidate, None
+        elif candidate.startswith("{") and '"platform.report"' in candidate:
+            record = parse_json_report(candidate)
+            if record is not None:
+                line, found = None, record
+    if found is not None:
+        return found
     if line is None:
         return None
+    return _parse_report_line(line)
+
+
+def _parse_report_line(line: str) -> Report | None:
     fields = {k.strip(): v for k, v in _FIELD.findall(line[len("REPORT "):])}
 
     def number(key: str) -> float | None:
@@ -173,3 +199,75 @@ def parse_report(text: str) -> Report | None:
         )
     except KeyError:
         return None
+
+
+# -- JSON log format (LoggingConfig.LogFormat=JSON) ----------------------------------------------
+
+# The Telemetry API's `Status` values; a report with any but "success" is a failed invocation.
+JSON_FAILED_STATUSES = ("error", "failure", "timeout")
+
+
+def json_record(message: str) -> dict[str, object] | None:
+    """A log event's message as the JSON object Lambda writes with LogFormat=JSON; None otherwise."""
+    text = message.strip()
+    if not (text.startswith("{") and text.endswith("}")):
+        return None
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def parse_json_report(message: str) -> Report | None:
+    """A `platform.report` record's figures (AWS: "Lambda Telemetry API `Event` schema reference",
+    PlatformReport and ReportMetrics); None for any other message."""
+    value = json_record(message)
+    if value is None or value.get("type") != "platform.report":
+        return None
+    record = value.get("record")
+    if not isinstance(record, dict):
+        return None
+    metrics = record.get("metrics")
+    metrics = metrics if isinstance(metrics, dict) else {}
+    request_id = record.get("requestId")
+    if not isinstance(request_id, str):
+        return None
+    duration = _number(metrics.get("durationMs"))
+    billed = _number(metrics.get("billedDurationMs"))
+    status = record.get("status")
+    error_type = record.get("errorType")
+    return Report(
+        request_id=request_id,
+        duration_ms=duration or 0.0,
+        # Lambda Managed Instances report only durationMs: billed as Lambda rounds it (1 ms steps).
+        billed_duration_ms=int(billed) if billed is not None else (math.ceil(round(duration, 6)) if duration else 0),
+        memory_size_mb=int(_number(metrics.get("memorySizeMB")) or 0),
+        max_memory_used_mb=int(_number(metrics.get("maxMemoryUsedMB")) or 0),
+        init_duration_ms=_number(metrics.get("initDurationMs")),
+        # "success" is what a text REPORT line leaves out: only a failure is a status worth showing.
+        status=status if isinstance(status, str) and status != "success" else None,
+        error_type=error_type if isinstance(error_type, str) else None,
+    )
+
+
+def json_request_id(message: str) -> str | None:
+    """The request id a JSON platform record (or a JSON application log line) names, if any."""
+    value = json_record(message)
+    if value is None:
+        return None
+    record = value.get("record")
+    for holder in (record if isinstance(record, dict) else {}, value):
+        rid = holder.get("requestId")
+        if isinstance(rid, str):
+            return rid
+    return None

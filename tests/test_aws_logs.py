@@ -1,8 +1,10 @@
-"""`tail_log_group`: a Lambda log group as LogEvents, against moto's server over real HTTP.
+"""`tail_log_group` and `live_tail_session`: a Lambda log group as LogEvents, against moto's server
+over real HTTP.
 
-moto's StartLiveTail replays the events it holds and closes the stream, so against moto following
-falls back to polling FilterLogEvents; the one test of a live session that stays open uses a
-stand-in stream (see `test_live_tail_session_and_polls_never_repeat_a_line`).
+Following polls FilterLogEvents; a Live Tail session (billed per minute) runs only through
+`live_tail_session`, when the user asks. moto's StartLiveTail replays the events it holds and
+closes the stream, so the tests of a live session that stays open use a stand-in stream (see
+`test_live_tail_session_and_polls_never_repeat_a_line`).
 """
 
 from __future__ import annotations
@@ -81,9 +83,12 @@ async def history(backend, **kwargs) -> list:
 class Follower:
     """Consumes a following tail in a task; `wait_for(n)` waits until n events have arrived."""
 
-    def __init__(self, backend, **kwargs) -> None:
+    def __init__(self, backend, live: bool = False, **kwargs) -> None:
         self.events: list = []
-        self.gen = aws_logs.tail_log_group(backend, "fn", follow=True, poll_interval=0.05, **kwargs)
+        if live:
+            self.gen = aws_logs.live_tail_session(backend, "fn", **kwargs)
+        else:
+            self.gen = aws_logs.tail_log_group(backend, "fn", follow=True, poll_interval=0.05, **kwargs)
         self.task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
@@ -180,8 +185,10 @@ async def test_every_page_is_followed(aws, backend):
     assert "nextToken" not in calls[0] and calls[1]["nextToken"] and calls[2]["nextToken"] != calls[1]["nextToken"]
 
 
-async def test_missing_group_without_follow_yields_nothing(aws, backend):
-    assert await history(backend) == []
+async def test_missing_group_without_follow_is_reported_as_aws_logs_tail_does(aws, backend):
+    with pytest.raises(aws_logs.LogGroupNotFoundError) as caught:
+        await history(backend)
+    assert str(caught.value) == "The specified log group does not exist: /aws/lambda/fn (fn has not logged there yet)"
 
 
 async def test_unreachable_endpoint_names_it_quickly(aws):
@@ -208,6 +215,7 @@ async def test_follow_yields_new_events_once_though_polls_overlap(aws, backend, 
     live_attempts = []
     original = aws_logs._Tail._live_client
     monkeypatch.setattr(aws_logs._Tail, "_live_client", lambda self: live_attempts.append(1) or original(self))
+    monkeypatch.setattr(aws_logs._Tail, "live", lambda self: live_attempts.append(1) or original(self))
 
     tail = Follower(backend, since=(t - 1000) / 1000)
     try:
@@ -228,8 +236,8 @@ async def test_follow_yields_new_events_once_though_polls_overlap(aws, backend, 
     assert sorted(messages[2:5]) == sorted(["same ms as old 2", "same ms, other stream", "new 3"])
     assert messages[5:] == ["newest"]
     assert [e.event_id for e in tail.events] == list(range(1, 7))
-    # moto's StartLiveTail was tried; its replay of the held events added nothing.
-    assert live_attempts
+    # Following polls: Live Tail (billed per session-minute) is never started without the user.
+    assert live_attempts == []
 
 
 async def test_follow_waits_quietly_for_a_missing_group(aws, backend):
@@ -251,7 +259,7 @@ async def test_follow_polling_only(aws, backend):
     logs = aws.client("logs")
     make_group(logs, "s")
     put(logs, "s", (now_ms() - 1000, "before"))
-    tail = Follower(backend, live_tail=False)
+    tail = Follower(backend)
     try:
         await tail.wait_for(1)
         put(logs, "s", (now_ms(), "after"))
@@ -304,7 +312,7 @@ async def test_live_tail_session_and_polls_never_repeat_a_line(aws, backend, mon
         updates=[[live(t, "A history\n"), live(t + 1, "B gap\n")], [], [live(t + 2, "C live\n")], [live(t - 7_200_000, "too old")]],
     )
     monkeypatch.setattr(aws_logs._Tail, "_live_client", lambda self: stand_in)
-    tail = Follower(backend, since=(t - 1000) / 1000, filter_pattern="-nothing")
+    tail = Follower(backend, live=True, since=(t - 1000) / 1000, filter_pattern="-nothing")
     try:
         await tail.wait_for(3)
         await asyncio.sleep(0.3)
@@ -326,10 +334,65 @@ async def test_live_tail_events_are_filtered_client_side(aws, backend, monkeypat
         {"logStreamName": "s", "message": "ERROR again", "timestamp": t + 2},
     ]])
     monkeypatch.setattr(aws_logs._Tail, "_live_client", lambda self: stand_in)
-    tail = Follower(backend, filter_pattern="ERROR")
+    tail = Follower(backend, live=True, filter_pattern="ERROR")
     try:
         await tail.wait_for(2)
         await asyncio.sleep(0.2)
     finally:
         await tail.stop()
     assert tail.messages() == ["ERROR bad", "ERROR again"]
+
+
+class EndingLiveTail(StandInLiveTail):
+    """A session that ends by itself, as AWS ends every session after three hours."""
+
+    def __iter__(self):
+        yield {"sessionStart": {"sessionId": "s-1"}}
+        for update in self.updates:
+            yield {"sessionUpdate": {"sessionMetadata": {"sampled": False}, "sessionResults": update}}
+
+
+async def test_live_tail_session_that_ends_is_not_started_again(aws, backend, monkeypatch):
+    logs = aws.client("logs")
+    make_group(logs, "s")
+    t = now_ms()
+    stand_in = EndingLiveTail(on_start=lambda: None, updates=[[{"logStreamName": "s", "message": "live line\n", "timestamp": t}]])
+    monkeypatch.setattr(aws_logs._Tail, "_live_client", lambda self: stand_in)
+    events = [e async for e in aws_logs.live_tail_session(backend, "fn")]
+    assert [e.message for e in events] == ["live line"]
+    assert len(stand_in.calls) == 1  # ended: the caller decides, the user starts another
+
+
+async def test_live_tail_session_that_cannot_start_says_why(aws, backend, monkeypatch):
+    logs = aws.client("logs")
+    make_group(logs, "s")
+
+    class Refusing:
+        def start_live_tail(self, **kwargs):
+            raise RuntimeError("no StartLiveTail here")
+
+    monkeypatch.setattr(aws_logs._Tail, "_live_client", lambda self: Refusing())
+    with pytest.raises(aws_logs.LiveTailError) as caught:
+        async for _ in aws_logs.live_tail_session(backend, "fn"):
+            pass
+    assert str(caught.value) == f"Live Tail could not start on {GROUP}: no StartLiveTail here"
+
+
+async def test_live_tail_session_needs_a_log_group(aws, backend):
+    with pytest.raises(aws_logs.LogGroupNotFoundError):
+        async for _ in aws_logs.live_tail_session(backend, "fn"):
+            pass
+
+
+async def test_backend_tail_logs_polls_and_live_tail_is_its_own_call(aws, backend, monkeypatch):
+    assert backend.capabilities.live_tail
+    logs = aws.client("logs")
+    make_group(logs, "s")
+    put(logs, "s", (now_ms() - 1000, "START RequestId: a Version: $LATEST\n"))
+    started = []
+    monkeypatch.setattr(aws_logs._Tail, "live", lambda self: started.append(1) or (_ for _ in ()))
+    stream = backend.tail_logs("fn", follow=True)
+    first = await stream.__anext__()
+    await asyncio.sleep(1.5)  # a poll or two
+    await stream.aclose()
+    assert first.message == "START RequestId: a Version: $LATEST" and started == []

@@ -291,9 +291,10 @@ def test_aws_backend_prints_cloudwatch_events(cli, config, aws_env):
 
     r = cli("logs", "remote-fn", "--config", config, *aws, "--filter", "hello")
     assert messages(r.stdout) == ["hello from AWS"]
-    # A function without a log group has no logs yet: nothing, not an error.
+    # A function without a log group: one line and exit 1, as `aws logs tail` reports it.
     r = cli("logs", "never-ran", "--config", config, *aws)
-    assert (r.returncode, r.stdout) == (0, "")
+    assert (r.returncode, r.stdout) == (1, "")
+    assert r.stderr == "lambdatui: The specified log group does not exist: /aws/lambda/never-ran (never-ran has not logged there yet)\n"
 
 
 def test_aws_backend_follow_and_unreachable_endpoint(cli, config, aws_env, env, tmp_path):

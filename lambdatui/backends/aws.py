@@ -24,7 +24,8 @@ from .. import logformat
 from ..config import Config, validate_changes
 from ..executor.spec import MAX_SYNC_PAYLOAD_BYTES, InvokeResult
 from ..figures import invocation_cost
-from .aws_errors import translate
+from .aws_errors import AccessDeniedError, translate
+from .aws_logs import ReportLog, log_group_name
 from .aws_session import DEFAULT_REGION, ClientCache, CodeAsker, Resolved, Timeouts, make_client, mfa_asker, resolve
 from .base import (
     AliasInfo,
@@ -34,6 +35,7 @@ from .base import (
     FunctionConfiguration,
     FunctionDetail,
     FunctionMetrics,
+    FunctionNotFoundError,
     InvalidParameterError,
     Location,
     LogEvent,
@@ -66,7 +68,8 @@ _API_FIELDS = {
 class AwsBackend(Backend):
     name = "aws"
     capabilities = Capabilities(
-        switch_account=True, cpu_follows_memory=True, deploy_target=True, versions=True, lists_reserved_concurrency=False
+        switch_account=True, cpu_follows_memory=True, deploy_target=True, versions=True, lists_reserved_concurrency=False,
+        live_tail=True,
     )
 
     def __init__(
@@ -90,6 +93,10 @@ class AwsBackend(Backend):
         self.mfa_asker = mfa_asker
         self._architectures: dict[str, str] = {}
         self._timeouts: dict[str, int] = {}
+        # Each function's LoggingConfig (format, log group) from the configuration last fetched: the
+        # log tail, `logs` and the figures read the group it names, in the format it says.
+        self._logging: dict[str, tuple[str, str]] = {}
+        self.reports = ReportLog()  # REPORT figures seen by the log tail and by invokes
         self.profile: str | None = None
         self.region = ""
         self._connect(settings.profile, settings.region, session)
@@ -158,6 +165,8 @@ class AwsBackend(Backend):
             raise
         self._architectures.clear()
         self._timeouts.clear()
+        self._logging.clear()
+        self.reports.forget()
 
     def location(self) -> Location:
         return Location(self.profile, self.region)
@@ -185,6 +194,11 @@ class AwsBackend(Backend):
         storage = c.get("EphemeralStorage")
         self._architectures[c["FunctionName"]] = architecture
         self._timeouts[c["FunctionName"]] = c.get("Timeout", 3)
+        logging = c.get("LoggingConfig") or {}
+        self._logging[c["FunctionName"]] = (
+            logging.get("LogFormat") or "Text",
+            logging.get("LogGroup") or log_group_name(c["FunctionName"]),
+        )
         return FunctionConfiguration(
             name=c["FunctionName"],
             runtime=c.get("Runtime") or "provided (image)",
@@ -358,7 +372,10 @@ class AwsBackend(Backend):
             # Event (202: queued) and DryRun (204: checked) run nothing now: no figures to report.
             return InvokeResult(function=name, request_id=request_id, status_code=status, payload=body, started_at=started_at, has_figures=False)
         log_tail = base64.b64decode(response.get("LogResult") or b"").decode("utf-8", "replace")
+        # A text REPORT line, or with LoggingConfig.LogFormat=JSON a `platform.report` record.
         report = logformat.parse_report(log_tail)
+        if report is not None:
+            self.reports.note(name.split(":")[0], time.time(), report)
         function_error = response.get("FunctionError")
         error_type = None
         if function_error:
@@ -434,6 +451,43 @@ class AwsBackend(Backend):
 
     # -- logs and metrics --------------------------------------------------------------------
 
+    def logging_config(self, name: str) -> tuple[str, str]:
+        """(LogFormat, log group) of `name`: from the configuration already fetched, else fetched now."""
+        base = name.split(":")[0]
+        if base not in self._logging:
+            try:
+                self._configuration(self._call(self.lambda_client.get_function_configuration, FunctionName=base))
+            except (FunctionNotFoundError, AccessDeniedError):
+                # A deleted function's logs outlive it, and a logs-only role may not read Lambda:
+                # Lambda's default group is where they are.
+                return "Text", log_group_name(base)
+        return self._logging.get(base, ("Text", log_group_name(base)))
+
+    def log_group(self, name: str) -> str:
+        return self.logging_config(name)[1]
+
+    def report_figures(self, name: str, since: float, until: float, *, insights: bool = False) -> dict[str, Any] | None:
+        """Cold starts, init and memory over [since, until) from REPORT lines (metrics have none):
+        with `insights`, one CloudWatch Logs Insights query (billed per GB scanned); otherwise the
+        lines the log tail and invokes already read (free), None when none were read."""
+        from .aws_metrics import figures_from_reports, insights_figures
+
+        if insights:
+            log_format, group = self.logging_config(name)
+            figures = insights_figures(self.logs_client, group, log_format, start=since, end=until)
+            figures["source"] = f"Logs Insights over {group} ({figures['reports']} REPORT lines)"
+            return figures
+        earliest = self.reports.earliest.get(name)
+        reports = self.reports.between(name, since, until)
+        if earliest is None and not reports:
+            return None
+        figures = figures_from_reports(reports)
+        read_from = max(since, earliest) if earliest is not None else since
+        figures["source"] = f"{len(reports)} REPORT lines read" + (
+            f" since {time.strftime('%H:%M', time.localtime(read_from))}" if read_from > since + 60 else ""
+        )
+        return figures
+
     def metrics(self, name: str, *, start: float, end: float, period: int = 60) -> FunctionMetrics:
         from .aws_metrics import fetch_metrics
 
@@ -450,4 +504,12 @@ class AwsBackend(Backend):
         from .aws_logs import tail_log_group
 
         async for event in tail_log_group(self, name, since=since, follow=follow, filter_pattern=filter_pattern):
+            yield event
+
+    async def live_tail(
+        self, name: str, *, since: float | None = None, filter_pattern: str | None = None
+    ) -> AsyncGenerator[LogEvent, None]:
+        from .aws_logs import live_tail_session
+
+        async for event in live_tail_session(self, name, since=since, filter_pattern=filter_pattern):
             yield event

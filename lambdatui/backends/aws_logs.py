@@ -1,16 +1,26 @@
-"""A Lambda function's CloudWatch log group as an async stream of `LogEvent`s: history, then live.
+"""A Lambda function's CloudWatch log group as an async stream of `LogEvent`s: history, then new lines.
 
-History is `FilterLogEvents` over `/aws/lambda/<name>` (every page). Following prefers a
-`StartLiveTail` session — one streamed connection instead of a request a second against
-FilterLogEvents' low per-account quota — and falls back to polling FilterLogEvents where live tail
-is not usable (no permission, an endpoint without it, or a stream that ends at once, as moto's and
-some emulators' do after replaying the events they hold).
+The log group is the function's `LoggingConfig.LogGroup` (the backend keeps each function's
+LoggingConfig from the configuration it fetched), `/aws/lambda/<name>` by default. History is
+`FilterLogEvents` (every page). Following polls FilterLogEvents: CloudWatch Logs bills no request
+of it (its quota is per account and Region). A CloudWatch Logs Live Tail session (`StartLiveTail`:
+one streamed connection, events within a second or two) is billed per session-minute, so it is
+started only when the user asks for it (`live_tail_session`), and is never started again without
+them when it ends (AWS ends a session after three hours).
+
+A log group that does not exist is reported as `LogGroupNotFoundError` when reading history (as
+`aws logs tail` reports it); a follow waits quietly for it (Lambda creates it on a function's first
+log line).
 
 No line is yielded twice. Polls overlap in time (CloudWatch makes events visible seconds after
 their timestamp, out of order across streams), so polled events are de-duplicated by CloudWatch's
 `eventId`; live-tail events carry no eventId, so where a live session and a poll may both return an
-event (around the session's start and end) they are matched by timestamp, stream and message.
+event (around the session's start) they are matched by timestamp, stream and message.
 Both memories are bounded.
+
+Every REPORT line the stream yields (text, or a JSON `platform.report`) is noted in the backend's
+`reports` (`ReportLog`), so the monitor can show cold starts and memory that CloudWatch's metrics
+do not have from the lines already fetched, at no cost.
 
 Every boto3 call runs off the event loop: unary calls in `asyncio.to_thread`, the live-tail
 stream in a daemon thread of its own (so an interrupted `asyncio.run` never waits on it).
@@ -29,9 +39,10 @@ from typing import TYPE_CHECKING, Literal
 import botocore.exceptions
 from botocore.config import Config as BotoConfig
 
+from .. import logformat
 from ..logfilter import compile_filter
 from .aws_errors import translate
-from .base import LogEvent
+from .base import BackendError, LogEvent
 
 if TYPE_CHECKING:
     from botocore.eventstream import EventStream
@@ -52,7 +63,7 @@ if TYPE_CHECKING:
         | tuple[Literal["error"], Exception]
     )
 
-__all__ = ["tail_log_group", "log_group_name"]
+__all__ = ["tail_log_group", "live_tail_session", "log_group_name", "LogGroupNotFoundError", "LiveTailError", "ReportLog"]
 
 # Without `since`, history starts this long ago.
 DEFAULT_HISTORY_S = 3600
@@ -64,9 +75,6 @@ POLL_OVERLAP_MS = 10_000
 # could return, so these only matter when a function logs this much inside one overlap window.
 MAX_SEEN_IDS = 100_000
 MAX_CROSS_KEYS = 20_000
-# A live session that ends sooner than this was not a usable live tail (an emulator replaying what it
-# holds, then closing); AWS keeps a session open for up to three hours, sending an update every second.
-LIVE_TAIL_MIN_SESSION_S = 30.0
 
 _NOT_FOUND = ("ResourceNotFoundException", "ResourceNotFound")
 
@@ -74,12 +82,77 @@ _NOT_FOUND = ("ResourceNotFoundException", "ResourceNotFound")
 _EventKey = tuple[int, str, int]
 
 
+# REPORT figures kept per function for the monitor (a day of a busy function's reports would be more
+# than any window needs; the oldest go first).
+MAX_REPORTS_PER_FUNCTION = 5_000
+
+
 def log_group_name(function: str) -> str:
+    """Lambda's default log group: `/aws/lambda/<function>` (a `LoggingConfig.LogGroup` overrides it)."""
     return f"/aws/lambda/{function}"
 
 
 class _GroupMissing(Exception):
     """The log group does not exist (yet): Lambda creates it on the first invocation's first line."""
+
+
+class LogGroupNotFoundError(BackendError):
+    """The function's log group does not exist: it has not logged yet, or its LoggingConfig names
+    a group that was deleted. `aws logs tail` reports it the same way (ResourceNotFoundException)."""
+
+    code = "ResourceNotFoundException"
+
+
+class LiveTailError(BackendError):
+    """A Live Tail session could not be started (no permission, an endpoint without StartLiveTail)."""
+
+    code = "LiveTailUnavailable"
+
+
+def _missing(group: str, function: str) -> LogGroupNotFoundError:
+    return LogGroupNotFoundError(
+        f"The specified log group does not exist: {group} ({function} has not logged there yet)"
+    )
+
+
+class ReportLog:
+    """REPORT figures seen per function (from the log tail and from invokes): (epoch s, Report).
+
+    Thread-safe: the tail notes from the event loop, invokes from worker threads."""
+
+    def __init__(self, cap: int = MAX_REPORTS_PER_FUNCTION) -> None:
+        self._reports: dict[str, deque[tuple[float, logformat.Report]]] = {}
+        self._ids: dict[str, set[str]] = {}
+        self._lock = threading.Lock()
+        self._cap = cap
+        self.earliest: dict[str, float] = {}  # the oldest time each function's lines were read from
+
+    def note(self, function: str, timestamp: float, report: logformat.Report) -> None:
+        with self._lock:
+            ids = self._ids.setdefault(function, set())
+            if report.request_id in ids:
+                return  # the same invocation from the tail and from its invoke
+            kept = self._reports.setdefault(function, deque())
+            kept.append((timestamp, report))
+            ids.add(report.request_id)
+            while len(kept) > self._cap:
+                ids.discard(kept.popleft()[1].request_id)
+
+    def covered_from(self, function: str, since: float) -> None:
+        """Lines of `function` were read from `since` on: reports before it are not known."""
+        with self._lock:
+            current = self.earliest.get(function)
+            self.earliest[function] = since if current is None else min(current, since)
+
+    def between(self, function: str, since: float, until: float) -> list[logformat.Report]:
+        with self._lock:
+            return [r for t, r in self._reports.get(function, ()) if since <= t < until]
+
+    def forget(self) -> None:
+        with self._lock:
+            self._reports.clear()
+            self._ids.clear()
+            self.earliest.clear()
 
 
 class _SeenIds:
@@ -140,10 +213,12 @@ class _CrossSource:
 
 
 class _Tail:
-    def __init__(self, backend: AwsBackend, name: str, since: float | None, filter_pattern: str | None, page_size: int | None) -> None:
+    def __init__(
+        self, backend: AwsBackend, name: str, group: str, since: float | None, filter_pattern: str | None, page_size: int | None
+    ) -> None:
         self.backend = backend
         self.name = name
-        self.group = log_group_name(name)
+        self.group = group
         self.filter_pattern = filter_pattern or None
         self.page_size = page_size
         self.start_ms = int(since * 1000) if since is not None else int((time.time() - DEFAULT_HISTORY_S) * 1000)
@@ -151,6 +226,8 @@ class _Tail:
         self.seen = _SeenIds()
         self.cross = _CrossSource()
         self.ids = itertools.count(1)
+        self.live_error: Exception | None = None  # why a live session could not start
+        self.live_ended_by: Exception | None = None  # what ended a session that had started
         # FilterLogEvents applies the pattern server-side; live-tail events are checked here as well
         # (the pattern is sent with StartLiveTail too, but an emulator may ignore it). JSON and
         # space-delimited patterns are left to the server: compile_filter would read them as
@@ -170,7 +247,12 @@ class _Tail:
         if self.newest_ms is None or timestamp_ms > self.newest_ms:
             self.newest_ms = timestamp_ms
         # Lambda's lines end with "\n"; a LogEvent's message is the line without it.
-        return LogEvent(timestamp_ms / 1000.0, self.name, stream, message.rstrip("\r\n"), next(self.ids))
+        text = message.rstrip("\r\n")
+        if text.startswith(("REPORT RequestId:", "{")):
+            report = logformat.parse_report(text)
+            if report is not None:
+                self.backend.reports.note(self.name, timestamp_ms / 1000.0, report)
+        return LogEvent(timestamp_ms / 1000.0, self.name, stream, text, next(self.ids))
 
     # -- FilterLogEvents ---------------------------------------------------------------------------
 
@@ -245,9 +327,9 @@ class _Tail:
         return backend.session.client("logs", endpoint_url=backend.endpoint_url, config=config)
 
     async def live(self) -> AsyncIterator[LogEvent]:
-        """One live-tail session. Sets `self.live_outcome`: "usable" (start another when it ends),
-        "missing" (no log group yet: try again once one appears) or "unusable" (poll from now on)."""
-        self.live_outcome = "unusable"
+        """One live-tail session. Sets `self.live_outcome`: "ended" (the stream ended or failed:
+        `live_error` says why, if it failed) or "missing" (no log group)."""
+        self.live_outcome = "ended"
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[_LiveMessage] = asyncio.Queue()
         stop = threading.Event()
@@ -278,13 +360,12 @@ class _Tail:
                         return
                     put(("item", item))
                 put(("end", None))
-            except Exception as e:  # noqa: BLE001 - any failure means: fall back to polling
+            except Exception as e:  # noqa: BLE001 - any failure ends the session: the caller says why
                 put(("error", e))
             finally:
                 _close(held.get("stream"))
 
-        started = time.monotonic()
-        session_started = False
+        started = False
         threading.Thread(target=read, name=f"live tail {self.group}", daemon=True).start()
         try:
             while True:
@@ -292,11 +373,19 @@ class _Tail:
                 if sent[0] == "missing":
                     self.live_outcome = "missing"
                     return
+                if sent[0] == "error":
+                    # Before the session started: it could not start. After: it ended (AWS's
+                    # SessionTimeoutException after three hours, a dropped connection).
+                    if started:
+                        self.live_ended_by = sent[1]
+                    else:
+                        self.live_error = sent[1]
+                    break
                 if sent[0] != "item":
                     break
                 value = sent[1]
                 if "sessionStart" in value:
-                    session_started = True
+                    started = True
                     # Events that arrived between the previous poll and the session's start reach
                     # neither: one poll now covers them (de-duplicated against the session's events).
                     try:
@@ -321,8 +410,6 @@ class _Tail:
         finally:
             stop.set()
             _close(held.get("stream"))
-        if session_started and time.monotonic() - started >= LIVE_TAIL_MIN_SESSION_S:
-            self.live_outcome = "usable"
 
 
 def _close(stream: EventStream[StartLiveTailResponseStreamTypeDef] | None) -> None:
@@ -342,43 +429,67 @@ async def tail_log_group(
     filter_pattern: str | None = None,
     poll_interval: float = 1.0,
     page_size: int | None = None,
-    live_tail: bool = True,
+    group: str | None = None,
 ) -> AsyncIterator[LogEvent]:
-    """Log events of `/aws/lambda/<name>` from `since` (epoch seconds; default an hour ago), oldest
-    first, then — while `follow` — new ones as they arrive, until the caller stops iterating.
+    """Log events of `name`'s log group from `since` (epoch seconds; default an hour ago), oldest
+    first, then — while `follow` — new ones as polls of FilterLogEvents find them, until the caller
+    stops iterating.
 
-    `backend` is an `AwsBackend` (its `logs_client`, `session`, `endpoint_url`). A missing log group
-    yields nothing; when following it is polled for until it appears. Other failures raise a
-    `BackendError`. `page_size` caps FilterLogEvents pages (AWS's default: 1 MB or 10,000 events);
-    `live_tail=False` follows by polling only.
+    `backend` is an `AwsBackend` (its `logs_client`, `log_group`, `reports`). `group` overrides the
+    function's log group. Without `follow`, a missing log group raises `LogGroupNotFoundError`;
+    following, it is polled for until it appears. Other failures raise a `BackendError`.
+    `page_size` caps FilterLogEvents pages (AWS's default: 1 MB or 10,000 events).
     """
-    tail = _Tail(backend, name, since, filter_pattern, page_size)
+    group = group or await asyncio.to_thread(backend.log_group, name)
+    assert group is not None  # mypy: narrowed by the line above
+    tail = _Tail(backend, name, group, since, filter_pattern, page_size)
+    backend.reports.covered_from(name, tail.start_ms / 1000.0)
     try:
         async for event in tail.poll(tail.start_ms):
             yield event
     except _GroupMissing:
         if not follow:
-            return
+            raise _missing(group, name) from None
     if not follow:
         return
-    retry_live = False
-    use_live = live_tail
     while True:
-        if use_live:
-            async for event in tail.live():
-                yield event
-            # A session that ran for a while (AWS ends them after three hours) is started again;
-            # one that ended at once, or could not start, means polling from now on; without a log
-            # group there is nothing to tail yet, so polls wait for it and live tail is tried then.
-            if tail.live_outcome == "usable":
-                continue
-            use_live = False
-            retry_live = live_tail and tail.live_outcome == "missing"
         await asyncio.sleep(poll_interval)
         try:
             async for event in tail.poll(tail.next_start_ms()):
                 yield event
         except _GroupMissing:
             continue  # no logs yet: the function has not run, or not since its group was deleted
-        if live_tail and retry_live:
-            use_live, retry_live = True, False
+
+
+async def live_tail_session(
+    backend: AwsBackend,
+    name: str,
+    *,
+    since: float | None = None,
+    filter_pattern: str | None = None,
+    group: str | None = None,
+) -> AsyncIterator[LogEvent]:
+    """One CloudWatch Logs Live Tail session on `name`'s log group, started because the user asked:
+    the events from `since` (one FilterLogEvents read, so nothing between the last poll and the
+    session is lost), then the session's events as they arrive. Ends when the session does (AWS
+    closes it after three hours, or the caller stops iterating); never starts another.
+
+    Raises `LogGroupNotFoundError` without a log group (Live Tail needs one) and `LiveTailError`
+    when the session cannot be started.
+    """
+    group = group or await asyncio.to_thread(backend.log_group, name)
+    assert group is not None  # mypy: narrowed by the line above
+    tail = _Tail(backend, name, group, since, filter_pattern, None)
+    try:
+        async for event in tail.poll(tail.start_ms):
+            yield event
+    except _GroupMissing:
+        raise _missing(group, name) from None
+    async for event in tail.live():
+        yield event
+    if tail.live_outcome == "missing":
+        raise _missing(group, name)
+    if tail.live_error is not None:
+        error = tail.live_error
+        reason = str(translate(error, backend)) if isinstance(error, (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)) else (str(error) or type(error).__name__)
+        raise LiveTailError(f"Live Tail could not start on {group}: {reason.splitlines()[0] if reason else type(error).__name__}")

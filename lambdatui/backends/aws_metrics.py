@@ -11,22 +11,29 @@ The window is aligned to the period as CloudWatch aligns it: start rounded down,
 Lambda's metrics have one-minute resolution, and CloudWatch keeps one-minute data for 15 days,
 five-minute data for 63 days and hourly data for 15 months: a finer period over older data yields
 empty series, not an error.
+
+Cold starts, init duration and memory used are not CloudWatch metrics: they come from REPORT lines
+(see the section at the end), through Logs Insights or from the lines already read.
 """
 
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
+from .. import logformat
 from .aws_errors import translate
 from .base import BackendError, FunctionMetrics, InvalidParameterError, MetricSeries
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_cloudwatch.type_defs import GetMetricDataInputTypeDef, MetricDataQueryTypeDef
+    from mypy_boto3_logs import CloudWatchLogsClient
 
 NAMESPACE = "AWS/Lambda"
 # CloudWatch accepts these periods, or any multiple of 60.
@@ -147,3 +154,125 @@ def fetch_metrics(cloudwatch_client: CloudWatchClient, name: str, *, start: floa
         duration_p50_window=window_value("p50_window"),
         duration_p99_window=window_value("p99_window"),
     )
+
+
+# -- cold starts, init and memory from REPORT lines ---------------------------------------------------
+#
+# CloudWatch's AWS/Lambda metrics have no cold-start count, init duration or memory used: Lambda
+# writes those only on each invocation's REPORT line (or, with LogFormat=JSON, its `platform.report`
+# record). Two sources: the REPORT lines lambdatui already read (the log tail, invokes: free), and a
+# CloudWatch Logs Insights query over the window (StartQuery/GetQueryResults: billed per GB the
+# query scans, so only where the user asked for figures — `lambdatui stats`).
+
+# Logs Insights discovers a text REPORT line's fields: @initDuration in ms, @maxMemoryUsed and
+# @memorySize in bytes (1 MB = 1,000,000: AWS's sample queries divide by 1000 twice). `count(field)`
+# counts only the events that have the field: the cold starts.
+_INSIGHTS_TEXT = (
+    'filter @type = "REPORT"'
+    " | stats count(*) as reports, count(@initDuration) as cold_starts, avg(@initDuration) as avg_init_ms,"
+    " max(@maxMemoryUsed) / 1000 / 1000 as memory_max_mb, avg(@maxMemoryUsed) / 1000 / 1000 as memory_avg_mb"
+)
+# JSON records are discovered field by field (AWS, "Configuring JSON and plain text log formats").
+_INSIGHTS_JSON = (
+    'filter type = "platform.report"'
+    " | stats count(*) as reports, count(record.metrics.initDurationMs) as cold_starts,"
+    " avg(record.metrics.initDurationMs) as avg_init_ms, max(record.metrics.maxMemoryUsedMB) as memory_max_mb,"
+    " avg(record.metrics.maxMemoryUsedMB) as memory_avg_mb"
+)
+INSIGHTS_POLL_S = 0.5
+INSIGHTS_TIMEOUT_S = 60.0
+REPORT_KEYS = ("cold_starts", "cold_start_rate", "avg_init_ms", "memory_max_mb", "memory_avg_mb")
+
+
+def insights_query(log_format: str) -> str:
+    """The Logs Insights query that sums up a window's reports, for a function's LogFormat."""
+    return _INSIGHTS_JSON if log_format.upper() == "JSON" else _INSIGHTS_TEXT
+
+
+def figures_from_reports(reports: Sequence[logformat.Report]) -> dict[str, Any]:
+    """Cold starts, their rate and average init, and memory max/avg from parsed reports."""
+    if not reports:
+        return {"reports": 0}
+    inits = [r.init_duration_ms for r in reports if r.init_duration_ms is not None]
+    memory = [r.max_memory_used_mb for r in reports if r.max_memory_used_mb]
+    return {
+        "reports": len(reports),
+        "cold_starts": len(inits),
+        "cold_start_rate": len(inits) / len(reports),
+        "avg_init_ms": sum(inits) / len(inits) if inits else None,
+        "memory_max_mb": float(max(memory)) if memory else None,
+        "memory_avg_mb": sum(memory) / len(memory) if memory else None,
+    }
+
+
+def insights_figures(
+    logs_client: CloudWatchLogsClient,
+    group: str,
+    log_format: str,
+    *,
+    start: float,
+    end: float,
+    timeout: float = INSIGHTS_TIMEOUT_S,
+    poll: float = INSIGHTS_POLL_S,
+) -> dict[str, Any]:
+    """The window's report figures from one Logs Insights query over `group` (see REPORT_KEYS), with
+    `reports` (how many REPORT lines) and `bytes_scanned` (what the query is billed for).
+
+    Raises BackendError when the query cannot run, fails or takes longer than `timeout`; a
+    missing log group is "no reports", not an error.
+    """
+    try:
+        started = logs_client.start_query(
+            logGroupName=group, startTime=int(start), endTime=max(int(math.ceil(end)), int(start) + 1),
+            queryString=insights_query(log_format),
+        )
+    except botocore.exceptions.ClientError as e:
+        if e.response.get("Error", {}).get("Code") in ("ResourceNotFoundException", "ResourceNotFound"):
+            return {"reports": 0, "bytes_scanned": 0.0}
+        raise translate(e, None) from None
+    except botocore.exceptions.BotoCoreError as e:
+        raise translate(e, None) from None
+    query_id = started["queryId"]
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            answer = logs_client.get_query_results(queryId=query_id)
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+            raise translate(e, None) from None
+        status = answer.get("status")
+        if status == "Complete":
+            break
+        if status in ("Failed", "Cancelled", "Timeout", "Unknown"):
+            raise BackendError(f"The Logs Insights query over {group} ended {status}")
+        if time.monotonic() > deadline:
+            try:
+                logs_client.stop_query(queryId=query_id)
+            except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
+                pass  # it ends on its own; the answer is no longer wanted
+            raise BackendError(f"The Logs Insights query over {group} took longer than {timeout:.0f} s")
+        time.sleep(poll)
+    row: dict[str, str] = {}
+    for result in answer.get("results", [])[:1]:
+        row = {f["field"]: f["value"] for f in result if "field" in f and "value" in f}
+
+    def number(key: str) -> float | None:
+        try:
+            return float(row[key])
+        except (KeyError, ValueError):
+            return None
+
+    reports = int(number("reports") or 0)
+    cold = int(number("cold_starts") or 0)
+    figures: dict[str, Any] = {
+        "reports": reports,
+        "bytes_scanned": float(answer.get("statistics", {}).get("bytesScanned", 0.0)),
+    }
+    if reports:
+        figures.update(
+            cold_starts=cold,
+            cold_start_rate=cold / reports,
+            avg_init_ms=number("avg_init_ms") if cold else None,
+            memory_max_mb=number("memory_max_mb"),
+            memory_avg_mb=number("memory_avg_mb"),
+        )
+    return figures

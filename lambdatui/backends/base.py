@@ -151,6 +151,8 @@ class Capabilities:
       invoking a qualifier other than $LATEST).
     - `lists_reserved_concurrency`: `list_functions` gives each function's real reserved
       concurrency; without it (AWS: ListFunctions leaves it out) ask `reserved_concurrency(name)`.
+    - `live_tail`: `live_tail` streams a function's lines as they are written, at a cost per minute
+      (CloudWatch Logs Live Tail); `tail_logs` polls, at no cost.
     """
 
     invocation_history: bool = False
@@ -160,6 +162,7 @@ class Capabilities:
     deploy_target: bool = False
     versions: bool = False
     lists_reserved_concurrency: bool = True
+    live_tail: bool = False
 
 
 @dataclass(frozen=True)
@@ -305,6 +308,18 @@ class Backend(ABC):
     def reserved_concurrencies(self, names: list[str]) -> dict[str, int | None]:
         """`reserved_concurrency` of each of `names` (AWS: on a bounded thread pool)."""
         return {name: self.reserved_concurrency(name) for name in names}
+
+    def live_tail(
+        self, name: str, *, since: float | None = None, filter_pattern: str | None = None
+    ) -> AsyncGenerator[LogEvent, None]:
+        """One live session of `name`'s log lines from `since`, started because the user asked
+        (`capabilities.live_tail`); it ends when the session does, and is not started again."""
+        raise NotSupportedError(f"Live Tail is not offered by the {self.name} backend")
+
+    def report_figures(self, name: str, since: float, until: float, *, insights: bool = False) -> dict[str, Any] | None:
+        """Cold starts, init and memory figures over [since, until) read from REPORT lines, where
+        `summary` cannot have them (aggregate metrics), with a `source` line; None where unknown."""
+        return None
 
     def metrics(self, name: str, *, start: float, end: float, period: int = 60) -> FunctionMetrics:
         """Invocations, errors, throttles, duration p50/p99 and concurrency of `name` over

@@ -1,4 +1,6 @@
-"""`lambdatui deploy NAME|--all [--dry-run]`: package local functions and create or update them on AWS."""
+"""`lambdatui deploy NAME|--all [--dry-run] [--publish [--alias A]]`: package local functions and
+create or update them on AWS — configuration, reserved concurrency, and with `--publish` a new
+version with `--alias` pointed at it. The plan names the target account, profile and region first."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from .main import UsageError, open_backend
 
 def run_deploy(args: argparse.Namespace) -> int:
     from ..config import load_config
-    from ..deploy.plan import DeployError, apply_plan, make_plan
+    from ..deploy.plan import DeployError, apply_plan, deploy_target, make_plan
 
     config = load_config(getattr(args, "config", None))
     functions = config.local.functions
@@ -28,6 +30,10 @@ def run_deploy(args: argparse.Namespace) -> int:
         names = [name]
     else:
         raise UsageError("deploy needs a function name, or --all")
+    publish = bool(getattr(args, "publish", False))
+    alias = getattr(args, "alias", None)
+    if alias and not publish:
+        raise UsageError("--alias needs --publish: an alias points at a published version")
 
     args.backend = "aws"  # deploy always targets the aws: section, whatever `backend:` says
     backend = open_backend(args, config)
@@ -45,10 +51,15 @@ def run_deploy(args: argparse.Namespace) -> int:
     failed: list[str] = []
     try:
         print(f"Deploying to {backend.describe()}{' (dry run)' if dry_run else ''}", flush=True)
+        try:
+            print(f"Target: {deploy_target(backend).render()}", flush=True)
+        except DeployError as e:
+            print(f"lambdatui: {e}", file=sys.stderr, flush=True)
+            return 1
         for n in names:
             function = functions[n]
             try:
-                plan = make_plan(backend, function, config, progress=progress)
+                plan = make_plan(backend, function, config, progress=progress, publish=publish, alias=alias)
                 print(plan.render(), flush=True)
                 if plan.problems:
                     # A dry run with problems fails too, so it can gate a pipeline.
@@ -57,6 +68,9 @@ def run_deploy(args: argparse.Namespace) -> int:
                     continue
                 result = apply_plan(backend, plan, function, config, progress=progress)
                 print(f"{n}: {result.get('FunctionArn', '')} · CodeSha256 {result.get('CodeSha256', '')}", flush=True)
+                if plan.published_version is not None:
+                    pointed = f" · alias {plan.alias} → {plan.published_version}" if plan.alias else ""
+                    print(f"{n}: version {plan.published_version}{pointed}", flush=True)
             except DeployError as e:
                 print(f"lambdatui: {e}", file=sys.stderr, flush=True)
                 failed.append(n)

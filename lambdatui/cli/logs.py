@@ -1,6 +1,9 @@
 """`lambdatui logs NAME`: a function's log lines, one per line with a UTC timestamp; `--follow` tails.
 
-AWS: the backend's `tail_logs` (CloudWatch Logs). Local: a new process has no in-memory logs and
+AWS: the backend's `tail_logs` (CloudWatch Logs: the log group the function's `LoggingConfig`
+names, polled with FilterLogEvents — never a Live Tail session, which is billed per minute). A log
+group that does not exist is one line and exit 1, with or without `--follow`, as `aws logs tail`
+reports it. Local: a new process has no in-memory logs and
 must not start the executor, so it reads the JSON lines the local backend persists under the state
 dir (`<state>/logs/<function>.jsonl` and its rotated generations `.jsonl.1`, …), and with `--follow`
 reads the lines appended later, as `tail -F` does (`executor.logstore`: safe with other processes
@@ -103,6 +106,12 @@ def _run_remote(backend: Backend, args: argparse.Namespace, since: float, out: _
     import asyncio
 
     async def tail() -> None:
+        if args.follow:
+            # `aws logs tail --follow` reports a missing log group rather than waiting for it; a
+            # follow would poll quietly for it to appear. One read of the last moment finds out.
+            probe = backend.tail_logs(args.name, since=time.time(), follow=False, filter_pattern=args.filter_pattern)
+            async for _event in probe:
+                pass
         async for event in backend.tail_logs(
             args.name, since=since, follow=args.follow, filter_pattern=args.filter_pattern
         ):

@@ -153,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", help="function name (from local.functions)")
     p.add_argument("--all", action="store_true", help="deploy every function under local.functions")
     p.add_argument("--dry-run", dest="dry_run", action="store_true", help="print the plan and change nothing")
+    p.add_argument("--publish", action="store_true", help="publish a version after the update (PublishVersion)")
+    p.add_argument("--alias", metavar="ALIAS", help="point this alias at the published version (created if missing); needs --publish")
     p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="configuration file")
     p.add_argument("--profile", default=argparse.SUPPRESS, help="AWS profile")
     p.add_argument("--region", default=argparse.SUPPRESS, help="AWS region")

@@ -4,8 +4,11 @@ The figures are `Backend.summary`, the same the monitor pane shows. Local: the i
 the local backend records (`lambdatui.history`, in the state dir, so invocations made by other
 processes — `invoke`, `serve`, the dashboard — count): invocations, errors, throttles, cold starts,
 init, duration percentiles, memory, cost so far and a monthly projection. AWS: the totals of the
-function's CloudWatch metrics, cost estimated from p50; what CloudWatch does not give is null in
-`--json` and "-" in the table. Never imports Textual.
+function's CloudWatch metrics, cost estimated from p50; cold starts, average init and memory used,
+which CloudWatch's metrics do not have, from the window's REPORT lines through one CloudWatch Logs
+Insights query (text REPORT lines or JSON `platform.report` records, in the log group the
+function's LoggingConfig names; billed per GB scanned, shown with the figures). What neither gives
+is null in `--json` and "-" in the table. Never imports Textual.
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..backends.base import SUMMARY_KEYS
+from ..figures import logs_insights_cost
 from .logs import parse_since
 from .main import open_backend
 
 DEFAULT_SINCE = "1h"
+# The figures only REPORT lines have (as `backends.aws_metrics.REPORT_KEYS`, without importing boto3).
+REPORT_KEYS = ("cold_starts", "cold_start_rate", "avg_init_ms", "memory_max_mb", "memory_avg_mb")
 
 
 def run_stats(args: argparse.Namespace) -> int:
@@ -35,6 +41,17 @@ def run_stats(args: argparse.Namespace) -> int:
     backend = open_backend(args, config=config, **options)
     try:
         summary = backend.summary(args.name, since, now)
+        if summary.get("cold_starts") is None:
+            # Aggregate metrics (AWS) have no cold starts or memory: the REPORT lines do.
+            reports = backend.report_figures(args.name, since, now, insights=True)
+            if reports is not None:
+                summary["report_figures_source"] = reports["source"]
+                if reports.get("bytes_scanned") is not None:
+                    summary["logs_insights_bytes_scanned"] = reports["bytes_scanned"]
+                    summary["logs_insights_cost_usd"] = logs_insights_cost(reports["bytes_scanned"])
+                for key in REPORT_KEYS:
+                    if summary.get(key) is None and reports.get(key) is not None:
+                        summary[key] = reports[key]
     finally:
         backend.close()
     out: dict[str, Any] = {"function": args.name, "backend": kind, "since": _iso(since)}
@@ -86,6 +103,11 @@ def format_table(s: dict[str, Any], since_text: str) -> str:
         ("Projected monthly", usd(s.get("projected_monthly_usd")) + (" (free tier applied)" if s.get("projected_monthly_usd") is not None else "")),
         ("  without free tier", usd(s.get("projected_monthly_usd_no_free_tier"))),
     ]
+    source = s.get("report_figures_source")
+    if source:
+        scanned = s.get("logs_insights_bytes_scanned")
+        cost = f", {scanned / 1e6:,.1f} MB scanned ≈ {usd(s.get('logs_insights_cost_usd'))}" if scanned is not None else ""
+        rows.append(("Cold starts, memory", f"from {source}{cost}"))
     sources = s.get("by_source")
     if sources:
         rows.append(("Sources", ", ".join(f"{k} {v}" for k, v in sources.items())))

@@ -1,10 +1,16 @@
 """Deploying a local function to AWS Lambda: plan (what would change), then apply.
 
-`make_plan` packages the function and compares it with the deployed one (GetFunction): create or
-update, whether the code changed (by CodeSha256), and each configuration field that differs, with
-environment values masked where they look secret. `apply_plan` runs CreateFunction, or
-UpdateFunctionCode (only when the code changed) then UpdateFunctionConfiguration (only when the
-configuration differs), waiting for Lambda between the steps, as AWS requires.
+`make_plan` packages the function and compares it with the deployed one (GetFunction and
+GetFunctionConcurrency): create or update, whether the code changed (by CodeSha256), each
+configuration field that differs (environment values masked where they look secret), the reserved
+concurrency, and what is not deployed (the config's triggers: event sources and permissions are
+SAM's or CloudFormation's to create). `apply_plan` runs CreateFunction, or UpdateFunctionCode (only
+when the code changed) then UpdateFunctionConfiguration (only when the configuration differs),
+waiting for Lambda between the steps (botocore's function_updated_v2 waiter), as AWS requires; then
+PutFunctionConcurrency / DeleteFunctionConcurrency when the reserved concurrency differs; then, with
+`publish`, PublishVersion and the alias pointed at the new version (CreateAlias when it does not
+exist yet, else UpdateAlias). `deploy_target` names the account (STS GetCallerIdentity), profile
+and region a deploy goes to.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from .package import Package, PackageError, _size, build_package
 if TYPE_CHECKING:  # boto3 is imported only when a deploy runs
     from ..backends.aws import AwsBackend
 
-__all__ = ["DeployError", "DeployPlan", "FieldChange", "PackageDeployError", "apply_plan", "make_plan"]
+__all__ = ["DeployError", "DeployPlan", "DeployTarget", "FieldChange", "PackageDeployError", "apply_plan", "deploy_target", "make_plan"]
 
 
 # Fields compared and sent with UpdateFunctionConfiguration, and their Lambda API names.
@@ -54,6 +60,18 @@ class FieldChange:
     new: str | None  # None: removed
 
 
+@dataclass(frozen=True)
+class DeployTarget:
+    """Where a deploy goes: the account the credentials belong to, the profile and the region."""
+
+    account: str
+    profile: str
+    region: str
+
+    def render(self) -> str:
+        return f"account {self.account} · profile {self.profile} · region {self.region}"
+
+
 @dataclass
 class DeployPlan:
     function: str
@@ -65,6 +83,19 @@ class DeployPlan:
     problems: list[str] = field(default_factory=list)
     deployed_sha256: str | None = None
     architecture_changed: bool = False
+    # Reserved concurrency (None: unreserved): the deployed value and the config's.
+    reserved_before: int | None = None
+    reserved: int | None = None
+    triggers: list[str] = field(default_factory=list)  # the config's triggers, not deployed
+    publish: bool = False
+    alias: str | None = None
+    alias_version: str | None = None  # the version the alias points at now (None: no such alias)
+    # Set by apply_plan:
+    published_version: str | None = None
+
+    @property
+    def reserved_changed(self) -> bool:
+        return self.reserved != self.reserved_before
 
     def render(self) -> str:
         lines = []
@@ -91,9 +122,56 @@ class DeployPlan:
             lines.append(f"  {c.field}: {old} → {new}" if self.action != "create" else f"  {c.field}: {new}")
         if self.action == "update" and not self.changes:
             lines.append("  configuration: unchanged")
+        if self.reserved_changed:
+            old, new = _reserved(self.reserved_before), _reserved(self.reserved)
+            lines.append(f"  reserved_concurrency: {old} → {new}" if self.action != "create" else f"  reserved_concurrency: {new}")
+        if self.publish:
+            lines.append("  publish: a new version (PublishVersion) after the update")
+            if self.alias:
+                now = "new alias" if self.alias_version is None else f"now version {self.alias_version}"
+                lines.append(f"  alias {self.alias}: → the published version ({now})")
+        for trigger in self.triggers:
+            lines.append(f"  trigger {trigger}: not deployed (use SAM/CloudFormation)")
         for problem in self.problems:
             lines.append(f"  refused: {problem}")
         return "\n".join(lines)
+
+
+def _reserved(value: int | None) -> str:
+    return "unreserved" if value is None else str(value)
+
+
+def _trigger_lines(function: FunctionConfig) -> list[str]:
+    """Each trigger as the config spells it: `schedule (expression: rate(5 minutes), enabled: True)`."""
+    lines = []
+    for trigger in function.triggers:
+        spelled = {k: v for k, v in trigger.to_dict().items() if k != "type" and v not in (None, "", [], {})}
+        lines.append(f"{trigger.type} ({', '.join(f'{k}: {v}' for k, v in spelled.items())})")
+    return lines
+
+
+def _deployed_reserved(aws_backend: AwsBackend, name: str) -> int | None:
+    response = _call(aws_backend, aws_backend.lambda_client.get_function_concurrency, FunctionName=name)
+    value = response.get("ReservedConcurrentExecutions")
+    return int(value) if value is not None else None
+
+
+def _alias_version(aws_backend: AwsBackend, name: str, alias: str) -> str | None:
+    client = aws_backend.lambda_client
+    try:
+        return str(client.get_alias(FunctionName=name, Name=alias)["FunctionVersion"])
+    except client.exceptions.ResourceNotFoundException:
+        return None
+    except _BOTO_ERRORS as e:
+        raise _translate(e, aws_backend) from None
+
+
+def deploy_target(aws_backend: AwsBackend) -> DeployTarget:
+    """The account (STS GetCallerIdentity), profile and region `aws_backend` deploys to."""
+    sts = aws_backend.session.client("sts", endpoint_url=aws_backend.endpoint_url, config=aws_backend.lambda_client.meta.config)
+    identity = _call(aws_backend, sts.get_caller_identity)
+    where = aws_backend.location()
+    return DeployTarget(str(identity.get("Account", "?")), where.profile or "default", where.region or "?")
 
 
 def _show(value: Any) -> str:
@@ -196,12 +274,39 @@ def _translate(e: Exception, aws_backend: AwsBackend) -> BackendError:
     return wrapped
 
 
-def make_plan(aws_backend: AwsBackend, function: FunctionConfig, config: Config, progress: Callable[[str], None] | None = None) -> DeployPlan:
-    """Package `function` and compare it with the deployed one (GetFunction), if any.
+def make_plan(
+    aws_backend: AwsBackend,
+    function: FunctionConfig,
+    config: Config,
+    progress: Callable[[str], None] | None = None,
+    *,
+    publish: bool = False,
+    alias: str | None = None,
+) -> DeployPlan:
+    """Package `function` and compare it with the deployed one (GetFunction), if any. With
+    `publish`, the plan publishes a version and points `alias` (if given) at it.
 
     Raises PackageDeployError (a DeployError and a PackageError) when packaging fails or a limit
     is exceeded, DeployError when AWS cannot be read.
     """
+    if alias and not publish:
+        raise DeployError("--alias needs --publish: an alias points at a published version")
+    plan = _make_plan(aws_backend, function, config, progress)
+    plan.reserved = function.reserved_concurrency
+    plan.triggers = _trigger_lines(function)
+    plan.publish, plan.alias = publish, alias or None
+    if plan.action != "create":
+        plan.reserved_before = _deployed_reserved(aws_backend, function.name)
+        if alias:
+            plan.alias_version = _alias_version(aws_backend, function.name, alias)
+    else:
+        plan.reserved_before = None
+    if plan.action == "unchanged" and plan.reserved_changed:
+        plan.action = "update"
+    return plan
+
+
+def _make_plan(aws_backend: AwsBackend, function: FunctionConfig, config: Config, progress: Callable[[str], None] | None = None) -> DeployPlan:
     try:
         package = build_package(function, progress=progress)
     except PackageError as e:
@@ -315,4 +420,26 @@ def apply_plan(
         say(f"Updated {name}")
     else:
         say(f"{name} is up to date: nothing uploaded")
+    if plan.reserved_changed:
+        if plan.reserved is None:
+            say(f"Removing {name}'s reserved concurrency (DeleteFunctionConcurrency)…")
+            _call(aws_backend, client.delete_function_concurrency, FunctionName=name)
+        else:
+            say(f"Reserving {plan.reserved} concurrent executions for {name} (PutFunctionConcurrency)…")
+            _call(aws_backend, client.put_function_concurrency, FunctionName=name, ReservedConcurrentExecutions=plan.reserved)
+    if plan.publish:
+        # PublishVersion once LastUpdateStatus is Successful (an update in progress is refused);
+        # with nothing changed since the last version, Lambda returns that version.
+        _wait(aws_backend.wait_until_updated, name, progress)
+        say(f"Publishing a version of {name}…")
+        version = str(_call(aws_backend, client.publish_version, FunctionName=name)["Version"])
+        plan.published_version = version
+        say(f"Published {name} version {version}")
+        if plan.alias:
+            if _alias_version(aws_backend, name, plan.alias) is None:
+                _call(aws_backend, client.create_alias, FunctionName=name, Name=plan.alias, FunctionVersion=version)
+                say(f"Created alias {plan.alias} → version {version}")
+            else:
+                _call(aws_backend, client.update_alias, FunctionName=name, Name=plan.alias, FunctionVersion=version)
+                say(f"Alias {plan.alias} → version {version}")
     return _call(aws_backend, client.get_function_configuration, FunctionName=name)

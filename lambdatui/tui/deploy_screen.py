@@ -1,4 +1,5 @@
-"""The deploy dialog: the plan for one local function on AWS, applied only when the user says so,
+"""The deploy dialog: where it goes (account from STS GetCallerIdentity, profile and region from the
+AWS backend's `location()`), the plan for one local function, applied only when the user says so,
 then an offer to open the function on the AWS backend in the same panes."""
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .styles import load_tcss
 if TYPE_CHECKING:  # boto3 is loaded when the dialog connects
     from ..backends.aws import AwsBackend
     from ..config import Config
-    from ..deploy.plan import DeployPlan
+    from ..deploy.plan import DeployPlan, DeployTarget
 
 
 class DeployScreen(ModalScreen["AwsBackend | None"]):
@@ -39,9 +40,10 @@ class DeployScreen(ModalScreen["AwsBackend | None"]):
             self.error = error
 
     class Planned(Message):
-        def __init__(self, plan: DeployPlan) -> None:
+        def __init__(self, plan: DeployPlan, target: DeployTarget) -> None:
             super().__init__()
             self.plan = plan
+            self.target = target
 
     class Applied(Message):
         pass
@@ -51,12 +53,14 @@ class DeployScreen(ModalScreen["AwsBackend | None"]):
         self.config = config
         self.function_name = function_name
         self.plan: DeployPlan | None = None
+        self.target: DeployTarget | None = None
         self.aws: AwsBackend | None = None
         self._busy = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(f"Deploy {self.function_name} to AWS Lambda", id="deploy-title")
+            yield Static("Target: finding the account…", id="deploy-target", markup=False)
             with VerticalScroll(id="deploy-plan"):
                 yield Static("Packaging and reading the deployed function…", id="deploy-plan-text", markup=False)
             yield Static("", id="deploy-status", markup=False)
@@ -77,22 +81,25 @@ class DeployScreen(ModalScreen["AwsBackend | None"]):
 
     @work(thread=True, exclusive=True, group="deploy")
     def _plan(self) -> None:
-        from ..deploy.plan import make_plan
+        from ..deploy.plan import deploy_target, make_plan
 
         try:
             aws = self._connect()
+            target = deploy_target(aws)  # before the plan: Apply is never offered without it
             function = self.config.local.functions[self.function_name]
             plan = make_plan(aws, function, self.config, progress=self._progress)
         except (BackendError, Exception) as e:  # noqa: BLE001 - shown, never raised into the app
             self.post_message(self.Progress(str(e).splitlines()[0] if str(e) else type(e).__name__, error=True))
             return
-        self.post_message(self.Planned(plan))
+        self.post_message(self.Planned(plan, target))
 
     def _progress(self, text: str) -> None:
         self.post_message(self.Progress(text))
 
     def on_deploy_screen_planned(self, message: Planned) -> None:
         plan = self.plan = message.plan
+        self.target = message.target
+        self.query_one("#deploy-target", Static).update(f"Target: {message.target.render()}")
         assert self.aws is not None  # planning connected first
         self.query_one("#deploy-plan-text", Static).update(plan.render())
         blocked = bool(plan.problems) or self.aws.read_only

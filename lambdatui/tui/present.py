@@ -172,6 +172,15 @@ class StableBackend(Backend):
     def reserved_concurrency(self, name: str) -> int | None:
         return self._backend.reserved_concurrency(name)
 
+    async def live_tail(
+        self, name: str, *, since: float | None = None, filter_pattern: str | None = None
+    ) -> AsyncGenerator[LogEvent, None]:
+        async for event in self._backend.live_tail(name, since=since, filter_pattern=filter_pattern):
+            yield self._stable.event(event)
+
+    def report_figures(self, name: str, since: float, until: float, *, insights: bool = False) -> dict[str, Any] | None:
+        return self._backend.report_figures(name, since, until, insights=insights)
+
     def metrics(self, name: str, *, start: float, end: float, period: int = 60) -> FunctionMetrics:
         return self._backend.metrics(name, start=start, end=end, period=period)
 

@@ -25,6 +25,10 @@ async def test_deploy_shows_the_plan_applies_on_confirmation_and_opens_on_aws(lo
         app.action_deploy()
         screen = await wait_for_screen(pilot, DeployScreen, "#deploy-apply")
         await wait_for(pilot, lambda: screen.plan is not None, timeout=30)
+        # Where it goes, before Apply: the account (STS GetCallerIdentity), profile and region.
+        target = screen.query_one("#deploy-target")
+        assert str(target.render()) == "Target: account 123456789012 · profile default · region us-east-1"
+        assert target.region.height >= 1
         assert screen.plan.action == "create"
         assert "hello-world" in screen.plan.render()
         assert aws_env.client("lambda").list_functions()["Functions"] == []  # nothing before Apply

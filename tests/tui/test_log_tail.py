@@ -14,6 +14,7 @@ from textual import events
 from textual.app import App, ComposeResult
 
 from lambdatui.backends import BackendError, make_backend
+from lambdatui.backends.base import Capabilities
 from lambdatui.config import parse_config
 from lambdatui.executor.logstore import LogEvent
 from lambdatui.logformat import end_line, report_line, start_line
@@ -360,6 +361,8 @@ async def test_follow_a_local_backend_shows_an_invocation(tmp_path):
 class TwoFunctions:
     """A quiet tail per function: its one line, then nothing (as a live tail waits)."""
 
+    capabilities = Capabilities()
+
     def __init__(self) -> None:
         self.open: set[str] = set()
 
@@ -394,6 +397,8 @@ async def test_following_another_function_replaces_the_tail():
 
 
 class FailingBackend:
+    capabilities = Capabilities()
+
     """Delivers one event, then fails as a backend would."""
 
     name = "failing"
@@ -430,6 +435,8 @@ async def test_backend_errors_notify_and_the_app_keeps_running():
 
 async def test_a_backend_that_raises_at_once_and_one_that_is_not_a_generator():
     class Broken:
+        capabilities = Capabilities()
+
         def tail_logs(self, name, **kwargs):
             raise RuntimeError("no logs for you")
 
@@ -444,6 +451,8 @@ async def test_a_backend_that_raises_at_once_and_one_that_is_not_a_generator():
 
 async def test_the_worker_coalesces_events_into_few_redraws(monkeypatch):
     class Burst:
+        capabilities = Capabilities()
+
         async def tail_logs(self, name, *, since=None, follow=True, filter_pattern=None):
             for n in range(3000):
                 yield ev(f"burst {n}", function=name)

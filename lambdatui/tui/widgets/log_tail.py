@@ -12,7 +12,13 @@
 - follow/pause: scrolling up pauses the follow, new lines are still kept while the view stays
   put, End resumes (as toolong does);
 - the filter (ctrl+f): a case-insensitive substring over each event's message;
-- the status bar: following/paused/stopped, new lines while paused, the active filter.
+- the status bar: following/paused/stopped, new lines while paused, the active filter;
+- Live Tail (`t`, where the backend offers it: CloudWatch Logs on AWS): the tail polls (free) until
+  the user asks for a live session, which is billed per minute — its rate, time and cost so far
+  are in the status bar while it runs. It stops on `t` again, when another function is followed,
+  or when the session ends (AWS ends them after three hours): then polling resumes, and a new
+  session starts only when the user asks again. Lines the two streams both return around a switch
+  are shown once.
 
 It talks only to the `Backend` interface and knows nothing about the rest of the dashboard.
 """
@@ -22,10 +28,10 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, overload
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, overload
 
 from rich.segment import Segment
 from rich.style import Style
@@ -42,6 +48,8 @@ from textual.widgets import Input, Static
 
 from ...backends.base import BackendError
 from ...executor.logstore import LogEvent
+from ...figures import live_tail_cost, live_tail_usd_per_minute
+from ..present import format_cost
 from ..styles import load_tcss
 
 if TYPE_CHECKING:
@@ -61,6 +69,11 @@ FLUSH_INTERVAL = 1 / 20
 # backlog (or a burst) ready answers `__anext__` without ever suspending, which would otherwise
 # keep the UI from handling keys until the whole burst was read.
 YIELD_EVERY = 256
+
+# When the tail switches between polling and a Live Tail session, the new stream starts this long
+# before the newest line shown (CloudWatch makes lines visible out of order), and the lines it
+# returns again are recognised and skipped.
+SWITCH_OVERLAP_SECONDS = 10.0
 
 TIME_WIDTH = 12  # "HH:MM:SS.mmm"
 GAP = "  "
@@ -101,8 +114,30 @@ def _is_error(text: str) -> bool:
     return any(marker in text for marker in _ERROR_MARKERS)
 
 
+# LogFormat=JSON: platform records (`{"time": …, "type": "platform.report", "record": {…}}`) and the
+# runtime's JSON application lines (`{"timestamp": …, "level": "ERROR", …}`), compact or spaced.
+_JSON_TYPE = re.compile(r'"type"\s*:\s*"platform\.(\w+)"')
+_JSON_FAILED = re.compile(r'"status"\s*:\s*"(?:error|failure|timeout)"')
+_JSON_LEVEL = re.compile(r'"level"\s*:\s*"(ERROR|FATAL|CRITICAL|WARN|WARNING)"')
+
+
+def _classify_json(text: str) -> int:
+    platform = _JSON_TYPE.search(text)
+    if platform is not None:
+        failed = _JSON_FAILED.search(text) is not None
+        if platform.group(1) == "report":
+            return LineKind.REPORT_ERROR if failed else LineKind.REPORT
+        return LineKind.ERROR if failed else LineKind.PLATFORM
+    level = _JSON_LEVEL.search(text)
+    if level is not None:
+        return LineKind.WARNING if level.group(1).startswith("WARN") else LineKind.ERROR
+    return LineKind.PLAIN
+
+
 def classify(text: str) -> int:
     """The `LineKind` of one display line."""
+    if text.startswith("{"):
+        return _classify_json(text)
     if text.startswith(_PLATFORM_PREFIXES):
         # An INIT_REPORT with `Status: error` is the one place a failed init shows: red, not dim.
         return LineKind.ERROR if _is_error(text) else LineKind.PLATFORM
@@ -399,6 +434,8 @@ class LogTailLines(ScrollView, can_focus=True, inherit_bindings=False):
             text = line[TEXT]
             if text.startswith(start):
                 return index
+            if text.startswith("{") and request_id in text and _JSON_TYPE.search(text) and "platform.start" in text:
+                return index  # LogFormat=JSON
             if fallback is None and request_id in text:
                 fallback = index
         return fallback
@@ -548,6 +585,7 @@ class LogTail(Widget):
         Binding("end", "resume", "Follow", id="logtail.resume"),
         Binding("ctrl+f", "filter", "Filter", id="logtail.filter"),
         Binding("ctrl+l", "clear", "Clear", id="logtail.clear"),
+        Binding("t", "live_tail", "Live Tail", id="logtail.live_tail"),
     ]
 
     DEFAULT_CSS = load_tcss("widgets/log_tail.tcss")
@@ -571,6 +609,13 @@ class LogTail(Widget):
         self._state = "idle"  # idle | following | ended | error
         self._error = ""
         self._flush_timer: Timer | None = None
+        self._backend: Backend | None = None
+        self._live_since: float | None = None  # monotonic start of the running Live Tail session
+        self._live_timer: Timer | None = None
+        # (timestamp, stream, message) of the lines shown in the last SWITCH_OVERLAP_SECONDS: what a
+        # new stream may return again after a switch; `_skip` counts those still to be skipped.
+        self._recent: deque[tuple[float, tuple[float, str, str]]] = deque()
+        self._skip: Counter[tuple[float, str, str]] = Counter()
 
     def compose(self) -> ComposeResult:
         # The view comes first so it, not the (docked, hidden) filter box, is the pane's first
@@ -629,33 +674,91 @@ class LogTail(Widget):
         return self._view
 
     def follow(self, backend: Backend, function_name: str | None) -> None:
-        """Stop any tail, clear, and tail `function_name` (the last hour, then live); None just stops."""
+        """Stop any tail, clear, and tail `function_name` (the last hour, then new lines); None just stops."""
         self.stop()
         self.clear()
+        self._recent.clear()
+        self._skip.clear()
         self.function_name = function_name
+        self._backend = backend
         if function_name is None:
             self._state = "idle"
             self._update_status()
             return
+        self._start(backend, function_name, time.time() - BACKLOG_SECONDS, live=False)
+
+    def _start(self, backend: Backend, function_name: str, since: float, *, live: bool) -> None:
         self._state = "following"
         self._error = ""
         generation = self._generation
         if self._flush_timer is not None:
             self._flush_timer.resume()
+        if live:
+            self._live_since = time.monotonic()
+            if self._live_timer is None:
+                self._live_timer = self.set_interval(1.0, self._update_status, name="logtail-live-clock")
+            else:
+                self._live_timer.resume()
         self.run_worker(
             # A callable, not a coroutine: a worker superseded before it starts (the user moving
             # quickly through the function list) then never leaves an un-awaited coroutine.
             # (ignore: Textual's WorkType makes mypy infer Never for any async callable, Textual#6386)
-            partial(self._tail, backend, function_name, generation),  # type: ignore[arg-type]
-            name=f"tail {function_name}",
+            partial(self._tail, backend, function_name, generation, since, live),  # type: ignore[arg-type]
+            name=f"{'live tail' if live else 'tail'} {function_name}",
             group="tail",
             exclusive=True,
         )
         self._update_status()
 
+    @property
+    def live(self) -> bool:
+        """Whether a Live Tail session (billed per minute) is running."""
+        return self._live_since is not None
+
+    def start_live_tail(self) -> bool:
+        """Switch the followed function's tail to a Live Tail session; False (with a notification)
+        where there is nothing to follow or the backend has no Live Tail."""
+        backend, name = self._backend, self.function_name
+        if backend is None or name is None:
+            self.app.notify("Select a function to tail first.", title="Live Tail", severity="warning")
+            return False
+        if not backend.capabilities.live_tail:
+            self.app.notify(
+                f"The {backend.name} backend's tail already shows lines as they are written.", title="Live Tail"
+            )
+            return False
+        if self.live:
+            return True
+        self._switch(backend, name, live=True)
+        return True
+
+    def stop_live_tail(self, reason: str | None = None) -> None:
+        """End the Live Tail session (if one runs) and go back to polling."""
+        backend, name = self._backend, self.function_name
+        if not self.live or backend is None or name is None:
+            return
+        self._switch(backend, name, live=False)
+        if reason:
+            self.app.notify(reason, title="Live Tail", markup=False)
+
+    def _switch(self, backend: Backend, name: str, *, live: bool) -> None:
+        self.stop()
+        newest = self._recent[-1][0] if self._recent else None
+        since = newest - SWITCH_OVERLAP_SECONDS if newest is not None else time.time() - BACKLOG_SECONDS
+        self._skip = Counter(key for _, key in self._recent)
+        self._start(backend, name, since, live=live)
+
+    def _end_live_clock(self) -> float:
+        """Stop the session clock; the seconds the session ran."""
+        started, self._live_since = self._live_since, None
+        if self._live_timer is not None:
+            self._live_timer.pause()
+        return 0.0 if started is None else time.monotonic() - started
+
     def stop(self) -> None:
-        """Stop the running tail, if any; the lines stay."""
+        """Stop the running tail (and any Live Tail session), if any; the lines stay."""
         self._generation += 1
+        self._end_live_clock()
         self.workers.cancel_group(self, "tail")
         self._flush()
         if self._flush_timer is not None:
@@ -737,6 +840,12 @@ class LogTail(Widget):
     def action_clear(self) -> None:
         self.clear()
 
+    def action_live_tail(self) -> None:
+        if self.live:
+            self.stop_live_tail()
+        else:
+            self.start_live_tail()
+
     @on(Input.Changed, "LogTailFilter")
     def _filter_changed(self, event: Input.Changed) -> None:
         event.stop()
@@ -749,15 +858,33 @@ class LogTail(Widget):
 
     # -- the tail ----------------------------------------------------------------------------
 
-    async def _tail(self, backend: Backend, name: str, generation: int) -> None:
+    def _seen_before(self, event: LogEvent) -> bool:
+        """Whether a new stream returns `event` again after a switch; notes it as recent otherwise."""
+        key = (event.timestamp, event.log_stream, event.message)
+        if self._skip[key] > 0:
+            self._skip[key] -= 1
+            return True
+        recent = self._recent
+        recent.append((event.timestamp, key))
+        newest = max(event.timestamp, recent[-1][0])
+        while recent and recent[0][0] < newest - SWITCH_OVERLAP_SECONDS:
+            recent.popleft()
+        return False
+
+    async def _tail(self, backend: Backend, name: str, generation: int, since: float, live: bool = False) -> None:
         inbox = self._inbox
         try:
-            stream = backend.tail_logs(name, since=time.time() - BACKLOG_SECONDS, follow=True)
+            if live:
+                stream = backend.live_tail(name, since=since)
+            else:
+                stream = backend.tail_logs(name, since=since, follow=True)
             try:
                 count = 0
                 async for event in stream:
                     if generation != self._generation:
                         return
+                    if self._seen_before(event):
+                        continue
                     inbox.append(event)
                     self._inbox_received += 1
                     count += 1
@@ -771,10 +898,35 @@ class LogTail(Widget):
             raise
         except Exception as error:  # a failing backend stops this tail, never the app
             if generation == self._generation:
-                self._tail_finished(error)
+                if live:
+                    self._live_finished(backend, name, error)
+                else:
+                    self._tail_finished(error)
         else:
             if generation == self._generation:
-                self._tail_finished(None)
+                if live:
+                    self._live_finished(backend, name, None)
+                else:
+                    self._tail_finished(None)
+
+    def _live_finished(self, backend: Backend, name: str, error: Exception | None) -> None:
+        """A Live Tail session ended by itself or could not start: say so and poll again. Another
+        session starts only when the user asks (`t`): it is billed per minute."""
+        seconds = self._end_live_clock()
+        if error is None:
+            text = (
+                f"Live Tail session for {name} ended after {_clock(seconds)} (AWS ends them after three hours). "
+                "Polling again; press t for another session."
+            )
+            severity: Literal["information", "warning"] = "information"
+        else:
+            reason = str(error) or type(error).__name__
+            if not isinstance(error, BackendError):
+                reason = f"{type(error).__name__}: {reason}"
+            text = f"Live Tail for {name} stopped: {reason}. Polling again."
+            severity = "warning"
+        self.app.notify(text, title="Live Tail", severity=severity, markup=False)
+        self._switch(backend, name, live=False)
 
     def _tail_finished(self, error: Exception | None) -> None:
         self._flush()
@@ -825,8 +977,17 @@ class LogTail(Widget):
             text = f"■ tail stopped{f' ({name})' if name else ''}"
         elif self._state == "idle" and name is None and not view.lines:
             text = "no function selected"
+        elif self.live and self._live_since is not None:
+            seconds = time.monotonic() - self._live_since
+            text = (
+                f"◉ Live Tail {name} · {_rate()} · {_clock(seconds)}"
+                f" · ≈{format_cost(live_tail_cost(seconds))} so far · t stops"
+            )
+            classes = "-live"
         else:
             text = f"● following{f' {name}' if name else ''}"
+            if self._backend is not None and self._backend.capabilities.live_tail and self._state == "following":
+                text += f" (polling) · t: Live Tail, {_rate()}"
         if view.filter_text:
             text += f"  ·  filter “{self._filter_input.value}”: {len(view.shown):,} of {len(view.lines):,} lines"
         if text != self._status_text:
@@ -836,3 +997,16 @@ class LogTail(Widget):
             self._status_classes = classes
             self._status.set_classes(classes)
 
+
+
+def _clock(seconds: float) -> str:
+    """Elapsed time as m:ss, or h:mm:ss from an hour."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _rate() -> str:
+    """Live Tail's price as the status bar shows it: `$0.01/min`."""
+    return f"${live_tail_usd_per_minute():.2f}/min"

@@ -88,6 +88,9 @@ class MonitorData:
     metrics: FunctionMetrics | None = None
     summary: dict[str, Any] | None = None  # `Backend.summary`
     durations: list[float] | None = None  # ms, one per invocation; None without a history
+    # Where cold starts, init and memory came from when metrics lack them (AWS): the REPORT lines
+    # already read (`Backend.report_figures`), e.g. "12 REPORT lines read since 10:05".
+    report_source: str | None = None
     errors: list[str] = field(default_factory=list)  # one line each
 
 
@@ -129,6 +132,19 @@ def fetch_monitor_data(
             data.errors.append(_one_line(error))
     elif data.metrics is not None:
         data.summary = summarize_metrics(data.metrics, memory_size or 0, architecture, end - start)
+        # CloudWatch's metrics have no cold starts, init or memory used: the REPORT lines the log
+        # tail and invokes already read do (free; a Logs Insights query per refresh would not be).
+        try:
+            reports = backend.report_figures(function, start, end)
+        except Exception as error:
+            data.errors.append(_one_line(error))
+            reports = None
+        if reports is not None:
+            data.report_source = reports.get("source")
+            data.summary["report_count"] = reports.get("reports")
+            for key in ("cold_starts", "cold_start_rate", "avg_init_ms", "memory_max_mb", "memory_avg_mb"):
+                if data.summary.get(key) is None and reports.get(key) is not None:
+                    data.summary[key] = reports[key]
     return data
 
 
@@ -237,10 +253,12 @@ class Figures:
     monthly: float | None = None
     monthly_no_free_tier: float | None = None
     cost_estimated: bool = False  # from metrics (p50 × invocations), not from each invocation's bill
+    report_source: str | None = None  # where cold starts and memory came from, when not the history
 
 
 def figures(data: MonitorData) -> Figures:
     f = Figures()
+    f.report_source = data.report_source
     summary = data.summary or {}
     m = data.metrics
     if m is not None:
@@ -272,7 +290,8 @@ def figures(data: MonitorData) -> Figures:
         f.p99 = f.p99 if f.p99 is not None else window(m.duration_p99_window, m.duration_p99)
     f.cold_starts = _number(summary.get("cold_starts"))
     # The history's own count: metrics may count differently (throttles, the window's alignment).
-    f.ran = _number(summary.get("invocations"))
+    # From REPORT lines (AWS), the rate is of the reports read.
+    f.ran = _number(summary.get("report_count")) or _number(summary.get("invocations"))
     f.avg_init_ms = _number(summary.get("avg_init_ms")) if f.cold_starts else None
     f.memory_max = _number(summary.get("memory_max_mb")) or None
     f.memory_avg = _number(summary.get("memory_avg_mb")) or None
@@ -560,6 +579,8 @@ class MonitorPane(Vertical):
         else:
             rate = NO_DATA
         parts += [("Cold starts  ", "$text-muted"), rate, ("  ·  avg init ", "$text-muted"), _ms(f.avg_init_ms)]
+        if f.report_source and f.cold_starts is not None:
+            parts.append((f"\ncold starts, memory: from {f.report_source}", "$text-muted"))
         if f.upper_bound:
             parts.append(("\n≤: the largest bucket's percentile (no window figure)", "$text-muted"))
         return Content.assemble(*parts)
