@@ -148,7 +148,7 @@ def _configuration(i: int) -> dict:
 
 
 @pytest.fixture
-def account():
+def account(aws_env):  # aws_env: credentials that reach only loopback
     """262 functions, paged by NextMarker 50 at a time; fn-000 has reserved concurrency 0,
     fn-001 has 5, the rest none. GetFunctionConcurrency answers count the calls in flight."""
     server = AwsShapedServer()
@@ -192,7 +192,7 @@ def test_reserved_concurrency_of_every_function_on_a_bounded_pool(account):
     assert 1 < state["most"] <= CONCURRENCY_WORKERS
 
 
-def test_detail_reads_vpc_tracing_dlq_json_logging_and_destinations():
+def test_detail_reads_vpc_tracing_dlq_json_logging_and_destinations(aws_env):
     server = AwsShapedServer()
     try:
         config = {

@@ -57,6 +57,8 @@ def functions_server(count: int) -> AwsShapedServer:
         return Answer(200, {"Functions": functions, **more})
 
     server.on("GET", "/2015-03-31/functions/", page)
+    for name in names:  # list --json asks each function's reserved concurrency: none reserved
+        server.on("GET", f"/2019-09-30/functions/{name}/concurrency", lambda request: Answer(200, {}))
     return server
 
 

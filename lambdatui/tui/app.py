@@ -311,18 +311,19 @@ class LambdaTUI(App[None]):
             self.notify("The event is not valid JSON", severity="error")
             self.action_show_pane("invoke")
             return
+        options = console.invoke_options()  # as they are now, not when the dialog is answered
         if self._confirm_invoke:
             # aws.confirm_invoke (by default with read_only): running a function is a change too.
             def decided(go: bool | None) -> None:
                 if go:
                     console.show_pending()
-                    self._invoke(name, payload)
+                    self._invoke(name, payload, options)
 
             question = f"Invoke {name} on {self.backend.describe()}?"
             self.push_screen(ConfirmScreen(question, yes="Invoke", no="Cancel"), decided)
             return
         console.show_pending()
-        self._invoke(name, payload, console.invoke_options())
+        self._invoke(name, payload, options)
 
     @work(thread=True, group="invoke")
     def _invoke(self, name: str, payload: bytes, options: dict[str, Any]) -> None:
