@@ -333,3 +333,25 @@ def test_totals_prefer_window_percentiles():
         "invocations": 5.0, "errors": 0.0, "throttles": 1.0,
         "duration_p50": 30.0, "duration_p99": 70.0, "concurrent_executions": 5.0,
     }
+
+
+def test_a_qualifier_reads_its_versions_log_streams_and_its_resource_dimension(moto):
+    # Log streams are named YYYY/MM/DD/[VERSION]id, and an alias's metrics carry Resource NAME:ALIAS
+    # (AWS: "Using CloudWatch Logs with Lambda", "Types of metrics for Lambda functions").
+    from lambdatui.backends.aws import AwsBackend
+    from lambdatui.backends.aws_metrics import insights_query, metric_dimensions
+    from lambdatui.config import parse_config
+
+    assert insights_query("Text", ["3", "4"]).startswith("filter @logStream like /\\[(3|4)\\]/ | filter @type = \"REPORT\"")
+    assert insights_query("JSON") == insights_query("json") and "@logStream" not in insights_query("JSON")
+    assert metric_dimensions("fn") == metric_dimensions("fn:$LATEST") == [{"Name": "FunctionName", "Value": "fn"}]
+    assert metric_dimensions("fn:live")[1] == {"Name": "Resource", "Value": "fn:live"}
+    moto.create_function("aliased", "def handler(event, context):\n    return 1\n")
+    lam = moto.client("lambda")
+    v1 = lam.publish_version(FunctionName="aliased")["Version"]
+    lam.update_function_configuration(FunctionName="aliased", Description="two")
+    v2 = lam.publish_version(FunctionName="aliased")["Version"]
+    lam.create_alias(FunctionName="aliased", Name="live", FunctionVersion=v1, RoutingConfig={"AdditionalVersionWeights": {v2: 0.1}})
+    backend = AwsBackend(parse_config(f"backend: aws\naws: {{region: us-east-1, endpoint_url: '{moto.endpoint}'}}\n"))
+    assert backend.qualifier_versions("aliased", "live") == [v1, v2]
+    assert backend.qualifier_versions("aliased", "7") == ["7"] and backend.qualifier_versions("aliased", "$LATEST") == ["$LATEST"]

@@ -204,3 +204,30 @@ def test_stats_and_the_monitor_show_the_same_projection(cli, config, env, monkey
     assert shown.monthly_no_free_tier == pytest.approx(printed["projected_monthly_usd_no_free_tier"], rel=1e-9)
     assert shown.monthly == pytest.approx(printed["projected_monthly_usd"], abs=1e-12)
     assert shown.cost == pytest.approx(printed["cost_usd"], rel=1e-9)
+
+
+def test_aws_stats_of_an_alias_are_that_alias_own_metrics(cli, config, aws):
+    # Lambda publishes an alias's metrics with the dimensions FunctionName and Resource NAME:ALIAS
+    # (AWS: "Types of metrics for Lambda functions"); the function's own have FunctionName only.
+    now = time.time()
+
+    def put(dimensions: list[dict], value: float) -> None:
+        aws.client("cloudwatch").put_metric_data(
+            Namespace="AWS/Lambda",
+            MetricData=[{"MetricName": "Invocations", "Dimensions": dimensions, "Timestamp": datetime.fromtimestamp(now - 300, timezone.utc),
+                         "Value": value, "Unit": "Count"}],
+        )
+
+    lam = aws.client("lambda")
+    lam.create_alias(FunctionName="remote-fn", Name="live", FunctionVersion=lam.publish_version(FunctionName="remote-fn")["Version"])
+    put([{"Name": "FunctionName", "Value": "remote-fn"}], 10)
+    put([{"Name": "FunctionName", "Value": "remote-fn"}, {"Name": "Resource", "Value": "remote-fn:live"}], 3)
+    remote = ("--config", config, "--backend", "aws", "--endpoint-url", aws.endpoint, "--region", "us-east-1")
+    whole = json.loads(cli("stats", "remote-fn", *remote, "--json").stdout)
+    by_flag = cli("stats", "remote-fn", "--qualifier", "live", *remote, "--json")
+    assert by_flag.returncode == 0, by_flag.stderr
+    by_name = json.loads(cli("stats", "remote-fn:live", *remote, "--json").stdout)
+    assert (whole["invocations"], json.loads(by_flag.stdout)["invocations"], by_name["invocations"]) == (10, 3, 3)
+    assert by_name["function"] == "remote-fn:live"
+    clash = cli("stats", "remote-fn:live", "--qualifier", "blue", *remote)
+    assert clash.returncode == 2 and "live" in clash.stderr and "Traceback" not in clash.stderr

@@ -472,11 +472,16 @@ class AwsBackend(Backend):
         lines the log tail and invokes already read (free), None when none were read."""
         from .aws_metrics import figures_from_reports, insights_figures
 
+        base, _, qualifier = name.partition(":")
         if insights:
-            log_format, group = self.logging_config(name)
-            figures = insights_figures(self.logs_client, group, log_format, start=since, end=until)
-            figures["source"] = f"Logs Insights over {group} ({figures['reports']} REPORT lines)"
+            log_format, group = self.logging_config(base)
+            versions = self.qualifier_versions(base, qualifier) if qualifier else None
+            figures = insights_figures(self.logs_client, group, log_format, start=since, end=until, versions=versions)
+            scope = f", versions {', '.join(versions)}" if versions is not None else ""
+            figures["source"] = f"Logs Insights over {group}{scope} ({figures['reports']} REPORT lines)"
             return figures
+        if qualifier:
+            return None  # the lines read are not told apart by version: unknown rather than wrong
         earliest = self.reports.earliest.get(name)
         reports = self.reports.between(name, since, until)
         if earliest is None and not reports:
@@ -488,7 +493,17 @@ class AwsBackend(Backend):
         )
         return figures
 
+    def qualifier_versions(self, name: str, qualifier: str) -> list[str]:
+        """The versions a qualifier runs: itself for `$LATEST` or a number, else the alias's version
+        and any its routing configuration weights in."""
+        if qualifier == "$LATEST" or qualifier.isdigit():
+            return [qualifier]
+        alias = self._call(self.lambda_client.get_alias, FunctionName=name, Name=qualifier)
+        weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        return [alias["FunctionVersion"], *sorted(weights)]
+
     def metrics(self, name: str, *, start: float, end: float, period: int = 60) -> FunctionMetrics:
+        """CloudWatch's metrics of `name`; `NAME:ALIAS` or `NAME:VERSION` for that qualifier's own."""
         from .aws_metrics import fetch_metrics
 
         return fetch_metrics(self.cloudwatch_client, name, start=start, end=end, period=period)

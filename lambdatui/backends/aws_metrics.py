@@ -19,6 +19,7 @@ Cold starts, init duration and memory used are not CloudWatch metrics: they come
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -32,7 +33,7 @@ from .base import BackendError, FunctionMetrics, InvalidParameterError, MetricSe
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
-    from mypy_boto3_cloudwatch.type_defs import GetMetricDataInputTypeDef, MetricDataQueryTypeDef
+    from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef, GetMetricDataInputTypeDef, MetricDataQueryTypeDef
     from mypy_boto3_logs import CloudWatchLogsClient
 
 NAMESPACE = "AWS/Lambda"
@@ -73,6 +74,16 @@ def _window_period(span: int) -> int:
     return span if span in _SUB_MINUTE_PERIODS else math.ceil(span / 60) * 60
 
 
+def metric_dimensions(name: str) -> list[DimensionTypeDef]:
+    """The dimensions of `name`'s metrics: FunctionName, and for `NAME:QUALIFIER` (an alias or a
+    version) Resource `NAME:QUALIFIER`, as Lambda publishes them per alias and version (AWS: "Types
+    of metrics for Lambda functions", dimensions FunctionName, Resource, ExecutedVersion)."""
+    base, _, qualifier = name.partition(":")
+    if not qualifier or qualifier == "$LATEST":
+        return [{"Name": "FunctionName", "Value": base}]
+    return [{"Name": "FunctionName", "Value": base}, {"Name": "Resource", "Value": f"{base}:{qualifier}"}]
+
+
 def _query(query_id: str, name: str, metric: str, stat: str, period: int) -> MetricDataQueryTypeDef:
     return {
         "Id": query_id,
@@ -80,7 +91,7 @@ def _query(query_id: str, name: str, metric: str, stat: str, period: int) -> Met
             "Metric": {
                 "Namespace": NAMESPACE,
                 "MetricName": metric,
-                "Dimensions": [{"Name": "FunctionName", "Value": name}],
+                "Dimensions": metric_dimensions(name),
             },
             "Period": period,
             "Stat": stat,
@@ -184,9 +195,15 @@ INSIGHTS_TIMEOUT_S = 60.0
 REPORT_KEYS = ("cold_starts", "cold_start_rate", "avg_init_ms", "memory_max_mb", "memory_avg_mb")
 
 
-def insights_query(log_format: str) -> str:
-    """The Logs Insights query that sums up a window's reports, for a function's LogFormat."""
-    return _INSIGHTS_JSON if log_format.upper() == "JSON" else _INSIGHTS_TEXT
+def insights_query(log_format: str, versions: Sequence[str] | None = None) -> str:
+    """The Logs Insights query that sums up a window's reports, for a function's LogFormat; with
+    `versions`, only the reports of those versions (a log stream is named `YYYY/MM/DD/[VERSION]…`,
+    AWS: "Using CloudWatch Logs with Lambda")."""
+    query = _INSIGHTS_JSON if log_format.upper() == "JSON" else _INSIGHTS_TEXT
+    if versions is None:
+        return query
+    alternatives = "|".join(re.escape(v) for v in versions) or "(?!)"
+    return f"filter @logStream like /\\[({alternatives})\\]/ | {query}"
 
 
 def figures_from_reports(reports: Sequence[logformat.Report]) -> dict[str, Any]:
@@ -214,6 +231,7 @@ def insights_figures(
     end: float,
     timeout: float = INSIGHTS_TIMEOUT_S,
     poll: float = INSIGHTS_POLL_S,
+    versions: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The window's report figures from one Logs Insights query over `group` (see REPORT_KEYS), with
     `reports` (how many REPORT lines) and `bytes_scanned` (what the query is billed for).
@@ -224,7 +242,7 @@ def insights_figures(
     try:
         started = logs_client.start_query(
             logGroupName=group, startTime=int(start), endTime=max(int(math.ceil(end)), int(start) + 1),
-            queryString=insights_query(log_format),
+            queryString=insights_query(log_format, versions),
         )
     except botocore.exceptions.ClientError as e:
         if e.response.get("Error", {}).get("Code") in ("ResourceNotFoundException", "ResourceNotFound"):

@@ -333,7 +333,9 @@ class Backend(ABC):
 
         This default derives them from `metrics` (CloudWatch's totals on AWS)."""
         until = time.time() if until is None else until
-        configuration = self.get_function(name)  # an unknown function fails here, not with empty metrics
+        # An unknown function fails here, not with empty metrics. `NAME:QUALIFIER` (an alias's or a
+        # version's own figures) is priced at the function's configured memory.
+        configuration = self.get_function(name.partition(":")[0])
         span = max(until - since, 60.0)
         period = max(60, math.ceil(span / MAX_SUMMARY_POINTS / 60) * 60)
         metrics = self.metrics(name, start=since, end=until, period=period)

@@ -148,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="from this long ago (30s, 10m, 2h, 1d) or an ISO 8601 time, UTC unless given (default 1h)",
     )
     p.add_argument("--json", action="store_true", help="the figures as one JSON object")
+    p.add_argument("--qualifier", metavar="Q", help="an alias or version: its own figures (NAME:ALIAS works too)")
 
     p = sub.add_parser("deploy", help="package local functions and create or update them on AWS Lambda")
     p.add_argument("name", nargs="?", help="function name (from local.functions)")

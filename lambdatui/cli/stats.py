@@ -22,7 +22,7 @@ from typing import Any
 from ..backends.base import SUMMARY_KEYS
 from ..figures import logs_insights_cost
 from .logs import parse_since
-from .main import open_backend
+from .main import UsageError, open_backend
 
 DEFAULT_SINCE = "1h"
 # The figures only REPORT lines have (as `backends.aws_metrics.REPORT_KEYS`, without importing boto3).
@@ -38,12 +38,13 @@ def run_stats(args: argparse.Namespace) -> int:
     config = load_config(getattr(args, "config", None))
     kind = getattr(args, "backend", None) or config.backend
     options: dict[str, Any] = {"start": False, "watch_code": False, "persist_logs": False} if kind == "local" else {}
+    name = _qualified(args.name, getattr(args, "qualifier", None))
     backend = open_backend(args, config=config, **options)
     try:
-        summary = backend.summary(args.name, since, now)
+        summary = backend.summary(name, since, now)
         if summary.get("cold_starts") is None:
             # Aggregate metrics (AWS) have no cold starts or memory: the REPORT lines do.
-            reports = backend.report_figures(args.name, since, now, insights=True)
+            reports = backend.report_figures(name, since, now, insights=True)
             if reports is not None:
                 summary["report_figures_source"] = reports["source"]
                 if reports.get("bytes_scanned") is not None:
@@ -54,7 +55,7 @@ def run_stats(args: argparse.Namespace) -> int:
                         summary[key] = reports[key]
     finally:
         backend.close()
-    out: dict[str, Any] = {"function": args.name, "backend": kind, "since": _iso(since)}
+    out: dict[str, Any] = {"function": name, "backend": kind, "since": _iso(since)}
     out.update({key: summary.get(key) for key in SUMMARY_KEYS})
     for key, value in summary.items():
         out.setdefault(key, value)
@@ -63,6 +64,16 @@ def run_stats(args: argparse.Namespace) -> int:
     else:
         print(format_table(out, since_text))
     return 0
+
+
+def _qualified(name: str, qualifier: str | None) -> str:
+    """`NAME:QUALIFIER` for an alias's or version's own figures; `$LATEST` is the function itself
+    (its metrics are the function's, as CloudWatch keeps them without a Resource dimension)."""
+    base, _, in_name = name.partition(":")
+    if qualifier and in_name and qualifier != in_name:
+        raise UsageError(f"{name} names qualifier {in_name}, --qualifier says {qualifier}")
+    q = qualifier or in_name
+    return base if not q or q == "$LATEST" else f"{base}:{q}"
 
 
 # -- the table --------------------------------------------------------------------------------------
