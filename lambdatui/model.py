@@ -95,6 +95,9 @@ class Function:
     # `list --json` and the dashboard, never settings.
     source: str | None = field(default=None, compare=False)
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    # The template that declares it (its logical id is `name`), where edits are saved; None for
+    # functions of lambdatui's own config file.
+    template_file: Path | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         # Accept paths and lists from callers; store one canonical, comparable form.
@@ -132,6 +135,7 @@ class Function:
         """Plain data for JSON output: triggers as their dicts, the source line left out."""
         out = asdict(self)
         out.pop("line", None)
+        out.pop("template_file", None)  # `source` names it
         out["layers"] = list(self.layers)
         out["inherit_environment"] = list(self.inherit_environment)
         out["triggers"] = [t.to_dict() for t in self.triggers]  # as the config spells them

@@ -248,9 +248,14 @@ class LocalBackend(Backend):
         }
         if not differing:
             return
-        from ..config_writer import update_function_in_file  # here: importing ruamel.yaml costs ~25 ms
-
         try:
+            if current.template_file is not None:  # declared in a SAM/CloudFormation template: saved there
+                from ..template_writer import update_function_in_template
+
+                update_function_in_template(current.template_file, name, differing, environment_before=dict(current.environment))
+                return
+            from ..config_writer import update_function_in_file  # here: importing ruamel.yaml costs ~25 ms
+
             update_function_in_file(self.config.path, name, differing)
         except ConfigError as e:
             raise ConfigSaveError(f"not saved, nothing changed: {e}") from None

@@ -165,7 +165,8 @@ def load_template(
             found[name].extend(more)
     shown = _display(path)
     functions = {
-        name: Function(**kwargs, triggers=tuple(found[name]), source=f"{shown}:{name}", warnings=tuple(warn.by_function.get(name, ())))
+        name: Function(**kwargs, triggers=tuple(found[name]), source=f"{shown}:{name}", warnings=tuple(warn.by_function.get(name, ())),
+                       template_file=path.resolve())
         for name, kwargs in declared.items()
     }
     for message in warn.all:
