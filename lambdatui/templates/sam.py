@@ -14,7 +14,11 @@ that `sam build` has not built yet.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..yaml_nodes import ConfigError
@@ -56,14 +60,6 @@ def translate(template: dict[str, Any], parameters: dict[str, Any], region: str,
     `parameters` are the final parameter values with the pseudo parameters; `warn(where, message)`
     is told what is left out. A template SAM rejects raises ConfigError with SAM's own messages.
     """
-    try:
-        from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
-        from samtranslator.model.exceptions import InvalidDocumentException
-        from samtranslator.parser.parser import Parser
-        from samtranslator.translator.translator import Translator
-    except ImportError:  # pragma: no cover - a dependency; only a broken installation lacks it
-        raise ConfigError("this is an AWS SAM template and aws-sam-translator is not installed (pip install aws-sam-translator)", path) from None
-
     sam = copy.deepcopy(template)
     local = LocalCode()
     resources = sam.get("Resources")
@@ -94,6 +90,18 @@ def translate(template: dict[str, Any], parameters: dict[str, Any], region: str,
                 properties["CodeUri"] = "."  # SAM CLI's default: the template's own folder
         _swap_local_paths(properties, local)
 
+    cache = _cache_file(sam, parameters, region)
+    cached = _read_cache(cache)
+    if cached is not None:
+        return cached, local
+    try:
+        from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
+        from samtranslator.model.exceptions import InvalidDocumentException
+        from samtranslator.parser.parser import Parser
+        from samtranslator.translator.translator import Translator
+    except ImportError:  # pragma: no cover - a dependency; only a broken installation lacks it
+        raise ConfigError("this is an AWS SAM template and aws-sam-translator is not installed (pip install aws-sam-translator)", path) from None
+
     session = _Session(region)
     # The translator records metrics; published to nowhere, or it warns on stderr of "unpublished metrics".
     metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
@@ -106,7 +114,50 @@ def translate(template: dict[str, Any], parameters: dict[str, Any], region: str,
         raise ConfigError(f"AWS SAM could not transform this template: {type(e).__name__}: {e}", path) from None
     finally:
         metrics.publish()
+    _write_cache(cache, translated)
     return translated, local
+
+
+# -- the transform's cache ---------------------------------------------------------------------------
+# Importing the translator costs ~250 ms and the transform ~25 ms on every command that opens a SAM
+# template; the transform is a pure function of the document (local paths already swapped for
+# stand-ins), the parameter values, the region and the translator's version, so its output is kept
+# under the state dir by a hash of those.
+
+
+def _cache_file(sam: dict[str, Any], parameters: dict[str, Any], region: str) -> Path | None:
+    try:
+        from importlib.metadata import version
+
+        translator = version("aws-sam-translator")
+        key = json.dumps([sam, parameters, region, translator], sort_keys=True, default=str)
+    except Exception:  # noqa: BLE001 - no version, or a document json cannot spell: no cache
+        return None
+    from .cloudformation import state_dir
+
+    return state_dir() / "templates" / "sam" / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
+
+
+def _read_cache(cache: Path | None) -> dict[str, Any] | None:
+    if cache is None:
+        return None
+    try:
+        data = json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_cache(cache: Path | None, translated: dict[str, Any]) -> None:
+    if cache is None:
+        return
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(translated, default=str), encoding="utf-8")
+        os.replace(tmp, cache)  # whole or absent: another process reads one or the other
+    except (OSError, TypeError, ValueError):
+        pass  # a cache, not a requirement
 
 
 class _Session:

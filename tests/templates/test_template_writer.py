@@ -119,3 +119,24 @@ def test_a_synthesized_cdk_template_is_not_written(tmp_path):
         assert {p: p.read_bytes() for p in out.glob("*.template.json")} == before
     finally:
         backend.close()
+
+
+def test_the_sam_transform_is_cached_by_document_and_parameters(project, tmp_path, monkeypatch):
+    # The transform is a pure function of the document, the parameters, the region and the
+    # translator's version: kept under the state dir, reused, and a changed input is a new entry.
+    import os
+
+    state = tmp_path / "state-cache"
+    monkeypatch.setenv("LAMBDATUI_STATE_DIR", str(state))
+    first = load_config(project).local.functions["OrdersFunction"]
+    entries = sorted((state / "templates" / "sam").glob("*.json"))
+    assert len(entries) == 1
+    os.utime(entries[0], (1, 1))
+    again = load_config(project).local.functions["OrdersFunction"]
+    assert (again.memory_size, again.environment, again.handler) == (first.memory_size, first.environment, first.handler)
+    assert entries[0].stat().st_mtime == 1  # read, not written again
+    entries[0].write_text("{not json")  # a damaged entry is transformed again, never trusted
+    assert load_config(project).local.functions["OrdersFunction"].memory_size == 256
+    project.write_text(project.read_text().replace("Default: 256", "Default: 384"))
+    assert load_config(project).local.functions["OrdersFunction"].memory_size == 384
+    assert len(list((state / "templates" / "sam").glob("*.json"))) == 2
