@@ -32,6 +32,7 @@ from .cpu import CpuLimiter, default_limiter
 from .environment import Environment, Outcome, exit_message
 from .logstore import LogStore
 from .output import LOG_TAIL_BYTES, TailBuffer
+from . import dependencies
 from .runtimes import RUNTIME_DIR, Launch, clear_bytecode, launch_for, spawn_error_message
 from .sandbox import Sandboxes
 from .spec import (
@@ -374,7 +375,9 @@ class Executor:
             threading.Thread(target=self._provision, args=(pool.spec.name,), daemon=True).start()
 
     def _new_environment(self, spec: FunctionSpec, init_type: str) -> Environment:
-        launch = self._launcher(spec, self.cache_dir)
+        # A first start after a requirements.txt/package.json change installs them: said in the function's log.
+        with dependencies.progress_to(lambda message: self.logs.append(spec.name, dependencies.DEPENDENCY_LOG_STREAM, message)):
+            launch = self._launcher(spec, self.cache_dir)
         env_vars = self._environment_variables(spec, init_type, launch.env)
         name = spec.name
         store = self.logs
