@@ -220,6 +220,7 @@ def prepare(spec: FunctionSpec, cache_dir: Path, *, force: bool = False) -> Path
         for leftover in root.glob(f".{final.name}.tmp*"):
             shutil.rmtree(leftover, ignore_errors=True)
         temp = Path(tempfile.mkdtemp(dir=root, prefix=f".{final.name}.tmp"))
+        temp.chmod(0o755)  # mkdtemp's 0700 is for secrets; this is a package folder
         try:
             plural = "package" if manifest.packages == 1 else "packages"
             _report(spec.name, f"[lambdatui] installing {manifest.packages} {plural} for {spec.name} from {manifest.name}…")
@@ -283,7 +284,9 @@ def _npm_argv(npm: str, manifest: Manifest, target: Path) -> list[str]:
     data.pop("devDependencies", None)
     data.pop("scripts", None)  # the project's build scripts are not a dependency install's to run
     (target / "package.json").write_text(json.dumps(data, indent=2))
-    common = ["--omit=dev", "--no-audit", "--no-fund", "--loglevel=error"]
+    # --install-links: a `file:` folder is copied in, as into a deployment package, not linked to a
+    # folder the sandbox may not show the function.
+    common = ["--omit=dev", "--install-links", "--no-audit", "--no-fund", "--loglevel=error"]
     if manifest.lockfile is not None and not relative:
         shutil.copyfile(manifest.lockfile, target / "package-lock.json")
         return [npm, "ci", "--prefix", str(target), *common]
@@ -301,6 +304,7 @@ _PIP_PATTERNS = (
 _NPM_PATTERNS = (
     re.compile(r"'([^'@\s]+(?:@[^'\s]*)?)' is not in this registry"),
     re.compile(r"404 Not Found - GET \S+?/((?:@[^/\s]+/)?[^/\s]+)\s"),
+    re.compile(r"request to https?://\S+?/((?:@[^/\s]+/)?[^/\s]+) failed"),  # offline, unreachable registry
     re.compile(r"No matching version found for (\S+)"),
     re.compile(r"Could not resolve dependency:\s*\n?.*?(\S+@\S+)"),
     re.compile(r"ENOENT[^\n]*?open '([^']+package\.json)'"),
@@ -315,11 +319,31 @@ def failure_summary(tool: str, output: str, manifest: Manifest) -> str:
         found = pattern.search(output)
         if found:
             what = found.group(1) if found.groups() else found.group(0)
+            if tool == "npm":
+                what = _npm_dependency(what, manifest)
             line = _line_of(output, found.start())
             return f"{tool} could not install {what} from {manifest.path}: {line}" if found.groups() else f"{tool} failed for {manifest.path}: {line}"
     errors = [ln.strip() for ln in output.splitlines() if re.match(r"\s*(ERROR|npm (ERR!|error))", ln)]
     detail = errors[0] if errors else (output.strip().splitlines() or ["(no output)"])[-1].strip()
     return f"{tool} failed for {manifest.path}: {detail}"
+
+
+def _npm_dependency(what: str, manifest: Manifest) -> str:
+    """`what` npm named (a package, or a path of a `file:` one) as package.json names it."""
+    try:
+        deps = json.loads(manifest.path.read_text()).get("dependencies") or {}
+    except (OSError, ValueError, AttributeError):
+        return what
+    for name, spec in deps.items():
+        if not isinstance(spec, str):
+            continue
+        if spec.startswith(("file:", "link:")):
+            folder = str((manifest.path.parent / spec.partition(":")[2]).resolve())
+            if what == folder or what.startswith(folder + os.sep):
+                return f"{name} ({spec})"
+        elif what.replace("%2f", "/").replace("%2F", "/") == name:
+            return f"{name} ({spec})"
+    return what
 
 
 def _line_of(text: str, index: int) -> str:
