@@ -302,7 +302,7 @@ _PIP_PATTERNS = (
     re.compile(r"(?:Could not install packages due to an OSError|Could not open requirements file)[^\n]*"),
 )
 _NPM_PATTERNS = (
-    re.compile(r"'([^'@\s]+(?:@[^'\s]*)?)' is not in this registry"),
+    re.compile(r"'((?:@[^/'\s]+/)?[^@'\s]+)(?:@[^'\s]*)?' is not in this registry"),
     re.compile(r"404 Not Found - GET \S+?/((?:@[^/\s]+/)?[^/\s]+)\s"),
     re.compile(r"request to https?://\S+?/((?:@[^/\s]+/)?[^/\s]+) failed"),  # offline, unreachable registry
     re.compile(r"No matching version found for (\S+)"),
