@@ -64,7 +64,7 @@ MARKER = ".lambdatui-dependencies.json"  # written last into the temp folder: wh
 Progress = Callable[[str, str], None]
 _listeners: list[Progress] = []
 _listeners_lock = threading.Lock()
-_scoped: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar("lambdatui_dependency_progress", default=None)
+_scoped: contextvars.ContextVar[Callable[[str], object] | None] = contextvars.ContextVar("lambdatui_dependency_progress", default=None)
 
 
 class DependencyError(Exception):
@@ -99,7 +99,7 @@ def add_listener(listener: Progress) -> Callable[[], None]:
 
 
 @contextlib.contextmanager
-def progress_to(callback: Callable[[str], None]) -> Iterator[None]:
+def progress_to(callback: Callable[[str], object]) -> Iterator[None]:
     """Also send the progress of `prepare` calls made in this block (this thread) to `callback`."""
     token = _scoped.set(callback)
     try:

@@ -28,11 +28,11 @@ from typing import Any
 
 from .. import logformat
 from ..figures import billed_duration_ms, invocation_cost
+from . import dependencies
 from .cpu import CpuLimiter, default_limiter
 from .environment import Environment, Outcome, exit_message
 from .logstore import LogStore
 from .output import LOG_TAIL_BYTES, TailBuffer
-from . import dependencies
 from .runtimes import RUNTIME_DIR, Launch, clear_bytecode, launch_for, spawn_error_message
 from .sandbox import Sandboxes
 from .spec import (

@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from deps_support import needs_npm, offline_env, write_node_package, write_wheel
 
 from lambdatui.executor import FunctionSpec
 from lambdatui.executor.dependencies import (
@@ -27,8 +28,6 @@ from lambdatui.executor.dependencies import (
     status,
 )
 from lambdatui.executor.runtimes import UnsupportedRuntime, launch_for
-
-from deps_support import needs_npm, offline_env, write_node_package, write_wheel
 
 PY = f"python{sys.version_info[0]}.{sys.version_info[1]}"
 REPO = Path(__file__).resolve().parents[2]
