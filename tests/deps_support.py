@@ -14,12 +14,13 @@ import pytest
 needs_npm = pytest.mark.skipif(shutil.which("npm") is None or shutil.which("node") is None, reason="needs npm and node")
 
 
-def write_wheel(folder: Path, name: str, version: str, source: str) -> Path:
+def write_wheel(folder: Path, name: str, version: str, source: str, *, module: bool = False) -> Path:
+    """A pure-Python wheel of a package `name/__init__.py` (or, `module`, a single `name.py`)."""
     folder.mkdir(parents=True, exist_ok=True)
     dist = f"{name}-{version}"
     path = folder / f"{dist}-py3-none-any.whl"
     with zipfile.ZipFile(path, "w") as z:
-        z.writestr(f"{name}/__init__.py", source)
+        z.writestr(f"{name}.py" if module else f"{name}/__init__.py", source)
         z.writestr(f"{dist}.dist-info/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
         z.writestr(f"{dist}.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: lambdatui-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
         z.writestr(f"{dist}.dist-info/RECORD", "")
