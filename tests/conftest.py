@@ -22,6 +22,26 @@ def _state_dir(tmp_path, monkeypatch):
     monkeypatch.delenv("LAMBDATUI_CONFIG", raising=False)
 
 
+@pytest.fixture(scope="session")
+def _offline_wheels(tmp_path_factory):
+    from deps_support import write_wheel
+
+    folder = tmp_path_factory.mktemp("wheels")
+    # The sam-init-like fixtures' requirements.txt names `requests` (their handlers do not import it).
+    write_wheel(folder, "requests", "2.32.0", "# a stand-in: tests install nothing from an index\n")
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _offline_installs(_offline_wheels, monkeypatch):
+    # A function's requirements.txt / package.json is installed on its first invoke: pip and npm
+    # (which read these from the environment, in subprocesses too) must not reach a network.
+    from deps_support import offline_env
+
+    for key, value in offline_env(_offline_wheels).items():
+        monkeypatch.setenv(key, value)
+
+
 @pytest.fixture
 def make_function(tmp_path):
     """Write handler source into a fresh folder and return a FunctionSpec for it."""

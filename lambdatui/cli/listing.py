@@ -14,6 +14,7 @@ from .main import open_backend
 def run_list(args: argparse.Namespace) -> int:
     backend = open_backend(args, start=False, watch_code=False, persist_logs=False)
     isolation: dict[str, dict[str, Any]] = {}
+    dependencies: dict[str, Any] = {}
     try:
         functions = backend.list_functions()
         if args.json and not backend.capabilities.lists_reserved_concurrency:
@@ -28,6 +29,7 @@ def run_list(args: argparse.Namespace) -> int:
                 found = backend.isolation(f.name)
                 if found is not None:
                     isolation[f.name] = found
+            dependencies = _dependencies(backend, functions)
     finally:
         backend.close()
     if args.json:
@@ -35,6 +37,8 @@ def run_list(args: argparse.Namespace) -> int:
         for row in rows:
             if row["name"] in isolation:
                 row["isolation"] = isolation[row["name"]]
+            if row["name"] in dependencies:
+                row["dependencies"] = dependencies[row["name"]]
         if not args.reveal:
             # Listings get pasted into tickets and chats: secrets stay masked unless asked for.
             for row in rows:
@@ -48,3 +52,14 @@ def run_list(args: argparse.Namespace) -> int:
     for r in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
     return 0
+
+
+def _dependencies(backend: Any, functions: list[Any]) -> dict[str, Any]:
+    """Local functions' requirements.txt / package.json: {manifest, installed, cache}, or None."""
+    from ..backends.local import LocalBackend
+
+    if not isinstance(backend, LocalBackend):
+        return {}
+    from ..executor.dependencies import status
+
+    return {f.name: status(f, backend.executor.cache_dir) for f in functions}

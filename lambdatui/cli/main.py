@@ -150,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="the figures as one JSON object")
     p.add_argument("--qualifier", metavar="Q", help="an alias or version: its own figures (NAME:ALIAS works too)")
 
+    p = sub.add_parser("build", help="install local functions' requirements.txt / package.json dependencies for local runs")
+    p.add_argument("names", nargs="*", metavar="NAME", help="functions to build (default: every local function)")
+    p.add_argument("--force", action="store_true", help="install again even when the cache is up to date")
+    p.add_argument("--config", "--template", metavar="FILE", default=argparse.SUPPRESS, help="configuration file, or a SAM/CloudFormation template")
+    _template_options(p, argparse.SUPPRESS)
+
     p = sub.add_parser("deploy", help="package local functions and create or update them on AWS Lambda")
     p.add_argument("name", nargs="?", help="function name (from local.functions)")
     p.add_argument("--all", action="store_true", help="deploy every function under local.functions")
@@ -212,6 +218,11 @@ def _reader_gone() -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in ("invoke", "serve", "build"):
+        # A first run after a requirements.txt / package.json change installs them: say so on stderr.
+        from ..executor.dependencies import add_listener
+
+        add_listener(lambda _function, message: print(message, file=sys.stderr, flush=True))
     if args.command == "init":
         from .project import run_init
 
@@ -260,6 +271,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .stats import run_stats
 
         return run_stats(args)
+    if args.command == "build":
+        from .build import run_build
+
+        return run_build(args)
     if args.command == "deploy":
         from .deploy import run_deploy
 

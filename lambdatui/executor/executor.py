@@ -28,6 +28,7 @@ from typing import Any
 
 from .. import logformat
 from ..figures import billed_duration_ms, invocation_cost
+from . import dependencies
 from .cpu import CpuLimiter, default_limiter
 from .environment import Environment, Outcome, exit_message
 from .logstore import LogStore
@@ -377,7 +378,9 @@ class Executor:
             threading.Thread(target=self._provision, args=(pool.spec.name,), daemon=True).start()
 
     def _new_environment(self, spec: FunctionSpec, init_type: str) -> Environment:
-        launch = self._launcher(spec, self.cache_dir)
+        # A first start after a requirements.txt/package.json change installs them: said in the function's log.
+        with dependencies.progress_to(lambda message: self.logs.append(spec.name, dependencies.DEPENDENCY_LOG_STREAM, message)):
+            launch = self._launcher(spec, self.cache_dir)
         env_vars = self._environment_variables(spec, init_type, launch.env)
         name = spec.name
         store = self.logs

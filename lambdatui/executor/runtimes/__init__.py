@@ -13,11 +13,13 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from ...model import IMAGE_NOT_RUN, IMAGE_RUNTIME
+from ..dependencies import DependencyError, prepare, search_dirs
 from ..spec import FunctionSpec
 
 RUNTIME_DIR = Path(__file__).resolve().parent
@@ -119,15 +121,26 @@ def clear_bytecode(spec: FunctionSpec, cache_dir: Path) -> None:
         shutil.rmtree(bytecode_dir(cache_dir) / Path(root).resolve().relative_to("/"), ignore_errors=True)
 
 
-def python_path(spec: FunctionSpec, version: str, sdk_site: Path | None) -> str:
+def python_path(spec: FunctionSpec, version: str, sdk_site: Path | None, dependencies: Sequence[Path] = ()) -> str:
     # Lambda's order: the task root, then each layer's python/lib/pythonX.Y/site-packages and python/,
-    # then the runtime (whose SDK comes last, so a bundled boto3 wins over the runtime's).
-    parts = [str(spec.code_dir)]
+    # then the runtime (whose SDK comes last, so a bundled boto3 wins over the runtime's). Installed
+    # dependencies come right after the task root: `sam build` puts them inside it.
+    parts = [str(spec.code_dir), *(str(d) for d in dependencies)]
     for layer in spec.layer_dirs:
         parts += [str(layer / "python" / "lib" / f"python{version}" / "site-packages"), str(layer / "python")]
     if sdk_site is not None:
         parts.append(str(sdk_site))
     return os.pathsep.join(parts)
+
+
+def _dependencies(spec: FunctionSpec, cache_dir: Path) -> list[Path]:
+    """The folders of the function's installed requirements.txt / package.json dependencies,
+    installed now if they are not yet (executor.dependencies)."""
+    try:
+        folder = prepare(spec, cache_dir)
+    except DependencyError as e:
+        raise UnsupportedRuntime(str(e)) from None
+    return search_dirs(spec, folder) if folder is not None else []
 
 
 def launch_for(spec: FunctionSpec, cache_dir: Path) -> Launch:
@@ -136,7 +149,7 @@ def launch_for(spec: FunctionSpec, cache_dir: Path) -> Launch:
         version = runtime[len("python"):]
         interpreter, warning = find_python(version)
         env = {
-            "PYTHONPATH": python_path(spec, version, sdk_site_dir(cache_dir)),
+            "PYTHONPATH": python_path(spec, version, sdk_site_dir(cache_dir), _dependencies(spec, cache_dir)),
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",
             # The function's bytecode goes to our cache, not the user's code folder (Lambda's /var/task
             # is read-only), which also lets clear_bytecode() drop it when the code changes.
@@ -153,7 +166,7 @@ def launch_for(spec: FunctionSpec, cache_dir: Path) -> Launch:
         major = runtime[len("nodejs"):].split(".")[0]
         node, warning = find_node(major)
         env = {
-            "NODE_PATH": node_path(spec, major),
+            "NODE_PATH": node_path(spec, major, _dependencies(spec, cache_dir)),
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",
             **TELEMETRY_LOG_FD,
         }
@@ -196,9 +209,11 @@ def find_node(major: str) -> tuple[str, str | None]:
     return node, None
 
 
-def node_path(spec: FunctionSpec, major: str) -> str:
+def node_path(spec: FunctionSpec, major: str, dependencies: Sequence[Path] = ()) -> str:
     # Lambda's NODE_PATH: each layer's nodejs/nodeNN/node_modules and nodejs/node_modules, then the task root.
-    parts: list[str] = []
+    # Installed dependencies first: on Lambda they are the task root's node_modules, which `require`
+    # finds (walking up from the handler) before any NODE_PATH folder.
+    parts: list[str] = [str(d) for d in dependencies]
     for layer in spec.layer_dirs:
         parts += [str(layer / "nodejs" / f"node{major}" / "node_modules"), str(layer / "nodejs" / "node_modules")]
     parts.append(str(spec.code_dir))
