@@ -193,11 +193,28 @@ class LambdaTUI(App[None]):
 
     def action_show_pane(self, pane: str) -> None:
         tab = {"invoke": "invoke", "config": "config", "monitor": "monitor", "logs": "logs-tab"}[pane]
-        if pane == "logs" and not self.screen.has_class("-narrow"):
+        if pane != "logs" or self.screen.has_class("-narrow"):
+            self.query_one("#pane-tabs", Tabs).active = tab
+            self._show(pane)
+        # A pane key lands in the pane it shows, so the pane's own keys (ctrl+f in the logs, 1/2/3
+        # in the monitor) work at once; after a refresh, once the pane is displayed and focusable.
+        self.call_after_refresh(self._focus_pane, pane)
+
+    def _focus_pane(self, pane: str) -> None:
+        target = {"invoke": "#ec-editor", "config": "#editor", "monitor": "#monitor-pane", "logs": "#logs"}[pane]
+        try:
+            widget = self.query_one(target)
+        except NoMatches:
+            return  # shutting down
+        if widget.focusable:
+            widget.focus()
+            return
+        if pane == "logs":
             self.query_one(LogTail).focus()
             return
-        self.query_one("#pane-tabs", Tabs).active = tab
-        self._show(pane)
+        first = next((w for w in self.screen.focus_chain if widget in w.ancestors), None)
+        if first is not None:
+            first.focus()
 
     def _show(self, pane: str) -> None:
         self._pane = pane
