@@ -218,13 +218,16 @@ class LambdaTUI(App[None]):
             widget = self.query_one(target)
         except NoMatches:
             return  # shutting down
-        if widget.focusable:
-            widget.focus()
-            return
         if pane == "logs":
-            self.query_one(LogTail).focus()
+            self.query_one(LogTail).focus()  # its line view
             return
-        first = next((w for w in self.screen.focus_chain if widget in w.ancestors), None)
+        if pane == "invoke":
+            widget.focus()  # the event editor, not the template picker before it
+            return
+        # The pane's first control (the editor's first field, the monitor's window tabs), rather
+        # than the scrolling container around them.
+        # (DOM order, not the focus chain: that leaves out a pane displayed only since this refresh.)
+        first = next((w for w in widget.query("*") if w.focusable), None)
         if first is not None:
             first.focus()
 
