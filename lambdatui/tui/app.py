@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from ..backends.aws import AwsBackend
 
 SELECT_SETTLE_S = 0.08
+SWITCH_COMMAND = "Switch backend / profile / region"
+TEXTUAL_DUPLICATES = frozenset({"Keys", "Screenshot"})
 NARROW_WIDTH = 110
 SHORT_HEIGHT = 32
 
@@ -62,6 +64,14 @@ class ConfigurationSaved(Message):
     def __init__(self, config: FunctionConfiguration) -> None:
         super().__init__()
         self.config = config
+
+
+class BackendConnected(Message):
+    """A new backend (the switch from local to AWS) that answered: the dashboard moves to it."""
+
+    def __init__(self, backend: Backend) -> None:
+        super().__init__()
+        self.backend = backend
 
 
 class BackendFailed(Message):
@@ -138,7 +148,9 @@ class LambdaTUI(App[None]):
     # -- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=not deterministic_enabled())
+        # λ, not Textual's ⭘: that one has no glyph in common fonts (an empty box in the SVG export
+        # and in the browser).
+        yield Header(show_clock=not deterministic_enabled(), icon="λ")
         with Horizontal(id="body"):
             yield FunctionList(id="functions")
             with Vertical(id="main"):
@@ -193,11 +205,31 @@ class LambdaTUI(App[None]):
 
     def action_show_pane(self, pane: str) -> None:
         tab = {"invoke": "invoke", "config": "config", "monitor": "monitor", "logs": "logs-tab"}[pane]
-        if pane == "logs" and not self.screen.has_class("-narrow"):
-            self.query_one(LogTail).focus()
+        if pane != "logs" or self.screen.has_class("-narrow"):
+            self.query_one("#pane-tabs", Tabs).active = tab
+            self._show(pane)
+        # A pane key lands in the pane it shows, so the pane's own keys (ctrl+f in the logs, 1/2/3
+        # in the monitor) work at once; after a refresh, once the pane is displayed and focusable.
+        self.call_after_refresh(self._focus_pane, pane)
+
+    def _focus_pane(self, pane: str) -> None:
+        target = {"invoke": "#ec-editor", "config": "#editor", "monitor": "#monitor-pane", "logs": "#logs"}[pane]
+        try:
+            widget = self.query_one(target)
+        except NoMatches:
+            return  # shutting down
+        if pane == "logs":
+            self.query_one(LogTail).focus()  # its line view
             return
-        self.query_one("#pane-tabs", Tabs).active = tab
-        self._show(pane)
+        if pane == "invoke":
+            widget.focus()  # the event editor, not the template picker before it
+            return
+        # The pane's first control (the editor's first field, the monitor's window tabs), rather
+        # than the scrolling container around them.
+        # (DOM order, not the focus chain: that leaves out a pane displayed only since this refresh.)
+        first = next((w for w in widget.query("*") if w.focusable), None)
+        if first is not None:
+            first.focus()
 
     def _show(self, pane: str) -> None:
         self._pane = pane
@@ -455,7 +487,9 @@ class LambdaTUI(App[None]):
         self.exit()
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own "Keys" and "Screenshot" do what "Help: keys" (F1) and "Save SVG screenshot"
+        # (F9) below do: listed once, under the names the keys and the help screen use.
+        yield from (c for c in super().get_system_commands(screen) if c.title not in TEXTUAL_DUPLICATES)
         yield SystemCommand("Invoke the selected function", "Run it with the event in the console (ctrl+r)", self.action_invoke)
         yield SystemCommand("Save configuration", "Write the editor's changes through the backend (ctrl+s)", self.action_save)
         yield SystemCommand("Filter functions", "Type to narrow the function list (/)", self.action_filter_functions)
@@ -475,8 +509,8 @@ class LambdaTUI(App[None]):
         yield SystemCommand("Next theme", "Cycle dark, light and projector themes (F8)", self.action_next_theme)
         yield SystemCommand("Save SVG screenshot", "Write the screen as an SVG file (F9)", self.action_save_svg)
         yield SystemCommand("Help: keys", "Every key and its binding id (F1)", self.action_help)
-        if self.backend.capabilities.switch_account:
-            yield SystemCommand("Switch AWS profile or region", "Reconnect the AWS backend elsewhere", self.action_switch_aws)
+        where = "Reconnect the AWS backend elsewhere" if self.backend.capabilities.switch_account else "Connect to AWS Lambda: pick a profile and a region"
+        yield SystemCommand(SWITCH_COMMAND, where, self.action_switch_aws)
 
     def action_new_function(self) -> None:
         from .new_function_screen import NewFunctionScreen
@@ -538,17 +572,27 @@ class LambdaTUI(App[None]):
         from ..backends.aws_session import available_profiles, available_regions, region_for
         from .switcher import SwitchAwsScreen
 
-        where = self.backend.location()
-        region = where.region or "us-east-1"
+        from_local = not self.backend.capabilities.switch_account
+        if from_local:
+            # From the local backend: to AWS, starting at the config's `aws:` profile and region.
+            settings = self.config.aws if self.config is not None else None
+            profile = settings.profile if settings else None
+            region = (settings.region if settings else None) or region_for(profile) or "us-east-1"
+        else:
+            where = self.backend.location()
+            profile, region = where.profile, where.region or "us-east-1"
 
         def chosen(answer: tuple[str, str] | None) -> None:
-            if answer:
+            if answer and from_local:
+                self._ask_mfa_in_dialogs()  # the new session asks for a code in a dialog
+                self._connect_aws(*answer)
+            elif answer:
                 self._switch_aws(*answer)
 
         env_profile = os.environ.get("AWS_PROFILE")
         label = f"AWS_PROFILE: {env_profile}" if env_profile else "default credential chain"
         screen = SwitchAwsScreen(
-            where.profile, region, profiles=available_profiles(), regions=available_regions(),
+            profile, region, profiles=available_profiles(), regions=available_regions(),
             default_label=label, region_for=lambda p: region_for(p) or region,
         )
         self.push_screen(screen, chosen)
@@ -563,3 +607,29 @@ class LambdaTUI(App[None]):
             return self.backend.list_functions()
 
         self._call("Switching profile or region", switch, done=FunctionsLoaded)
+
+    @work(thread=True, exclusive=True, group="list")
+    def _connect_aws(self, profile: str, region: str) -> None:
+        """From the local backend to AWS: the new backend takes over only once it has listed its
+        functions; until then, and when it fails (a notification says why), the local one stays."""
+        from dataclasses import replace
+
+        from ..backends import make_backend
+        from ..config import parse_config
+
+        base = self.config if self.config is not None else parse_config("backend: aws\n")
+        config = replace(base, backend="aws", aws=replace(base.aws, profile=profile or None, region=region))
+
+        def connect() -> Backend:
+            backend = make_backend(config, backend="aws")
+            try:
+                backend.list_functions()
+            except Exception:
+                backend.close()
+                raise
+            return backend
+
+        self._call("Connecting to AWS", connect, done=BackendConnected)
+
+    def on_backend_connected(self, message: BackendConnected) -> None:
+        self.switch_backend(message.backend)

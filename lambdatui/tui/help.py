@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.dom import DOMNode
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Footer, Static
 
 from .styles import load_tcss
 
@@ -63,4 +63,5 @@ class HelpScreen(ModalScreen[None]):
                 for b in bindings:
                     table.add_row(scope, effective_keys(b, keymap), b.description or b.action, b.id or "")  # every binding listed has an id
             yield table
-            yield Static("Remap any key in the config: tui: {keys: {app.invoke: \"ctrl+r,f6\"}}. Esc closes.", id="help-hint")
+            yield Static("Remap any key in the config: tui: {keys: {app.invoke: \"ctrl+r,f12\"}}. Esc closes.", id="help-hint")
+        yield Footer()  # this screen's keys, not the dashboard's

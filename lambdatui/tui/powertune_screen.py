@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Label, ProgressBar, Static
+from textual.widgets import Button, DataTable, Footer, Label, ProgressBar, Static
 
 from ..backends.base import Backend
 from ..powertune import DEFAULT_MEMORY_SIZES, PowerTuneError, TuneProgress, TuneReport, TuneResult, power_tune
@@ -152,6 +152,9 @@ class PowerTuneScreen(ModalScreen["TuneReport | None"]):
                 yield Button("Start", id="pt-start", variant="primary")
                 yield Button("Cancel run", id="pt-cancel", variant="warning", disabled=True)
                 yield Button("Close", id="pt-close")
+        # Its own footer, over the dashboard's: the keys shown are this dialog's (Esc, c, r), not
+        # the main screen's, which do nothing while it is open.
+        yield Footer()
 
     def _plan(self) -> str:
         sizes = ", ".join(f"{m:,}" for m in self.memory_sizes)

@@ -111,7 +111,7 @@ async def test_report_and_error_lines_are_styled_differently():
         # And the rendered rows carry them.
         row_styles = {strip_text(view.render_line(y)).split("  ", 1)[1].split("\t")[0][:8]: segs
                       for y in range(7) for segs in [list(view.render_line(y))]}
-        report_row = next(s for k, s in row_styles.items() if k.startswith("REPORT"))
+        report_row = next(s for k, s in row_styles.items() if k.startswith(("REPORT", "⏱")))
         error_row = next(s for k, s in row_styles.items() if k.startswith("[ERROR]"))
         assert report_row[2].style.bold and report_row[2].style != error_row[2].style
 

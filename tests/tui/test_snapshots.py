@@ -49,11 +49,29 @@ def test_snapshot_at_80x24(dashboard, snap_compare):
     assert snap_compare(dashboard(), terminal_size=(80, 24), run_before=_invoked)
 
 
+def test_snapshot_after_invoking_hello_world_at_120x40(dashboard, snap_compare):
+    assert snap_compare(dashboard(), terminal_size=(120, 40), run_before=_invoked)
+
+
+def test_snapshot_logs_focused_at_80x24(dashboard, snap_compare):
+    """F4 at 80×24: the log tab, focused (its ring lit), the REPORT compact with its figures in view."""
+
+    async def logs(pilot):
+        await _invoked(pilot)
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: pilot.app.focused is pilot.app.query_one("LogTail").view)
+        await settled(pilot)
+
+    assert snap_compare(dashboard(), terminal_size=(80, 24), run_before=logs)
+
+
 def test_snapshot_configuration_editor(dashboard, snap_compare):
     async def editor(pilot):
         await wait_for(pilot, lambda: pilot.app._selected == "hello-world")
         await pilot.press("f3")
         await wait_for(pilot, lambda: pilot.app.query("#cfg-memory_size") and pilot.app.query_one("#cfg-memory_size").region)
+        await wait_for(pilot, lambda: pilot.app.focused is pilot.app.query_one("#cfg-memory_size"))  # F3 lands in the form
+        pilot.app.focused.cursor_blink = False  # a blinking cursor would differ between runs
         await settled(pilot)
 
     assert snap_compare(dashboard(), terminal_size=(120, 36), run_before=editor)

@@ -593,6 +593,9 @@ class ConfigEditor(Widget):
                     select.value = current
             else:
                 control.value = _shown_text(key, config) if config is not None else ""  # type: ignore[attr-defined]
+                # Setting a value puts the cursor (and the view) at its end: a long description
+                # would open scrolled, its first letters hidden. Show it from the start.
+                control.cursor_position = 0  # type: ignore[attr-defined]
             control.disabled = read_only or config is None
         for button_id in ("#cfg-env-add", "#cfg-env-edit", "#cfg-env-delete"):
             self.query_one(button_id, Button).disabled = read_only or config is None

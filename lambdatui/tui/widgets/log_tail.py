@@ -30,7 +30,7 @@ import re
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from functools import partial
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, overload
 
 from rich.segment import Segment
@@ -75,6 +75,8 @@ YIELD_EVERY = 256
 # returns again are recognised and skipped.
 SWITCH_OVERLAP_SECONDS = 10.0
 
+HSCROLL_MIN_STEP = 8  # columns Left/Right move, at least (a quarter of the view when wider)
+
 TIME_WIDTH = 12  # "HH:MM:SS.mmm"
 GAP = "  "
 CONTINUATION_INDENT = "  "  # traceback lines sit under the message, a little further in
@@ -107,7 +109,41 @@ _COMPONENTS = {
 }
 
 _PLATFORM_PREFIXES = ("START RequestId:", "END RequestId:", "INIT_START", "INIT_REPORT", "EXTENSION", "TELEMETRY")
-_ERROR_MARKERS = ("Task timed out after", "Runtime exited with error", "Status: error", "Status: timeout")
+# "Runtime exited without providing a reason" is how a `sys.exit(0)` shows (recorded on AWS): an
+# error like "Runtime exited with error", so coloured like one.
+_ERROR_MARKERS = (
+    "Task timed out after", "Runtime exited with error", "Runtime exited without providing a reason",
+    "Status: error", "Status: timeout",
+)
+
+
+# The compact REPORT (`⏱ 1.2 ms · billed 2 ms · 41/128 MB`): the figures a REPORT line carries,
+# which at 80 columns would sit past the right edge behind the 36-character request id.
+_REPORT_NAMES = r"(?:Billed Duration|Init Duration|Duration|Memory Size|Max Memory Used|Status|Error Type)"
+_REPORT_FIELD = re.compile(rf"({_REPORT_NAMES}): (.+?)(?=\s+{_REPORT_NAMES}:|\s*$)")
+
+
+@lru_cache(maxsize=1024)
+def compact_report(text: str) -> str | None:
+    """`text` (a plain-text REPORT line) as `⏱ 1.2 ms · billed 2 ms · 41/128 MB`, with
+    `· cold, init 112.5 ms` when it has an Init Duration and its Status and Error Type when failed;
+    None for a line that is not one (LogFormat=JSON's records keep their JSON)."""
+    if not text.startswith("REPORT RequestId:"):
+        return None
+    fields = {name: value.strip() for name, value in _REPORT_FIELD.findall(text)}
+    if "Duration" not in fields:
+        return None
+    parts = [f"⏱ {fields['Duration']}"]
+    if "Billed Duration" in fields:
+        parts.append(f"billed {fields['Billed Duration']}")
+    used, size = fields.get("Max Memory Used"), fields.get("Memory Size")
+    if used and size:
+        parts.append(f"{used.removesuffix(' MB')}/{size}")
+    if "Init Duration" in fields:
+        parts.append(f"cold, init {fields['Init Duration']}")
+    if "Status" in fields:
+        parts.append(fields["Status"] + (f" ({fields['Error Type']})" if "Error Type" in fields else ""))
+    return " · ".join(parts)
 
 
 def _is_error(text: str) -> bool:
@@ -314,6 +350,7 @@ class LogTailLines(ScrollView, can_focus=True, inherit_bindings=False):
         self.following = True
         self.pending = 0  # lines added to the view since following paused
         self.highlight_seq: int | None = None
+        self.raw_reports = False  # REPORT lines as written, rather than compact (`r` toggles)
         # No strip cache: Textual already keeps the rendered rows until a refresh, and after one
         # (a flush) most rows are new lines anyway. A row costs a few microseconds to build.
 
@@ -374,7 +411,9 @@ class LogTailLines(ScrollView, can_focus=True, inherit_bindings=False):
             self.pending += added
         self._update_virtual_size()
         if self.following:
-            self.scroll_to(y=self.max_scroll_y, animate=False, force=True)
+            # New lines bring the view back to its left edge (times and the start of each line):
+            # an offset left from reading one long line would hide them.
+            self.scroll_to(x=0, y=self.max_scroll_y, animate=False, force=True)
         elif evicted:
             # The lines the user is reading moved up by `evicted` rows: follow them, so a
             # paused view really does stay still (until what it showed is dropped).
@@ -466,13 +505,13 @@ class LogTailLines(ScrollView, can_focus=True, inherit_bindings=False):
             self._changed()
 
     def resume(self) -> None:
-        """Follow again: jump to the newest line and keep it in view."""
+        """Follow again: jump to the newest line, at the left edge, and keep it in view."""
         self.following = True
         self.pending = 0
         if self.highlight_seq is not None:
             self.highlight_seq = None
             self.refresh()
-        self.scroll_to(y=self.max_scroll_y, animate=False, force=True)
+        self.scroll_to(x=0, y=self.max_scroll_y, animate=False, force=True)
         self._changed()
 
     def _pause_if_scrolling_up(self) -> None:
@@ -491,10 +530,25 @@ class LogTailLines(ScrollView, can_focus=True, inherit_bindings=False):
 
     def action_scroll_home(self) -> None:
         self._pause_if_scrolling_up()
-        self.scroll_to(y=0, animate=False, force=True)
+        self.scroll_to(x=0, y=0, animate=False, force=True)  # the top, and the left edge
 
     def action_scroll_down(self) -> None:
         self.scroll_down(animate=False, force=True)
+
+    def _horizontal_step(self) -> int:
+        # A quarter of the view per press: one column at a time would take 60 presses to
+        # reach the end of a REPORT line.
+        return max(HSCROLL_MIN_STEP, self.scrollable_content_region.width // 4)
+
+    def action_scroll_right(self) -> None:
+        self.scroll_to(x=self.scroll_offset.x + self._horizontal_step(), animate=False, force=True)
+
+    def action_scroll_left(self) -> None:
+        self.scroll_to(x=max(0, self.scroll_offset.x - self._horizontal_step()), animate=False, force=True)
+
+    def toggle_raw_reports(self) -> None:
+        self.raw_reports = not self.raw_reports
+        self.refresh()
 
     def action_page_down(self) -> None:
         self.scroll_page_down(animate=False, force=True)
@@ -537,6 +591,8 @@ class LogTailLines(ScrollView, can_focus=True, inherit_bindings=False):
             mark = Style(bgcolor=self.get_component_rich_style("logtail--highlight").bgcolor)
             fill, time_style, text_style = base + mark, time_style + mark, text_style + mark
         text = _display_text(line)
+        if line[KIND] in (LineKind.REPORT, LineKind.REPORT_ERROR) and not self.raw_reports:
+            text = compact_report(text) or text
         strip = Strip(
             [Segment(_time_column(line), time_style), Segment(GAP, fill), Segment(text, text_style)],
             PREFIX_WIDTH + _cells(text),
@@ -586,6 +642,7 @@ class LogTail(Widget):
         Binding("ctrl+f", "filter", "Filter", id="logtail.filter"),
         Binding("ctrl+l", "clear", "Clear", id="logtail.clear"),
         Binding("t", "live_tail", "Live Tail", id="logtail.live_tail"),
+        Binding("r", "raw_reports", "Raw REPORT", id="logtail.raw_reports"),
     ]
 
     DEFAULT_CSS = load_tcss("widgets/log_tail.tcss")
@@ -839,6 +896,10 @@ class LogTail(Widget):
 
     def action_clear(self) -> None:
         self.clear()
+
+    def action_raw_reports(self) -> None:
+        """`r`: REPORT lines as written (every field, the request id) or compact (the figures)."""
+        self._view.toggle_raw_reports()
 
     def action_live_tail(self) -> None:
         if self.live:
