@@ -108,7 +108,7 @@ class LocalSettings:
 @dataclass
 class TuiSettings:
     theme: str | None = None  # a theme name from themes/*.yaml
-    keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys, e.g. {"app.invoke": "ctrl+r,f6"}
+    keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys, e.g. {"app.invoke": "ctrl+r,f12"}
 
 
 @dataclass
