@@ -326,6 +326,12 @@ class Environment:
                     continue
                 if kind in ("response", "error", "too_large"):
                     duration = _duration_ms(started, started_ns, event.received_ns)
+                    if duration > timeout_s * 1000.0:
+                        # Posted after the deadline (we woke late to see it): on Lambda the
+                        # environment was stopped at the deadline and this answer never arrived.
+                        peak = max(tree_peak, memory.peak_kb())
+                        self.kill("timeout")
+                        return Outcome("timeout", duration_ms=timeout_s * 1000.0, peak_kb=peak)
                     self.drain_output()
                     peak = max(tree_peak, memory.peak_kb())
                     if peak > limit_kb:
