@@ -13,10 +13,10 @@ import re
 import threading
 import time
 
+import pytest
+
 from lambdatui.executor import environment as environment_module
 from lambdatui.executor.http1 import SO_TIMESTAMPNS
-
-import pytest
 
 pytestmark = pytest.mark.skipif(SO_TIMESTAMPNS is None, reason="kernel receive timestamps are Linux's")
 
