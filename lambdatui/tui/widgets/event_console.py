@@ -261,10 +261,28 @@ class EventConsole(Vertical):
         self.query_one("#ec-summary", Static).update(Text(f"✘ {message}", style="bold red"))
 
     def show_result(self, result: InvokeResult) -> None:
-        self._recent[result.function].append(result)
+        self._remember(result)
         if result.function == self.function:
             self._refresh_recent()
             self._show(result)
+
+    def add_recent(self, result: InvokeResult) -> None:
+        """An invocation the history recorded (by any process): listed, not shown as the result."""
+        if self._remember(result) and result.function == self.function:
+            self._refresh_recent()
+
+    def _remember(self, result: InvokeResult) -> bool:
+        """Keep `result` among its function's recent ones; False if it is there already (the
+        history's copy of our own invocation, or ours after the history's: ours has the payload)."""
+        recent = self._recent[result.function]
+        for i, known in enumerate(recent):
+            if result.request_id and known.request_id == result.request_id:
+                if result.payload or result.log_tail:
+                    recent[i] = result
+                    return True
+                return False
+        recent.append(result)
+        return True
 
     def _clear_result(self) -> None:
         self._shown = None
