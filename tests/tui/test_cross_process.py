@@ -15,8 +15,8 @@ import time
 
 import httpx
 
-from lambdatui.config import load_config
 from lambdatui.backends import make_backend
+from lambdatui.config import load_config
 from lambdatui.tui.app import LambdaTUI
 from lambdatui.tui.widgets.event_console import EventConsole
 from lambdatui.tui.widgets.function_list import FunctionList
