@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import IO, NamedTuple
 
 from .cpu import CpuHandle, CpuLimiter
-from .http1 import Connection, ProtocolError, Request, enable_receive_timestamps
+from .http1 import Connection, ProtocolError, Request, enable_receive_timestamps, response_bytes
 from .memory import ProcessMemory
 from .output import OutputReader, TailBuffer
 from .sandbox import ProcessLike, Sandboxes, Storage, default_sandboxes
@@ -310,9 +310,12 @@ class Environment:
         # taken where a busy thread sharing our GIL cannot stretch them: the start just before the
         # send (the runtime cannot answer before it), the end from the kernel's stamp on the POST
         # (`_duration_ms`).
+        # (Built first, so that as little as possible runs between taking the start and the send:
+        # another thread may take the GIL at any point in between, and that time would count.)
+        answer = response_bytes(200, "OK", payload, response_headers)
         started_ns = time.time_ns()
         started = time.perf_counter()
-        conn.respond(200, "OK", payload, response_headers)
+        conn.send(answer)
         try:
             while True:
                 event = self._wait(deadline, tick=MEMORY_POLL_S)

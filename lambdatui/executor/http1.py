@@ -45,6 +45,14 @@ class ProtocolError(Exception):
     pass
 
 
+def response_bytes(status: int, reason: str, body: bytes = b"", headers: dict[str, str] | None = None) -> bytes:
+    head = [f"HTTP/1.1 {status} {reason}"]
+    if headers:
+        head.extend(f"{k}: {v}" for k, v in headers.items())
+    head.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+
+
 @dataclass
 class Request:
     method: str
@@ -195,11 +203,7 @@ class Connection:
             self.closed = True
 
     def respond(self, status: int, reason: str, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
-        head = [f"HTTP/1.1 {status} {reason}"]
-        if headers:
-            head.extend(f"{k}: {v}" for k, v in headers.items())
-        head.append(f"Content-Length: {len(body)}")
-        self.send(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+        self.send(response_bytes(status, reason, body, headers))
 
     def close(self) -> None:
         self.closed = True

@@ -57,7 +57,7 @@ async def test_a_busy_ui_does_not_inflate_warm_durations(local_backend, sample_c
         for i in range(WARM + 1):
             before = console._shown
             await pilot.press("ctrl+r")
-            await wait_for(pilot, lambda: console._shown is not before and console._shown is not None, timeout=30)
+            await wait_for(pilot, lambda before=before: console._shown is not before and console._shown is not None, timeout=30)
             shown = console._shown
             assert shown.error_type is None
             if i > 0:
