@@ -303,8 +303,11 @@ class LambdaTUI(App[None]):
                 self.post_message(StateChanged(results))
 
     def on_state_changed(self, message: StateChanged) -> None:
-        functions = self.query_one(FunctionList)
-        console = self.query_one(EventConsole)
+        try:
+            functions = self.query_one(FunctionList)
+            console = self.query_one(EventConsole)
+        except NoMatches:
+            return  # the app is shutting down and its screen is gone
         for result in message.results:
             functions.record_invocation(result)  # kept by name: the list may not be filled yet
             console.add_recent(result)
@@ -330,7 +333,10 @@ class LambdaTUI(App[None]):
             self.post_message(BackendFailed("Watching the config file", str(e)))
 
     def on_config_file_changed(self, message: ConfigFileChanged) -> None:
-        self._config_changed(forced=False)
+        try:
+            self._config_changed(forced=False)
+        except NoMatches:
+            pass  # the app is shutting down and its screen is gone
 
     def _config_changed(self, forced: bool) -> None:
         path = self.config.path if self.config else None
