@@ -426,6 +426,34 @@ class History:
             params.append(function)
         return self._select(" AND ".join(clauses), tuple(params))
 
+    def latest_id(self) -> int:
+        """The id of the newest recorded row (0 when there is none), whichever process wrote it:
+        one index lookup, cheap enough to poll (the dashboard does, twice a second)."""
+        with self._read_lock:
+            # Not flushed first: this asks what is on disk, and our own queued rows are known to us.
+            value = self._reader_connection().execute("SELECT MAX(id) FROM invocations").fetchone()[0]
+        return int(value or 0)
+
+    def rows_after(self, row_id: int, limit: int = 500) -> tuple[int, list[Row]]:
+        """Rows recorded after `row_id` by any process (oldest first, at most `limit`), and the id
+        to ask after next time."""
+        with self._read_lock:
+            cursor = self._reader_connection().execute(
+                f"SELECT id, {', '.join(_COLUMNS)} FROM invocations WHERE id > ? ORDER BY id LIMIT ?", (row_id, limit)
+            )
+            fetched = cursor.fetchall()
+        if not fetched:
+            return row_id, []
+        return int(fetched[-1][0]), [_row(values[1:]) for values in fetched]
+
+    def latest_per_function(self) -> list[Row]:
+        """Each function's most recent invocation (the dashboard's Last column after a restart)."""
+        with self._read_lock:
+            cursor = self._reader_connection().execute(
+                f"SELECT {', '.join(_COLUMNS)} FROM invocations WHERE id IN (SELECT MAX(id) FROM invocations GROUP BY function)"
+            )
+            return [_row(values) for values in cursor.fetchall()]
+
     def functions(self) -> list[str]:
         """The names of the functions with recorded invocations."""
         self.flush()

@@ -153,6 +153,8 @@ class Capabilities:
       concurrency; without it (AWS: ListFunctions leaves it out) ask `reserved_concurrency(name)`.
     - `live_tail`: `live_tail` streams a function's lines as they are written, at a cost per minute
       (CloudWatch Logs Live Tail); `tail_logs` polls, at no cost.
+    - `shared_state`: invocations other processes record on the same state dir can be followed
+      (`latest_invocation_id`, `invocations_after`, `last_invocations`).
     """
 
     invocation_history: bool = False
@@ -163,6 +165,7 @@ class Capabilities:
     versions: bool = False
     lists_reserved_concurrency: bool = True
     live_tail: bool = False
+    shared_state: bool = False
 
 
 @dataclass(frozen=True)
@@ -358,6 +361,19 @@ class Backend(ABC):
     def power_tuning(self, name: str) -> TuningSession:
         """Set up a power-tuning run of `name` (see TuningSession); use it with `with`."""
         return TuningSession()
+
+    def latest_invocation_id(self) -> int:
+        """Where the shared invocation history ends now (capability `shared_state`)."""
+        raise NotSupportedError(f"The {self.name} backend keeps no shared invocation history")
+
+    def invocations_after(self, row_id: int) -> tuple[int, list[InvokeResult]]:
+        """Invocations recorded after `row_id` by any process, and the id to ask after next
+        (capability `shared_state`)."""
+        raise NotSupportedError(f"The {self.name} backend keeps no shared invocation history")
+
+    def last_invocations(self) -> list[InvokeResult]:
+        """Each function's most recent recorded invocation (capability `shared_state`)."""
+        raise NotSupportedError(f"The {self.name} backend keeps no shared invocation history")
 
     def reload(self) -> None:
         """Read again where the functions are declared (the config file, locally): functions added,

@@ -34,8 +34,9 @@ from ..config import (
     validate_changes,
 )
 from ..executor import Executor, FunctionNotFound, InvokeRequestError, LogEvent, LogStore, UnsupportedRuntime
+from ..executor.logstore import LogFollower
 from ..executor.spec import InvokeResult
-from ..history import DEFAULT_SOURCE, HISTORY_FILE_NAME, History
+from ..history import DEFAULT_SOURCE, HISTORY_FILE_NAME, History, Row
 from ..logfilter import compile_filter
 from ..yaml_nodes import ConfigError
 from .base import (
@@ -57,6 +58,9 @@ STATE_DIR_ENV_VAR = "LAMBDATUI_STATE_DIR"
 # How long a log line may wait to be written to the state dir's files (`lambdatui logs --follow`
 # polls them every 0.2 s). Closing the backend writes what waits.
 LOG_WRITE_DELAY_S = 0.05
+# How often the dashboard's log tail looks for lines other processes appended (their own write delay
+# is LOG_WRITE_DELAY_S): well inside the 1 s within which they should show.
+OTHERS_POLL_S = 0.25
 
 log = logging.getLogger("lambdatui.backends.local")
 
@@ -78,7 +82,7 @@ class ConfigSaveError(BackendError):
 
 class LocalBackend(Backend):
     name = "local"
-    capabilities = Capabilities(invocation_history=True, persists_edits=True)
+    capabilities = Capabilities(invocation_history=True, persists_edits=True, shared_state=True)
 
     def __init__(
         self,
@@ -108,7 +112,8 @@ class LocalBackend(Backend):
         self._update_lock = threading.Lock()  # one edit at a time: read-modify-write of the file
         self.state_dir: Path = state_dir or default_state_dir()
         local = config.local
-        self.logs = LogStore(self.state_dir / "logs" if persist_logs else None, write_delay_s=LOG_WRITE_DELAY_S)
+        self._logs_dir = self.state_dir / "logs" if persist_logs else None
+        self.logs = LogStore(self._logs_dir, write_delay_s=LOG_WRITE_DELAY_S)
         self.executor = Executor(
             local.functions.values(),
             region=local.region,
@@ -341,6 +346,37 @@ class LocalBackend(Backend):
         if history is not None:
             history.record(result, source, f.architecture if f is not None else "x86_64")
 
+    def latest_invocation_id(self) -> int:
+        """Where the history ends now (0: empty or unavailable); see `invocations_after`."""
+        history = self.history
+        try:
+            return history.latest_id() if history is not None else 0
+        except sqlite3.Error:
+            return 0
+
+    def invocations_after(self, row_id: int) -> tuple[int, list[InvokeResult]]:
+        """Invocations any lambdatui process on this state dir recorded after `row_id` (the CLI,
+        `serve`'s triggers, another dashboard, this process), as results without payloads; and
+        the id to ask after next. What the dashboard polls to show them."""
+        history = self.history
+        if history is None:
+            return row_id, []
+        try:
+            last, rows = history.rows_after(row_id)
+        except sqlite3.Error:
+            return row_id, []
+        return last, [_result_of(r) for r in rows]
+
+    def last_invocations(self) -> list[InvokeResult]:
+        """Each function's most recent recorded invocation, by any process, in any earlier run."""
+        history = self.history
+        if history is None:
+            return []
+        try:
+            return [_result_of(r) for r in history.latest_per_function()]
+        except sqlite3.Error:
+            return []
+
     def _require_history(self) -> History:
         history = self.history
         if history is None:
@@ -394,31 +430,59 @@ class LocalBackend(Backend):
         self._function(name)
         match = compile_filter(filter_pattern)
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[LogEvent] = asyncio.Queue()
+        # (event, from another process): the other processes' lines have ids of their own.
+        queue: asyncio.Queue[tuple[LogEvent, bool]] = asyncio.Queue()
         unsubscribe = None
+        others: asyncio.Task[None] | None = None
+        own: set[str] = set()  # this process's log streams: their lines come from the store, not the file
         if follow:
             def deliver(event: LogEvent) -> None:
                 if event.function == name:
-                    loop.call_soon_threadsafe(queue.put_nowait, event)
+                    own.add(event.log_stream)  # before the writer thread puts the line in the file
+                    loop.call_soon_threadsafe(queue.put_nowait, (event, False))
 
             unsubscribe = self.logs.subscribe(deliver)
+            if self._logs_dir is not None:
+                others = asyncio.create_task(self._follow_other_processes(name, self._logs_dir, own, queue))
         try:
             last_id = 0
             for event in self.logs.events(name, since=since):
+                own.add(event.log_stream)
                 last_id = event.event_id
                 if match(event.message):
                     yield event
             if not follow:
                 return
             while True:
-                event = await queue.get()
-                if event.event_id <= last_id:
+                event, external = await queue.get()
+                if not external and event.event_id <= last_id:
                     continue  # already yielded from the backlog
                 if match(event.message):
                     yield event
         finally:
             if unsubscribe:
                 unsubscribe()
+            if others is not None:
+                others.cancel()
+
+    async def _follow_other_processes(self, name: str, directory: Path, own: set[str], queue: Any) -> None:
+        """Lines other lambdatui processes on this state dir (`serve`, CLI runs, another dashboard)
+        append to the function's log file, every `OTHERS_POLL_S`: this process's own lines come from
+        the store directly, so lines of its own log streams are skipped. Only lines written after
+        the tail started: older ones are the other processes' past."""
+        import asyncio
+
+        follower = LogFollower(directory, name)
+        try:
+            await asyncio.to_thread(follower.poll)  # to the end of what is there now
+            while True:
+                await asyncio.sleep(OTHERS_POLL_S)
+                events = await asyncio.to_thread(follower.poll)
+                for event in events:
+                    if event.log_stream not in own:
+                        queue.put_nowait((event, True))
+        finally:
+            follower.close()
 
     def close(self) -> None:
         with self._events_lock:
@@ -433,6 +497,27 @@ class LocalBackend(Backend):
         if history is not None:
             history.close()  # writes what is queued
         self.logs.close()
+
+
+def _result_of(row: Row) -> InvokeResult:
+    """A recorded invocation as the dashboard shows one (the history keeps no payloads)."""
+    return InvokeResult(
+        function=row.function,
+        request_id=row.request_id,
+        status_code=row.status_code,
+        payload=b"",
+        function_error=row.function_error,
+        error_type=row.error_type,
+        duration_ms=row.duration_ms or 0.0,
+        billed_duration_ms=row.billed_duration_ms or 0,
+        init_duration_ms=row.init_duration_ms,
+        cold_start=row.cold,
+        memory_size_mb=row.memory_size_mb or 0,
+        max_memory_used_mb=row.max_memory_used_mb or 0,
+        cost_usd=row.cost_usd,
+        started_at=row.time,
+        has_figures=row.duration_ms is not None,
+    )
 
 
 def _last_modified(code: Path) -> str | None:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import IO, NamedTuple
 
 from .cpu import CpuHandle, CpuLimiter
-from .http1 import Connection, ProtocolError, Request
+from .http1 import Connection, ProtocolError, Request, enable_receive_timestamps, response_bytes
 from .memory import ProcessMemory
 from .output import OutputReader, TailBuffer
 from .sandbox import ProcessLike, Sandboxes, Storage, default_sandboxes
@@ -104,6 +104,7 @@ class _Event(NamedTuple):
     error_type: str | None = None  # init_error, error
     returncode: int | None = None  # exit
     size: int = 0  # too_large: the response's size in bytes
+    received_ns: int | None = None  # response, error, too_large: the kernel's receive time (http1)
 
 
 _NEXT = _Event("next")
@@ -115,6 +116,19 @@ _TICK = _Event("tick")
 class _Invocation:
     request_id: str
     deadline_mono: float
+
+
+def _duration_ms(started: float, started_ns: int, received_ns: int | None) -> float:
+    """An invocation's Duration: to the kernel's receive time of the runtime's POST where the socket
+    stamped it (AWS: Duration ends when the runtime posts the response), else to now.
+
+    The stamp is CLOCK_REALTIME, so it is compared with a realtime start; the monotonic figure is an
+    upper bound (it is taken later), which also guards against a clock step in between."""
+    read = (time.perf_counter() - started) * 1000.0
+    if received_ns is None:
+        return read
+    stamped = (received_ns - started_ns) / 1e6
+    return stamped if 0.0 <= stamped <= read else read
 
 
 class Environment:
@@ -292,8 +306,16 @@ class Environment:
             "Lambda-Runtime-Deadline-Ms": str(deadline_epoch_ms),
             **headers,
         }
+        # Duration runs from handing the event over to the runtime's POST of its answer. Both ends are
+        # taken where a busy thread sharing our GIL cannot stretch them: the start just before the
+        # send (the runtime cannot answer before it), the end from the kernel's stamp on the POST
+        # (`_duration_ms`).
+        # (Built first, so that as little as possible runs between taking the start and the send:
+        # another thread may take the GIL at any point in between, and that time would count.)
+        answer = response_bytes(200, "OK", payload, response_headers)
+        started_ns = time.time_ns()
         started = time.perf_counter()
-        conn.respond(200, "OK", payload, response_headers)
+        conn.send(answer)
         try:
             while True:
                 event = self._wait(deadline, tick=MEMORY_POLL_S)
@@ -306,7 +328,13 @@ class Environment:
                         return self._ended("oom", started, tree_peak)
                     continue
                 if kind in ("response", "error", "too_large"):
-                    duration = (time.perf_counter() - started) * 1000.0
+                    duration = _duration_ms(started, started_ns, event.received_ns)
+                    if duration > timeout_s * 1000.0:
+                        # Posted after the deadline (we woke late to see it): on Lambda the
+                        # environment was stopped at the deadline and this answer never arrived.
+                        peak = max(tree_peak, memory.peak_kb())
+                        self.kill("timeout")
+                        return Outcome("timeout", duration_ms=timeout_s * 1000.0, peak_kb=peak)
                     self.drain_output()
                     peak = max(tree_peak, memory.peak_kb())
                     if peak > limit_kb:
@@ -445,7 +473,7 @@ class Environment:
                 return
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.setblocking(False)
-            conn = Connection(sock, MAX_RESPONSE_BYTES)
+            conn = Connection(sock, MAX_RESPONSE_BYTES, timestamps=enable_receive_timestamps(sock))
             self._sel.register(sock, selectors.EVENT_READ, ("conn", conn))
 
     def _read_conn(self, conn: Connection) -> None:
@@ -502,13 +530,13 @@ class Environment:
                     f"({MAX_RESPONSE_BYTES} bytes)."
                 )
                 conn.respond(413, "Request Entity Too Large", json.dumps({"errorMessage": message, "errorType": "RequestEntityTooLarge"}).encode(), _JSON)
-                self._events.append(_Event("too_large", size=req.body_size))
+                self._events.append(_Event("too_large", size=req.body_size, received_ns=req.received_ns))
                 return
             conn.send(_ACCEPTED_RESPONSE)
             if action == "response":
-                self._events.append(_Event("response", req.body, None))
+                self._events.append(_Event("response", req.body, None, received_ns=req.received_ns))
             else:
-                self._events.append(_Event("error", req.body, self._error_type(req)))
+                self._events.append(_Event("error", req.body, self._error_type(req), received_ns=req.received_ns))
             return
         conn.respond(404, "Not Found", b'{"errorMessage":"Not found","errorType":"NotFound"}', _JSON)
 

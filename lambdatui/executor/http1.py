@@ -5,20 +5,52 @@ hot path twice per invocation; a general-purpose server (h11, http.server) costs
 whole warm-invoke budget, so this parses exactly what runtimes send: Content-Length or chunked
 bodies, keep-alive, `Expect: 100-continue` (curl sends it for bodies over 1 KB) and
 `Connection: close`. Bodies over a limit are counted and dropped rather than buffered.
+
+Each request carries the kernel's receive time of its last bytes (`SO_TIMESTAMPNS`, read from
+`recvmsg`'s ancillary data): Lambda's Duration ends when the runtime posts its response, and in a
+process whose other threads hold the GIL (the dashboard's UI) the moment we get round to reading
+the socket can be milliseconds later than that.
 """
 
 from __future__ import annotations
 
 import select
 import socket
+import struct
+import sys
 import time
 from dataclasses import dataclass, field
 
 _HEADER_LIMIT = 64 * 1024
+# SO_TIMESTAMPNS (Linux; Python's socket module does not name it): every received segment is stamped
+# with CLOCK_REALTIME in the kernel, and recvmsg hands the stamp of the data it returns as
+# SCM_TIMESTAMPNS, a struct timespec (two longs).
+SO_TIMESTAMPNS = 35 if sys.platform.startswith("linux") else None
+_TIMESPEC = struct.Struct("@ll")
+_ANCILLARY = socket.CMSG_SPACE(_TIMESPEC.size) if SO_TIMESTAMPNS is not None else 0
+
+
+def enable_receive_timestamps(sock: socket.socket) -> bool:
+    """Ask the kernel to stamp what `sock` receives; False where it cannot."""
+    if SO_TIMESTAMPNS is None:
+        return False
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    except OSError:
+        return False
+    return True
 
 
 class ProtocolError(Exception):
     pass
+
+
+def response_bytes(status: int, reason: str, body: bytes = b"", headers: dict[str, str] | None = None) -> bytes:
+    head = [f"HTTP/1.1 {status} {reason}"]
+    if headers:
+        head.extend(f"{k}: {v}" for k, v in headers.items())
+    head.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
 
 
 @dataclass
@@ -29,6 +61,7 @@ class Request:
     body: bytes
     body_size: int
     truncated: bool = False  # body was larger than the limit and was dropped
+    received_ns: int | None = None  # CLOCK_REALTIME when the kernel received its last bytes, if stamped
 
 
 @dataclass
@@ -37,6 +70,8 @@ class Connection:
     body_limit: int
     buf: bytearray = field(default_factory=bytearray)
     closed: bool = False
+    timestamps: bool = False  # the socket's receives are stamped by the kernel (enable_receive_timestamps)
+    received_ns: int | None = None  # the kernel's stamp of the last receive
     # State of a request whose headers are parsed but whose body is still arriving.
     _head: tuple[str, str, dict[str, str], bool, int] | None = None  # method, path, headers, chunked, length
     _chunks: list[bytes] = field(default_factory=list)
@@ -49,7 +84,15 @@ class Connection:
     def receive(self) -> bool:
         """Read what the socket has; False when the peer has closed."""
         try:
-            data = self.sock.recv(262144)
+            if self.timestamps:
+                data, ancillary, _flags, _addr = self.sock.recvmsg(262144, _ANCILLARY)
+                self.received_ns = None
+                for level, kind, stamp in ancillary:
+                    if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(stamp) >= _TIMESPEC.size:
+                        seconds, nanoseconds = _TIMESPEC.unpack_from(stamp)
+                        self.received_ns = seconds * 1_000_000_000 + nanoseconds
+            else:
+                data = self.sock.recv(262144)
         except (BlockingIOError, InterruptedError):
             return True
         except OSError:
@@ -94,7 +137,8 @@ class Connection:
         self._head = None
         body = b"".join(self._chunks)
         truncated = self._received > self.body_limit
-        return Request(method, path, headers, b"" if truncated else body, self._received, truncated)
+        # Its last bytes came with the latest receive (requests are parsed after each one).
+        return Request(method, path, headers, b"" if truncated else body, self._received, truncated, self.received_ns)
 
     def _keep(self, data: bytes) -> None:
         # Over the limit, count bytes but stop keeping them: the answer is an error either way.
@@ -159,11 +203,7 @@ class Connection:
             self.closed = True
 
     def respond(self, status: int, reason: str, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
-        head = [f"HTTP/1.1 {status} {reason}"]
-        if headers:
-            head.extend(f"{k}: {v}" for k, v in headers.items())
-        head.append(f"Content-Length: {len(body)}")
-        self.send(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+        self.send(response_bytes(status, reason, body, headers))
 
     def close(self) -> None:
         self.closed = True

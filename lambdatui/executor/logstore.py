@@ -465,14 +465,22 @@ class LogFollower:
     def events(self) -> Iterator[LogEvent]:
         try:
             while True:
-                yield from self._read_new()
-                if self._moved_on():
-                    yield from self._switch()
-                    if self._switched:
-                        continue
+                yield from self.poll()
                 time.sleep(self.interval)
         finally:
             self._close()
+
+    def poll(self) -> list[LogEvent]:
+        """One look: the lines appended since the last one (`close` when done)."""
+        found = list(self._read_new())
+        while self._moved_on():
+            found.extend(self._switch())
+            if not self._switched:
+                break
+        return found
+
+    def close(self) -> None:
+        self._close()
 
     def _moved_on(self) -> bool:
         """Whether `<function>.jsonl` is not our file: ours was rotated (then it no longer changes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -28,6 +29,7 @@ from ..config import Config, ConfigError
 from ..eventstore import EventStore
 from .help import HelpScreen
 from .present import StableBackend, deterministic_enabled
+from .reload_screen import LOAD, ReloadScreen
 from .styles import load_tcss
 from .themes import DEFAULT_THEME, load_themes
 from .widgets.config_editor import ConfigEditor
@@ -44,6 +46,20 @@ if TYPE_CHECKING:
 SELECT_SETTLE_S = 0.08
 SWITCH_COMMAND = "Switch backend / profile / region"
 TEXTUAL_DUPLICATES = frozenset({"Keys", "Screenshot"})
+STATE_POLL_S = 0.5  # how often the dashboard looks for invocations other processes recorded
+
+
+def _stamp(path: Path | None) -> tuple[int, int] | None:
+    """The config file's (mtime, size): what tells an outside edit from the one we just wrote."""
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
 NARROW_WIDTH = 110
 SHORT_HEIGHT = 32
 
@@ -72,6 +88,18 @@ class BackendConnected(Message):
     def __init__(self, backend: Backend) -> None:
         super().__init__()
         self.backend = backend
+
+
+class StateChanged(Message):
+    """Invocations another process (or this one) recorded in the state dir's history."""
+
+    def __init__(self, results: list[InvokeResult]) -> None:
+        super().__init__()
+        self.results = results
+
+
+class ConfigFileChanged(Message):
+    """The config file changed on disk."""
 
 
 class BackendFailed(Message):
@@ -144,6 +172,9 @@ class LambdaTUI(App[None]):
         self._previous_backends: list[Backend] = []
         self._confirm_invoke = False
         self._aws_hooks(backend)
+        # Stops the state dir's watchers (config file, invocation history) when the app ends.
+        self._watching = threading.Event()
+        self._config_stamp: tuple[int, int] | None = None  # the config file as last loaded or saved
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -181,6 +212,7 @@ class LambdaTUI(App[None]):
         self._apply_size(self.size.width, self.size.height)
         self.query_one(FunctionList).table.focus()
         self.load_functions()
+        self._watch_state()
 
     def on_resize(self, event: events.Resize) -> None:
         self._apply_size(event.size.width, event.size.height)
@@ -259,18 +291,103 @@ class LambdaTUI(App[None]):
         self._functions = {f.name: f for f in message.functions}
         select = self._selected or self.initial_selection
         self.query_one(FunctionList).set_functions(message.functions, select=select)
+        editor = self.query_one(ConfigEditor)
+        if self._selected in self._functions and not editor.dirty:
+            # A re-read config file (F5, or the watcher): the editor shows what the file now says.
+            editor.load(self._functions[self._selected], read_only=self.read_only)
         if not message.functions:
             self.notify("The backend has no functions.", severity="warning")
 
-    @work(thread=True, exclusive=True, group="list")
     def action_refresh_functions(self) -> None:
-        """F5: read the config file again (local), then list the functions again."""
+        """F5: read the config file again (local), then list the functions again; with unsaved
+        edits in the editor, ask first which to keep."""
+        self._config_changed(forced=True)
 
+    @work(thread=True, exclusive=True, group="list")
+    def _reload_functions(self) -> None:
         def reload_and_list() -> list[FunctionConfiguration]:
             self.backend.reload()
+            self._config_stamp = _stamp(self.config.path if self.config else None)
             return self.backend.list_functions()
 
         self._call("Refreshing functions", reload_and_list, done=FunctionsLoaded)
+
+    # -- the state dir, live ---------------------------------------------------------------------
+
+    @work(thread=True, group="watch-history")
+    def _watch_state(self) -> None:
+        """Invocations recorded by any lambdatui process on this state dir (the CLI, `serve`,
+        another dashboard): the newest per function first (the Last column after a restart), then
+        each new row, found by polling the history's newest id (one index lookup) every
+        STATE_POLL_S. Also starts the config file's watcher."""
+        backend = self.backend
+        if self.config is not None and self.config.path is not None and backend.name == "local":
+            self._config_stamp = _stamp(self.config.path)
+            self._watch_config(self.config.path)
+        if not backend.capabilities.shared_state:
+            return
+        last_id = backend.latest_invocation_id()
+        self.post_message(StateChanged(backend.last_invocations()))
+        while not self._watching.wait(STATE_POLL_S) and self.backend is backend:
+            if backend.latest_invocation_id() == last_id:
+                continue
+            last_id, results = backend.invocations_after(last_id)
+            if results:
+                self.post_message(StateChanged(results))
+
+    def on_state_changed(self, message: StateChanged) -> None:
+        try:
+            functions = self.query_one(FunctionList)
+            console = self.query_one(EventConsole)
+        except NoMatches:
+            return  # the app is shutting down and its screen is gone
+        for result in message.results:
+            functions.record_invocation(result)  # kept by name: the list may not be filled yet
+            console.add_recent(result)
+        if any(r.function == self._selected for r in message.results):
+            self.query_one(MonitorPane).refresh_data()
+
+    @work(thread=True, group="watch-config")
+    def _watch_config(self, path: Path) -> None:
+        """The config file, watched (its folder: editors replace files by renaming over them)."""
+        import watchfiles
+
+        target = path.resolve()
+        try:
+            for _changes in watchfiles.watch(
+                target.parent,
+                watch_filter=lambda _change, changed: Path(changed) == target,
+                stop_event=self._watching,
+                recursive=False,
+                debounce=200,
+            ):
+                self.post_message(ConfigFileChanged())
+        except (OSError, RuntimeError) as e:  # the folder went away, or no watch is possible
+            self.post_message(BackendFailed("Watching the config file", str(e)))
+
+    def on_config_file_changed(self, message: ConfigFileChanged) -> None:
+        try:
+            self._config_changed(forced=False)
+        except NoMatches:
+            pass  # the app is shutting down and its screen is gone
+
+    def _config_changed(self, forced: bool) -> None:
+        path = self.config.path if self.config else None
+        if not forced and (self.backend.name != "local" or _stamp(path) == self._config_stamp):
+            return  # our own save, already applied (or the dashboard has moved to AWS)
+        editor = self.query_one(ConfigEditor)
+        if path is None or not editor.dirty or self._selected is None:
+            self._reload_functions()
+            return
+        if isinstance(self.screen, ReloadScreen):
+            return  # already asking
+
+        def decided(answer: str | None) -> None:
+            if answer == LOAD:
+                editor.load(self._functions.get(self._selected) if self._selected else None, read_only=self.read_only)
+                self._reload_functions()
+
+        self.push_screen(ReloadScreen(str(path), self._selected), decided)
 
     def action_filter_functions(self) -> None:
         self.query_one(FunctionList).start_filter()
@@ -406,6 +523,7 @@ class LambdaTUI(App[None]):
 
     def on_configuration_saved(self, message: ConfigurationSaved) -> None:
         config = message.config
+        self._config_stamp = _stamp(self.config.path if self.config else None)  # not an outside edit
         self._functions[config.name] = config
         self.query_one(FunctionList).update_function(config)
         if config.name == self._selected:
@@ -564,6 +682,7 @@ class LambdaTUI(App[None]):
         set_mfa_asker(DialogAsker(self, lambda profile: MfaCodeNotGiven(profile=profile)))
 
     def on_unmount(self) -> None:
+        self._watching.set()
         aws_session = sys.modules.get("lambdatui.backends.aws_session")
         if aws_session is not None:
             aws_session.set_mfa_asker(None)  # the terminal again, once the dashboard is gone

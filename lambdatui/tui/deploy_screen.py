@@ -147,6 +147,11 @@ class DeployScreen(ModalScreen["AwsBackend | None"]):
 
     def on_deploy_screen_progress(self, message: Progress) -> None:
         self._status(message.text, error=message.error)
+        if message.error and self.plan is None:
+            # Planning failed: the placeholders must not go on saying it is under way (issue 16).
+            self.query_one("#deploy-plan-text", Static).update("No plan: planning the deploy failed (below).")
+            if self.target is None:
+                self.query_one("#deploy-target", Static).update("Target: unknown")
 
     def _status(self, text: str, error: bool = False) -> None:
         status = self.query_one("#deploy-status", Static)

@@ -105,7 +105,8 @@ class StableBackend(Backend):
         self._stable = Stabilizer()
         self.name = backend.name
         self.read_only = backend.read_only
-        self.capabilities = backend.capabilities
+        # Other processes' invocations would make the deterministic picture differ between runs.
+        self.capabilities = replace(backend.capabilities, shared_state=False)
         self.state_dir = backend.state_dir
 
     def describe(self) -> str:

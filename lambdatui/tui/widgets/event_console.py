@@ -55,6 +55,7 @@ class EventConsole(Vertical):
         self.store = store or EventStore.beside(None)
         self.function: str | None = None
         self._drafts: dict[str, str] = {}
+        self._name_drafts: dict[str, str] = {}  # the event name box's text, per function
         self._recent: dict[str, deque[InvokeResult]] = defaultdict(lambda: deque(maxlen=RECENT_LIMIT))
         self._shown: InvokeResult | None = None
         self.response_text = ""  # the response as shown, as plain text (for tests and copying)
@@ -94,19 +95,24 @@ class EventConsole(Vertical):
     # -- the function --------------------------------------------------------------------------
 
     def set_function(self, name: str | None) -> None:
+        name_box = self.query_one("#ec-name", Input)
         if self.function is not None:
             self._drafts[self.function] = self.editor.text
+            self._name_drafts[self.function] = name_box.value
         self.function = name
         self._refresh_saved()
+        # The event name belongs to the function: another function's name left in the box would
+        # make Save write this function's event under it (issue 16).
         if name is None:
             self.editor.load_text(DEFAULT_EVENT)
+            name_box.value = ""
         elif name in self._drafts:
             self.editor.load_text(self._drafts[name])
+            name_box.value = self._name_drafts.get(name, "")
         else:
             saved = self._saved_names()
             self.editor.load_text(self.store.load(name, saved[0]) if saved else DEFAULT_EVENT)
-            if saved:
-                self.query_one("#ec-name", Input).value = saved[0]
+            name_box.value = saved[0] if saved else ""
         self._load_qualifiers(name)
         self._refresh_recent()
         recent = self._recent.get(name) if name else None
@@ -255,10 +261,28 @@ class EventConsole(Vertical):
         self.query_one("#ec-summary", Static).update(Text(f"✘ {message}", style="bold red"))
 
     def show_result(self, result: InvokeResult) -> None:
-        self._recent[result.function].append(result)
+        self._remember(result)
         if result.function == self.function:
             self._refresh_recent()
             self._show(result)
+
+    def add_recent(self, result: InvokeResult) -> None:
+        """An invocation the history recorded (by any process): listed, not shown as the result."""
+        if self._remember(result) and result.function == self.function:
+            self._refresh_recent()
+
+    def _remember(self, result: InvokeResult) -> bool:
+        """Keep `result` among its function's recent ones; False if it is there already (the
+        history's copy of our own invocation, or ours after the history's: ours has the payload)."""
+        recent = self._recent[result.function]
+        for i, known in enumerate(recent):
+            if result.request_id and known.request_id == result.request_id:
+                if result.payload or result.log_tail:
+                    recent[i] = result
+                    return True
+                return False
+        recent.append(result)
+        return True
 
     def _clear_result(self) -> None:
         self._shown = None
