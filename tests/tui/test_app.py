@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from lambdatui.backends.base import BackendError
+from lambdatui.backends.base import BackendError, Capabilities
 from lambdatui.tui.app import LambdaTUI
 from lambdatui.tui.help import HelpScreen
 from lambdatui.tui.widgets.event_console import EventConsole
@@ -199,6 +199,7 @@ async def test_config_theme_is_used_at_start(local_backend):
 class _BrokenBackend:
     name = "broken"
     read_only = False
+    capabilities = Capabilities()
 
     def describe(self):
         return "broken"

@@ -38,7 +38,8 @@ async def _invoked(pilot):
     await wait_for(pilot, lambda: "OK" in str(app.query_one("#ec-summary").render()))
     await wait_for(pilot, lambda: any("REPORT" in line for line in app.query_one("LogTail").plain_lines()))
     app.clear_notifications()
-    await settled(pilot)
+    # Tables re-measure their columns a few refreshes after new rows, later on a loaded machine.
+    await settled(pilot, quiet=0.3)
 
 
 def test_snapshot_after_invoking_hello_world_at_120x36(dashboard, snap_compare):
