@@ -30,7 +30,7 @@ from ruamel.yaml.error import YAMLError
 from . import config_writer as cw
 from .config import ConfigError
 
-__all__ = ["TEMPLATE_KEYS", "sources", "update_function_in_template"]
+__all__ = ["TEMPLATE_KEYS", "origin_line", "sources", "update_function_in_template"]
 
 # The editor's settings and the Properties that hold them.
 TEMPLATE_KEYS = {
@@ -189,3 +189,18 @@ def _set_environment(props: CommentedMap, new: dict[str, Any], before: dict[str,
                 variables[name] = cw._scalar(text, like=old)
         else:
             cw._append_key(variables, name, cw._scalar(text))
+
+
+def origin_line(path: Path, logical_id: str) -> str:
+    """For the editor: where the function is declared and which of its settings come from
+    `Globals` or a parameter (a save sets them on the function itself, overriding both)."""
+    found = sources(path, logical_id)
+    inherited = {
+        "Globals": [TEMPLATE_KEYS[k] for k, v in found.items() if v == "globals"],
+        "a parameter": [TEMPLATE_KEYS[k] for k, v in found.items() if v == "parameter"],
+    }
+    parts = [f"Declared in {Path(path).name}:{logical_id}."]
+    parts += [f"From {where}: {', '.join(props)}." for where, props in inherited.items() if props]
+    if any(inherited.values()):
+        parts.append("Saving one of these sets it on the function, which overrides it.")
+    return " ".join(parts)

@@ -140,3 +140,26 @@ def test_the_sam_transform_is_cached_by_document_and_parameters(project, tmp_pat
     project.write_text(project.read_text().replace("Default: 256", "Default: 384"))
     assert load_config(project).local.functions["OrdersFunction"].memory_size == 384
     assert len(list((state / "templates" / "sam").glob("*.json"))) == 2
+
+
+async def test_the_editor_says_where_a_template_functions_settings_come_from(project):
+    import time
+
+    from lambdatui.tui.app import LambdaTUI
+
+    backend = _backend(project)
+    app = LambdaTUI(backend, load_config(project), select="OrdersFunction")
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("f3")
+
+            def origin() -> str:
+                label = app.query("#cfg-origin")
+                return str(label.first().render()) if label else ""
+
+            deadline = time.monotonic() + 10
+            while "Declared in template.yaml:OrdersFunction" not in origin() and time.monotonic() < deadline:
+                await pilot.pause(0.05)
+            assert "From Globals: Timeout." in origin() and "From a parameter: MemorySize." in origin()
+    finally:
+        backend.close()

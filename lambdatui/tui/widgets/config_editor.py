@@ -346,6 +346,7 @@ class ConfigEditor(Widget):
             yield Label("No function selected", id="cfg-title", markup=False)
             yield Label("● unsaved changes", id="cfg-dirty")
         yield Label(READ_ONLY_BANNER, id="cfg-readonly", markup=False)
+        yield Label("", id="cfg-origin", markup=False)  # a template's function: where it is declared
         yield Label("Select a function to edit its configuration.", id="cfg-empty")
         # The form is not a tab stop itself: focusing a field scrolls it into view.
         with VerticalScroll(id="cfg-form", can_focus=False):
@@ -604,6 +605,38 @@ class ConfigEditor(Widget):
         self.refresh_async_pending()
         self.refresh_isolation()
         self.refresh_reserved()
+        self.refresh_origin()
+
+    def refresh_origin(self) -> None:
+        """For a function declared in a SAM/CloudFormation template: where, and which settings come
+        from Globals or a parameter (read in a thread worker: the template is parsed)."""
+        config = self._config
+        self._show_origin(None, "")
+        if config is None or config.template_file is None or not self.is_mounted:
+            return
+        self.run_worker(
+            partial(self._read_origin, config.name, config.template_file),
+            name=f"origin {config.name}", group="origin", exclusive=True, thread=True, exit_on_error=False,
+        )
+
+    def _read_origin(self, name: str, path: Path) -> None:
+        from ...template_writer import origin_line
+
+        try:
+            line = origin_line(path, name)
+        except Exception as e:  # noqa: BLE001 - an unreadable template must not break the pane
+            line = f"Declared in {path.name}:{name} (not readable now: {e})"
+        try:
+            self.app.call_from_thread(self._show_origin, name, line)
+        except RuntimeError:
+            pass  # the app closed meanwhile
+
+    def _show_origin(self, name: str | None, line: str) -> None:
+        if name is not None and (self._config is None or self._config.name != name):
+            return
+        label = self.query_one("#cfg-origin", Label)
+        label.update(line)
+        label.display = bool(line)
 
     def request_save(self) -> bool:
         """Validate everything; post SaveRequested with the changes. False when nothing was sent."""
