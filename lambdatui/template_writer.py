@@ -95,12 +95,20 @@ def sources(path: Path, logical_id: str) -> dict[str, str]:
 
 
 def update_function_in_template(
-    path: Path, logical_id: str, changes: dict[str, Any], *, environment_before: dict[str, str] | None = None
+    path: Path,
+    logical_id: str,
+    changes: dict[str, Any],
+    *,
+    environment_before: dict[str, str] | None = None,
+    save_to: dict[str, str] | None = None,
 ) -> None:
     """Write `changes` (the editor's keys, see TEMPLATE_KEYS) into `Resources.<logical_id>.Properties`.
 
     `environment` is the whole new mapping of resolved values; `environment_before` the resolved
     mapping it replaces, so that a variable whose value did not change keeps its expression.
+    `save_to[key]` may send a setting where it comes from instead: "globals" (`Globals.Function`,
+    which every function of the template shares) or "parameter" (the `Default` of the parameter its
+    `!Ref` names); a key the template does not hold that way is refused, nothing written.
     """
     path = Path(path)
     if path.suffix == ".json" and "cdk.out" in path.parts:
@@ -123,7 +131,18 @@ def update_function_in_template(
         dump, baseline = cw._best_dumper(text, path)
         _resource, props = _function(data, path, logical_id)
         for key, value in changes.items():
-            _set(props, TEMPLATE_KEYS[key], key, value, environment_before or {})
+            where = (save_to or {}).get(key, "function")
+            if where == "globals":
+                holder = _globals(data)
+                if not isinstance(holder, CommentedMap) or TEMPLATE_KEYS[key] not in holder:
+                    raise ConfigError(f"{TEMPLATE_KEYS[key]} is not set in Globals.Function", path, key="Globals.Function")
+                _set(holder, TEMPLATE_KEYS[key], key, value, environment_before or {})
+            elif where == "parameter":
+                _set_parameter_default(data, props, path, logical_id, key, value)
+            elif where == "function":
+                _set(props, TEMPLATE_KEYS[key], key, value, environment_before or {})
+            else:
+                raise ValueError(f"save_to {where!r} is not function, globals or parameter")
         try:
             out = dump(data)
         except YAMLError as e:  # pragma: no cover - a bug here, reported as the file's problem
@@ -131,6 +150,32 @@ def update_function_in_template(
         if out == baseline:
             return
         cw._write_atomically(target, path, out.replace("\n", newline) if newline != "\n" else out)
+
+
+def _ref_target(value: Any) -> str | None:
+    """The parameter a `!Ref P` / `{"Ref": P}` names, else None."""
+    tag = getattr(getattr(value, "tag", None), "value", None)
+    if tag == "!Ref":
+        return str(getattr(value, "value", "")) or None
+    if isinstance(value, dict) and list(value) == ["Ref"]:
+        return str(value["Ref"])
+    return None
+
+
+def _set_parameter_default(data: Any, props: CommentedMap, path: Path, logical_id: str, key: str, value: Any) -> None:
+    prop = TEMPLATE_KEYS[key]
+    name = _ref_target(props.get(prop)) if prop in props else None
+    parameters = data.get("Parameters") if isinstance(data, dict) else None
+    parameter = parameters.get(name) if name is not None and isinstance(parameters, dict) else None
+    if not isinstance(parameter, CommentedMap):
+        raise ConfigError(f"{prop} is not a !Ref to one of the template's parameters", path, key=f"Resources.{logical_id}.Properties.{prop}")
+    if key not in ("memory_size", "timeout", "handler", "runtime", "description", "reserved_concurrency"):
+        raise ConfigError(f"{prop} cannot be written into a parameter's Default", path, key=f"Parameters.{name}")
+    text = "" if value is None else str(value)
+    if "Default" in parameter:
+        parameter["Default"] = cw._scalar(value if not isinstance(parameter["Default"], str) else text, like=parameter["Default"])
+    else:
+        cw._append_key(parameter, "Default", cw._scalar(value))
 
 
 def _set(props: CommentedMap, prop: str, key: str, value: Any, environment_before: dict[str, str]) -> None:

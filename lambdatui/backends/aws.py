@@ -247,6 +247,7 @@ class AwsBackend(Backend):
         progress: Callable[[str], None] | None = None,
         *,
         persist: bool = True,  # the account is the record: nothing else to write
+        save_to: dict[str, str] | None = None,  # templates only
     ) -> FunctionConfiguration:
         if self.read_only:
             raise ReadOnlyError(f"{name} was not changed: aws.read_only is true for this session")

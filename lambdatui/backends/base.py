@@ -244,12 +244,15 @@ class Backend(ABC):
         progress: Callable[[str], None] | None = None,
         *,
         persist: bool = True,
+        save_to: dict[str, str] | None = None,
     ) -> FunctionConfiguration:
         """Apply changes to the fields in EDITABLE_FIELDS; validated before anything is written.
         `progress` hears about a wait (AWS's LastUpdateStatus) in one line at a time. With
         `persist=False` a backend that `persists_edits` changes only what is running, not the file
         (serve's Lambda API without --persist-changes); an AWS edit is the account's own record,
-        so AWS ignores it."""
+        so AWS ignores it. `save_to` names, for a function declared in a template, where a changed
+        setting is written: "function" (its own Properties, the default), "globals" or "parameter"
+        (where it comes from: see `template_writer.sources`); other functions ignore it."""
 
     @abstractmethod
     def invoke(

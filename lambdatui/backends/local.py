@@ -195,6 +195,7 @@ class LocalBackend(Backend):
         progress: Callable[[str], None] | None = None,
         *,
         persist: bool = True,
+        save_to: dict[str, str] | None = None,
     ) -> FunctionConfiguration:
         """Validate, save to the config file, then apply; a refusal or a failed save changes nothing."""
         if self.read_only:
@@ -203,7 +204,7 @@ class LocalBackend(Backend):
             current = self._function(name)
             updated = self._validated(current, changes)
             if persist:
-                self._save(name, current, updated, changes)
+                self._save(name, current, updated, changes, save_to)
             self.config.local.functions[name] = updated
             self.executor.update_function(updated)
             return self._configuration(updated)
@@ -242,7 +243,9 @@ class LocalBackend(Backend):
             )
         return updated
 
-    def _save(self, name: str, current: FunctionConfig, updated: FunctionConfig, changes: dict[str, Any]) -> None:
+    def _save(
+        self, name: str, current: FunctionConfig, updated: FunctionConfig, changes: dict[str, Any], save_to: dict[str, str] | None = None
+    ) -> None:
         """Write the settings that differ (validated, normalised values) to the config file."""
         if not self.persist_config or self.config.path is None:
             return
@@ -257,7 +260,9 @@ class LocalBackend(Backend):
             if current.template_file is not None:  # declared in a SAM/CloudFormation template: saved there
                 from ..template_writer import update_function_in_template
 
-                update_function_in_template(current.template_file, name, differing, environment_before=dict(current.environment))
+                update_function_in_template(
+                    current.template_file, name, differing, environment_before=dict(current.environment), save_to=save_to
+                )
                 return
             from ..config_writer import update_function_in_file  # here: importing ruamel.yaml costs ~25 ms
 

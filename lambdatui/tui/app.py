@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -515,11 +516,12 @@ class LambdaTUI(App[None]):
     @on(ConfigEditor.SaveRequested)
     def _save_requested(self, message: ConfigEditor.SaveRequested) -> None:
         self.notify(f"Saving {message.name}…", timeout=2)
-        self._save(message.name, message.changes)
+        self._save(message.name, message.changes, message.save_to)
 
     @work(thread=True, group="save")
-    def _save(self, name: str, changes: dict[str, Any]) -> None:
-        self._call(f"Saving {name}", self.backend.update_function, name, changes, done=ConfigurationSaved)
+    def _save(self, name: str, changes: dict[str, Any], save_to: dict[str, str] | None = None) -> None:
+        save = partial(self.backend.update_function, save_to=save_to) if save_to else self.backend.update_function
+        self._call(f"Saving {name}", save, name, changes, done=ConfigurationSaved)
 
     def on_configuration_saved(self, message: ConfigurationSaved) -> None:
         config = message.config

@@ -129,8 +129,9 @@ class StableBackend(Backend):
         progress: Callable[[str], None] | None = None,
         *,
         persist: bool = True,
+        save_to: dict[str, str] | None = None,
     ) -> FunctionConfiguration:
-        return self._backend.update_function(name, changes, progress, persist=persist)
+        return self._backend.update_function(name, changes, progress, persist=persist, save_to=save_to)
 
     def invoke(
         self,

@@ -163,3 +163,53 @@ async def test_the_editor_says_where_a_template_functions_settings_come_from(pro
             assert "From Globals: Timeout." in origin() and "From a parameter: MemorySize." in origin()
     finally:
         backend.close()
+
+
+def test_a_save_can_go_where_the_value_comes_from_globals_or_the_parameter(project):
+    backend = _backend(project)
+    try:
+        backend.update_function("OrdersFunction", {"memory_size": 1024, "timeout": 12}, save_to={"memory_size": "parameter", "timeout": "globals"})
+        assert backend.get_function("OrdersFunction").memory_size == 1024
+    finally:
+        backend.close()
+    text = project.read_text()
+    assert "MemorySize: !Ref Memory" in text and "    Default: 1024\n" in text  # the parameter's Default
+    assert "    Timeout: 12 # from Globals\n" in text and "      Timeout: 12\n" not in text  # Globals, not the function
+    f = load_config(project).local.functions["OrdersFunction"]
+    assert (f.memory_size, f.timeout) == (1024, 12)
+    backend = _backend(project)
+    try:
+        before = project.read_text()
+        with pytest.raises(ConfigSaveError) as e:  # Handler is the function's own: no parameter to write
+            backend.update_function("OrdersFunction", {"handler": "app.other"}, save_to={"handler": "parameter"})
+        assert "not a !Ref" in str(e.value) and project.read_text() == before
+    finally:
+        backend.close()
+
+
+async def test_the_editor_saves_an_inherited_setting_where_the_user_chooses(project):
+    import time
+
+    from textual.widgets import Input, Select
+
+    from lambdatui.tui.app import LambdaTUI
+
+    backend = _backend(project)
+    app = LambdaTUI(backend, load_config(project), select="OrdersFunction")
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("f3")
+            deadline = time.monotonic() + 10
+            while not app.query_one("#cfg-save-to", Select).display and time.monotonic() < deadline:
+                await pilot.pause(0.05)
+            app.query_one("#cfg-save-to", Select).value = "origin"
+            app.query_one("#cfg-memory_size", Input).value = "768"
+            await pilot.pause(0.1)
+            await pilot.press("ctrl+s")
+            deadline = time.monotonic() + 10
+            while "Default: 768" not in project.read_text() and time.monotonic() < deadline:
+                await pilot.pause(0.05)
+    finally:
+        backend.close()
+    text = project.read_text()
+    assert "    Default: 768\n" in text and "MemorySize: !Ref Memory" in text

@@ -315,11 +315,12 @@ class ConfigEditor(Widget):
         `Backend.update_function` takes them (ints as int, `environment` the whole new dict,
         `reserved_concurrency` None for unreserved)."""
 
-        def __init__(self, editor: ConfigEditor, name: str, changes: dict[str, Any]) -> None:
+        def __init__(self, editor: ConfigEditor, name: str, changes: dict[str, Any], save_to: dict[str, str] | None = None) -> None:
             super().__init__()
             self.editor = editor
             self.name = name
             self.changes = changes
+            self.save_to = save_to  # a template's function: where inherited settings go (Backend.update_function)
 
         @property
         def control(self) -> ConfigEditor:
@@ -337,6 +338,7 @@ class ConfigEditor(Widget):
         self._async_state_dir: Path | None = None
         self._async_state_set = False
         self.async_pending: int | None = None  # the count shown (None: not known)
+        self._sources: dict[str, str] = {}  # a template function's settings: where each comes from
         self.isolation: dict[str, Any] | None = None  # the sandbox report shown (None: none)
 
     # -- layout ------------------------------------------------------------------------------
@@ -347,6 +349,11 @@ class ConfigEditor(Widget):
             yield Label("● unsaved changes", id="cfg-dirty")
         yield Label(READ_ONLY_BANNER, id="cfg-readonly", markup=False)
         yield Label("", id="cfg-origin", markup=False)  # a template's function: where it is declared
+        yield Select(
+            [("Save into the function (overrides Globals and parameters)", "function"),
+             ("Save into Globals / the parameter each setting comes from", "origin")],
+            value="function", allow_blank=False, id="cfg-save-to", compact=True,
+        )
         yield Label("Select a function to edit its configuration.", id="cfg-empty")
         # The form is not a tab stop itself: focusing a field scrolls it into view.
         with VerticalScroll(id="cfg-form", can_focus=False):
@@ -620,23 +627,27 @@ class ConfigEditor(Widget):
         )
 
     def _read_origin(self, name: str, path: Path) -> None:
-        from ...template_writer import origin_line
+        from ...template_writer import origin_line, sources
 
         try:
-            line = origin_line(path, name)
+            line, found = origin_line(path, name), sources(path, name)
         except Exception as e:  # noqa: BLE001 - an unreadable template must not break the pane
-            line = f"Declared in {path.name}:{name} (not readable now: {e})"
+            line, found = f"Declared in {path.name}:{name} (not readable now: {e})", {}
         try:
-            self.app.call_from_thread(self._show_origin, name, line)
+            self.app.call_from_thread(self._show_origin, name, line, found)
         except RuntimeError:
             pass  # the app closed meanwhile
 
-    def _show_origin(self, name: str | None, line: str) -> None:
+    def _show_origin(self, name: str | None, line: str, found: dict[str, str] | None = None) -> None:
         if name is not None and (self._config is None or self._config.name != name):
             return
+        self._sources = found or {}
         label = self.query_one("#cfg-origin", Label)
         label.update(line)
         label.display = bool(line)
+        select = self.query_one("#cfg-save-to", Select)
+        select.display = any(v in ("globals", "parameter") for v in self._sources.values())
+        select.value = "function"
 
     def request_save(self) -> bool:
         """Validate everything; post SaveRequested with the changes. False when nothing was sent."""
@@ -660,8 +671,15 @@ class ConfigEditor(Widget):
         if not changes:
             self.notify("No changes")
             return False
-        self.post_message(self.SaveRequested(self, self._config.name, changes))
+        save_to = None
+        if self._save_to_origin():
+            save_to = {k: self._sources[k] for k in changes if self._sources.get(k) in ("globals", "parameter")}
+        self.post_message(self.SaveRequested(self, self._config.name, changes, save_to or None))
         return True
+
+    def _save_to_origin(self) -> bool:
+        select = self.query_one("#cfg-save-to", Select)
+        return bool(select.display) and select.value == "origin"
 
     def saved(self, config: FunctionConfiguration) -> None:
         """The backend accepted the changes: show what it now holds (dirty becomes False)."""
