@@ -352,7 +352,7 @@ class ConfigEditor(Widget):
         yield Select(
             [("Save into the function (overrides Globals and parameters)", "function"),
              ("Save into Globals / the parameter each setting comes from", "origin")],
-            value="function", allow_blank=False, id="cfg-save-to", compact=True,
+            value="function", allow_blank=False, id="cfg-save-to", compact=True, disabled=True,
         )
         yield Label("Select a function to edit its configuration.", id="cfg-empty")
         # The form is not a tab stop itself: focusing a field scrolls it into view.
@@ -647,6 +647,7 @@ class ConfigEditor(Widget):
         label.display = bool(line)
         select = self.query_one("#cfg-save-to", Select)
         select.display = any(v in ("globals", "parameter") for v in self._sources.values())
+        select.disabled = not select.display or self._read_only  # hidden or read-only: not a tab stop
         select.value = "function"
 
     def request_save(self) -> bool:
