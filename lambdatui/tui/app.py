@@ -176,6 +176,11 @@ class LambdaTUI(App[None]):
         # Stops the state dir's watchers (config file, invocation history) when the app ends.
         self._watching = threading.Event()
         self._config_stamp: tuple[int, int] | None = None  # the config file as last loaded or saved
+        # The theme is set before the first styling: set in on_mount it restyles every widget again.
+        for theme in self._themes:
+            self.register_theme(theme)
+        wanted = (config.tui.theme if config else None) or DEFAULT_THEME
+        self.theme = wanted if wanted in self.available_themes else DEFAULT_THEME
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -201,12 +206,8 @@ class LambdaTUI(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        for theme in self._themes:
-            self.register_theme(theme)
         for problem in self._theme_problems:
             self.notify(f"{problem.path}: {problem.message}", title="Theme not loaded", severity="warning")
-        wanted = (self.config.tui.theme if self.config else None) or DEFAULT_THEME
-        self.theme = wanted if wanted in self.available_themes else DEFAULT_THEME
         if self.config and self.config.tui.keys:
             self.set_keymap(dict(self.config.tui.keys))
         self.sub_title = self.backend.describe()
