@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import select
 import struct
 import subprocess
@@ -74,12 +75,16 @@ class Term:
         with self._lock:
             return len(self._out)
 
-    def wait_frame_with(self, marker: bytes, since: int = 0, timeout: float = 60.0) -> float:
-        """The time the first frame ended that holds `marker` after output offset `since`."""
+    def wait_frame_with(self, marker: bytes | re.Pattern[bytes], since: int = 0, timeout: float = 60.0) -> float:
+        """The time the first frame ended that holds `marker` (bytes, or a pattern) after output offset `since`."""
         deadline = time.perf_counter() + timeout
         with self._lock:
             while True:
-                i = self._out.find(marker, since)
+                if isinstance(marker, re.Pattern):
+                    found = marker.search(self._out, since)
+                    i = -1 if found is None else found.start()
+                else:
+                    i = self._out.find(marker, since)
                 if i != -1:
                     for t, end in self._frames:
                         if end > i:
@@ -103,7 +108,7 @@ class Term:
             elif time.perf_counter() - quiet_since >= seconds:
                 return
 
-    def key(self, data: bytes, marker: bytes, timeout: float = 10.0) -> float:
+    def key(self, data: bytes, marker: bytes | re.Pattern[bytes], timeout: float = 10.0) -> float:
         """Seconds from writing `data` to the end of the first frame showing `marker`."""
         since = self.offset
         sent = time.perf_counter()
