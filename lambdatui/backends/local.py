@@ -21,6 +21,7 @@ import os
 import sqlite3
 import threading
 import uuid
+from collections import deque
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -435,20 +436,35 @@ class LocalBackend(Backend):
         self._function(name)
         match = compile_filter(filter_pattern)
         loop = asyncio.get_running_loop()
-        # (event, from another process): the other processes' lines have ids of their own.
-        queue: asyncio.Queue[tuple[LogEvent, bool]] = asyncio.Queue()
+        # Lines written since the backlog was read wait here for this generator, as plain tuples
+        # (timestamp, stream, message, event id, from another process): the garbage collector stops
+        # tracking those, where a queue of `LogEvent`s, read a moment later, had thousands of them
+        # outlive two collections and go on to make the full ones frequent and slow (the log store's
+        # docstring). Bounded like the store's own ring: a reader that falls that far behind loses
+        # the oldest, as it would reading the store. A writer wakes the reader once per batch, not
+        # once per line (a thread-safe call per line was 5,000 wake-ups a second on a busy function).
+        pending: deque[tuple[float, str, str, int, bool]] = deque(maxlen=self.logs.max_events_per_function)
+        ready = asyncio.Event()
+        waking = [False]  # a wake-up is on its way; the reader clears it before it drains
+
+        def wake() -> None:
+            if not waking[0]:
+                waking[0] = True
+                loop.call_soon_threadsafe(ready.set)
+
         unsubscribe = None
         others: asyncio.Task[None] | None = None
         own: set[str] = set()  # this process's log streams: their lines come from the store, not the file
         if follow:
-            def deliver(event: LogEvent) -> None:
+            def deliver(event: LogEvent) -> None:  # on the thread that wrote the line
                 if event.function == name:
                     own.add(event.log_stream)  # before the writer thread puts the line in the file
-                    loop.call_soon_threadsafe(queue.put_nowait, (event, False))
+                    pending.append((event.timestamp, event.log_stream, event.message, event.event_id, False))
+                    wake()
 
             unsubscribe = self.logs.subscribe(deliver)
             if self._logs_dir is not None:
-                others = asyncio.create_task(self._follow_other_processes(name, self._logs_dir, own, queue))
+                others = asyncio.create_task(self._follow_other_processes(name, self._logs_dir, own, pending, wake))
         try:
             last_id = 0
             for event in self.logs.events(name, since=since):
@@ -459,33 +475,45 @@ class LocalBackend(Backend):
             if not follow:
                 return
             while True:
-                event, external = await queue.get()
-                if not external and event.event_id <= last_id:
-                    continue  # already yielded from the backlog
-                if match(event.message):
-                    yield event
+                await ready.wait()
+                ready.clear()
+                waking[0] = False  # before draining: a line appended from now on wakes us again
+                while pending:
+                    timestamp, stream, message, event_id, external = pending.popleft()
+                    if not external and event_id <= last_id:
+                        continue  # already yielded from the backlog
+                    if match(message):
+                        yield LogEvent(timestamp, name, stream, message, event_id)
         finally:
             if unsubscribe:
                 unsubscribe()
             if others is not None:
                 others.cancel()
 
-    async def _follow_other_processes(self, name: str, directory: Path, own: set[str], queue: Any) -> None:
+    async def _follow_other_processes(
+        self, name: str, directory: Path, own: set[str], pending: deque[tuple[float, str, str, int, bool]],
+        wake: Callable[[], None],
+    ) -> None:
         """Lines other lambdatui processes on this state dir (`serve`, CLI runs, another dashboard)
         append to the function's log file, every `OTHERS_POLL_S`: this process's own lines come from
         the store directly, so lines of its own log streams are skipped. Only lines written after
         the tail started: older ones are the other processes' past."""
         import asyncio
 
-        follower = LogFollower(directory, name)
+        follower = LogFollower(directory, name, skip_streams=own)  # own lines unparsed (LogFollower)
         try:
-            await asyncio.to_thread(follower.poll)  # to the end of what is there now
+            await asyncio.to_thread(follower.skip_to_end)  # what is there now is the past
             while True:
                 await asyncio.sleep(OTHERS_POLL_S)
                 events = await asyncio.to_thread(follower.poll)
                 for event in events:
-                    if event.log_stream not in own:
-                        queue.put_nowait((event, True))
+                    if event.log_stream not in own:  # (a stream the follower could not read unparsed)
+                        pending.append((event.timestamp, event.log_stream, event.message, event.event_id, True))
+                if events:
+                    wake()
+                # Not kept through the sleep: a list of LogEvents outliving two collections is what
+                # makes the full ones frequent (the log store's docstring).
+                del events
         finally:
             follower.close()
 

@@ -1,7 +1,13 @@
 """Every log line of every local function, kept per function and log stream, as CloudWatch Logs would.
 
 In memory a bounded ring per function serves the tail pane and `logs`; subscribers see each line as
-it is written (live tail). With a directory, lines are also appended to `<function>.jsonl` there
+it is written (live tail). The ring holds plain tuples of str/float/int (`Kept`), not `LogEvent`s:
+Python's garbage collector stops tracking exact tuples of such values at its first look (not
+instances of a class, nor of a named tuple), so a busy function's 20,000 kept lines add nothing to
+the full collections that scan every tracked object at once. With `LogEvent`s in the ring, a
+dashboard following a function printing 5,000 lines/s ran one such collection every 2–3 s, each
+taking 100–370 ms while its keys waited (benchmarks/bench_log_tail.py). `events` builds the
+`LogEvent`s it returns. With a directory, lines are also appended to `<function>.jsonl` there
 so another process (`lambdatui logs`, `--follow`) can read them.
 
 Several processes may write one directory at once (the dashboard, `lambdatui serve`, CLI runs on one
@@ -43,7 +49,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +61,11 @@ FOLLOW_POLL_S = 0.2
 WRITE_CHUNK_BYTES = 64 * 1024
 
 log = logging.getLogger("lambdatui.executor.logstore")
+
+
+# A kept line in the in-memory ring: (timestamp, log_stream, message, event_id), a plain tuple the
+# garbage collector stops tracking (module docstring).
+Kept = tuple[float, str, str, int]
 
 
 @dataclass(frozen=True)
@@ -73,8 +84,8 @@ class LogEvent:
 class LogStore:
     def __init__(self, directory: Path | None = None, max_events_per_function: int = 20000, write_delay_s: float = 0.0) -> None:
         self._lock = threading.Lock()
-        self._events: dict[str, deque[LogEvent]] = {}
-        self._max = max_events_per_function
+        self._events: dict[str, deque[Kept]] = {}  # per function: see Kept
+        self.max_events_per_function = max_events_per_function  # the ring's bound
         self._ids = itertools.count(1)
         self._subscribers: list[Callable[[LogEvent], None]] = []
         self._dir = directory
@@ -99,8 +110,8 @@ class LogStore:
         with self._lock:
             ring = self._events.get(function)
             if ring is None:
-                ring = self._events[function] = deque(maxlen=self._max)
-            ring.append(event)
+                ring = self._events[function] = deque(maxlen=self.max_events_per_function)
+            ring.append((event.timestamp, log_stream, message, event.event_id))
             subscribers = list(self._subscribers)
             queued = False
             if self._dir is not None:
@@ -201,8 +212,8 @@ class LogStore:
         with self._lock:
             ring = list(self._events.get(function, ()))
         return [
-            e for e in ring
-            if (since is None or e.timestamp >= since) and (log_stream is None or e.log_stream == log_stream)
+            LogEvent(t, function, s, m, i) for t, s, m, i in ring
+            if (since is None or t >= since) and (log_stream is None or s == log_stream)
         ]
 
     def log_streams(self, function: str) -> list[str]:
@@ -421,9 +432,24 @@ def _read_all(fd: int) -> bytes:
         chunks.append(chunk)
 
 
-def _parse(lines: Iterable[bytes]) -> Iterator[tuple[float, str, str]]:
+def _stream_of(line: bytes) -> str | None:
+    """The log stream of one line as `_encode` writes it, read without parsing the JSON; None when
+    it is not plainly there (a stream name JSON had to escape, a line of another shape)."""
+    start = line.find(b', "s": "')
+    if start < 0:
+        return None
+    start += 8
+    end = line.find(b'", "m": ', start)
+    if end < 0 or b"\\" in line[start:end]:
+        return None
+    return line[start:end].decode("ascii", "replace")
+
+
+def _parse(lines: Iterable[bytes], skip_streams: Container[str] = ()) -> Iterator[tuple[float, str, str]]:
     for line in lines:
         if not line.strip():
+            continue
+        if skip_streams and _stream_of(line) in skip_streams:
             continue
         try:
             d = json.loads(line)
@@ -451,9 +477,16 @@ class LogFollower:
     file is not rotated out of the ROTATE_KEEP generations before the follower gets to it. Complete
     lines only: a line being written is read once its newline is there."""
 
-    def __init__(self, directory: Path, function: str, interval: float = FOLLOW_POLL_S) -> None:
+    def __init__(
+        self, directory: Path, function: str, interval: float = FOLLOW_POLL_S, skip_streams: Container[str] = (),
+    ) -> None:
+        """`skip_streams`: log streams whose lines are passed over unparsed (the dashboard's tail skips
+        its own process's lines, which it has from its store: at 5,000 lines/s, parsing them back
+        from the file only to drop them cost the UI's process a core's worth of JSON). It may be a
+        set that another thread adds to."""
         self.directory = directory
         self.function = function
+        self.skip_streams = skip_streams
         self.path = _log_path(directory, function)
         self.interval = interval
         self._fd: int | None = None  # the file being read: the newest one there was, last we looked
@@ -469,6 +502,18 @@ class LogFollower:
                 time.sleep(self.interval)
         finally:
             self._close()
+
+    def skip_to_end(self) -> None:
+        """Start after what is there now, without reading it (a line being written as this runs is
+        read from where it was cut, which does not parse, and is dropped)."""
+        opened = _open_files(self.directory, self.function)
+        for fd, _ in opened[:-1]:
+            os.close(fd)
+        if opened:
+            self._close()
+            self._fd, self._identity = opened[-1]
+            os.lseek(self._fd, 0, os.SEEK_END)
+            self._partial = b""
 
     def poll(self) -> list[LogEvent]:
         """One look: the lines appended since the last one (`close` when done)."""
@@ -518,14 +563,14 @@ class LogFollower:
 
     def _lines(self, data: bytes) -> Iterator[LogEvent]:
         complete, _, self._partial = (self._partial + data).rpartition(b"\n")
-        for t, s, m in _parse(complete.split(b"\n")):
+        for t, s, m in _parse(complete.split(b"\n"), self.skip_streams):
             yield LogEvent(t, self.function, s, m, next(self._ids))
 
     def _finish_partial(self) -> Iterator[LogEvent]:
         # A file's last line without its newline once the file no longer changes: its writer died
         # mid-line. Kept if it parses.
         partial, self._partial = self._partial, b""
-        for t, s, m in _parse([partial]):
+        for t, s, m in _parse([partial], self.skip_streams):
             yield LogEvent(t, self.function, s, m, next(self._ids))
 
     def _close(self) -> None:

@@ -3,8 +3,12 @@
 `LogTail` owns everything between `Backend.tail_logs` and the screen:
 
 - the tail itself: one exclusive async worker per followed function, whose events land in an
-  inbox that a 20 Hz timer flushes into the view (never a refresh per event), and whose
-  failures become a notification rather than a crash;
+  inbox (bounded: at most `max_lines` events) that a 20 Hz timer flushes into the view (one
+  refresh per flush, never one per event, whatever the rate), and whose failures become a
+  notification rather than a crash. Events are kept as plain `(timestamp, message)` tuples from
+  the moment they arrive: the garbage collector stops tracking those, where thousands of
+  `LogEvent`s waiting in the inbox outlived two collections and made the full ones frequent and
+  slow (see `lambdatui.executor.logstore`);
 - the lines: each event split into display lines (AWS joins a traceback's lines with "\\r"),
   at most `max_lines` kept, oldest dropped first;
 - the view (`LogTailLines`): a virtualised line view that renders only the rows on screen,
@@ -292,9 +296,17 @@ def _cells(text: str) -> int:
     return cell_len(text)
 
 
+# An event as the inbox keeps it, until it is split into lines: (timestamp, message).
+Arrived = tuple[float, str]
+
+
 def split_event(event: LogEvent, seq: int) -> list[StoredLine]:
     """The display lines of one event (as stored tuples, see `TailLine`), numbered from `seq`."""
-    message = event.message.rstrip("\r\n")
+    return _split(event.timestamp, event.message, seq)
+
+
+def _split(timestamp: float, whole: str, seq: int) -> list[StoredLine]:
+    message = whole.rstrip("\r\n")
     parts = message.splitlines() if ("\r" in message or "\n" in message) else [message]
     lines = []
     first_kind = LineKind.PLAIN
@@ -305,7 +317,7 @@ def split_event(event: LogEvent, seq: int) -> list[StoredLine]:
             first_kind = kind
         elif first_kind in (LineKind.ERROR, LineKind.WARNING) and kind == LineKind.PLAIN:
             kind = first_kind  # a traceback's lines take the colour of the `[ERROR]` line they belong to
-        lines.append((seq + i, event.timestamp, event.message, text, kind, i == 0))
+        lines.append((seq + i, timestamp, whole, text, kind, i == 0))
     return lines
 
 
@@ -374,8 +386,9 @@ class LogTailLines(ScrollView, can_focus=True, inherit_bindings=False):
     def filter_text(self) -> str:
         return self._needle
 
-    def add_events(self, batch: Iterable[LogEvent], unseen: int = 0) -> None:
-        """Split `batch` into lines, keep them (dropping the oldest past `max_lines`) and redraw once.
+    def add_events(self, batch: Iterable[Arrived], unseen: int = 0) -> None:
+        """Split `batch` ((timestamp, message) of each event) into lines, keep them (dropping the
+        oldest past `max_lines`) and redraw once.
 
         `unseen` counts lines that arrived with the batch but were dropped before it (there
         were more than `max_lines` of them); they only add to the paused view's new-line count.
@@ -384,10 +397,10 @@ class LogTailLines(ScrollView, can_focus=True, inherit_bindings=False):
         limit = self.max_lines
         added = evicted = 0
         width = self._width
-        for event in batch:
-            lines = split_event(event, self._seq)
+        for timestamp, message in batch:
+            lines = _split(timestamp, message, self._seq)
             self._seq += len(lines)
-            shown = needle in event.message.lower() if needle else True
+            shown = needle in message.lower() if needle else True
             for line in lines:
                 if len(store) >= limit:
                     old = store.popleft()
@@ -660,7 +673,7 @@ class LogTail(Widget):
         # Events the worker has received and the timer has not yet shown. Holding more than
         # `max_lines` events is pointless (each is at least one line), so the oldest go first;
         # `_inbox_received` still counts them for the paused view's new-line count.
-        self._inbox: deque[LogEvent] = deque(maxlen=self.max_lines)
+        self._inbox: deque[Arrived] = deque(maxlen=self.max_lines)
         self._inbox_received = 0
         self._generation = 0  # bumped on every follow/stop, so a superseded tail never writes
         self._state = "idle"  # idle | following | ended | error
@@ -826,13 +839,13 @@ class LogTail(Widget):
 
     def append(self, events: list[LogEvent]) -> None:
         """Show `events` now (one redraw for the whole list)."""
-        batch = list(events)
+        batch = [(e.timestamp, e.message) for e in events]
         unseen = 0
         if len(batch) > self.max_lines:
             # Each event is at least one line, so only the last `max_lines` can be kept.
             skipped, batch = batch[: -self.max_lines], batch[-self.max_lines :]
             needle = self._view.filter_text
-            unseen = sum(1 for e in skipped if not needle or needle in e.message.lower())
+            unseen = sum(1 for _, message in skipped if not needle or needle in message.lower())
         self._view.add_events(batch, unseen)
 
     def clear(self) -> None:
@@ -934,6 +947,9 @@ class LogTail(Widget):
 
     async def _tail(self, backend: Backend, name: str, generation: int, since: float, live: bool = False) -> None:
         inbox = self._inbox
+        # Lines seen twice happen only around a switch to or from Live Tail: a backend without
+        # one skips the bookkeeping (at 5,000 lines/s, ten seconds of it is 50,000 entries).
+        dedupe = backend.capabilities.live_tail
         try:
             if live:
                 stream = backend.live_tail(name, since=since)
@@ -944,9 +960,9 @@ class LogTail(Widget):
                 async for event in stream:
                     if generation != self._generation:
                         return
-                    if self._seen_before(event):
+                    if dedupe and self._seen_before(event):
                         continue
-                    inbox.append(event)
+                    inbox.append((event.timestamp, event.message))
                     self._inbox_received += 1
                     count += 1
                     if count % YIELD_EVERY == 0:
