@@ -191,6 +191,10 @@ class LogStore:
                     log.exception("log lines not written to %s", self._dir)
                 # Closed, nothing left: nothing more is queued once closed (lines are then written as they come).
                 stop = self._closed and not self._queue
+                # Not held while this thread waits for the next batch: a burst's events kept alive
+                # until then outlive collections and make the full ones frequent (module docstring).
+                events = []
+                by_function = {}
             with self._written_cond:
                 self._written = upto
                 self._written_cond.notify_all()

@@ -43,7 +43,7 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollTo, ScrollUp
 from textual.strip import Strip
@@ -59,6 +59,7 @@ from ..styles import load_tcss
 if TYPE_CHECKING:
     from textual.selection import Selection
     from textual.timer import Timer
+    from typing_extensions import Self
 
     from ...backends.base import Backend
 
@@ -363,6 +364,7 @@ class LogTailLines(ScrollView, can_focus=True, inherit_bindings=False):
         self.pending = 0  # lines added to the view since following paused
         self.highlight_seq: int | None = None
         self.raw_reports = False  # REPORT lines as written, rather than compact (`r` toggles)
+        self._style_cache: dict[int | str, Style] | None = None  # see _styles
         # No strip cache: Textual already keeps the rendered rows until a refresh, and after one
         # (a flush) most rows are new lines anyway. A row costs a few microseconds to build.
 
@@ -583,25 +585,50 @@ class LogTailLines(ScrollView, can_focus=True, inherit_bindings=False):
 
     def style_for(self, line: StoredLine) -> Style:
         """The Rich style of a line's text, from the theme via the component classes."""
-        style = self.rich_style
-        for name in _COMPONENTS[line[KIND]]:
-            style += self.get_component_rich_style(name)
-        return style
+        return self._styles()[line[KIND]]
+
+    def _styles(self) -> dict[int | str, Style]:
+        """The styles rows are drawn in (base, time, each LineKind, highlight), worked out once per
+        repaint: `rich_style` walks every ancestor, and asking it twice a row was a fifth of a busy
+        tail's frame. Dropped whenever Textual drops its own component styles (`refresh` with a
+        repaint, `notify_style_update`: a theme or CSS change), so they are never staler than those."""
+        styles = self._style_cache
+        if styles is None:
+            base = self.rich_style
+            styles = {"base": base, "time": base + self.get_component_rich_style("logtail--time")}
+            for kind, names in _COMPONENTS.items():
+                style = base
+                for name in names:
+                    style += self.get_component_rich_style(name)
+                styles[kind] = style
+            styles["mark"] = Style(bgcolor=self.get_component_rich_style("logtail--highlight").bgcolor)
+            self._style_cache = styles
+        return styles
+
+    def notify_style_update(self) -> None:
+        self._style_cache = None
+        super().notify_style_update()
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
+        if repaint:
+            self._style_cache = None
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.size.width
         shown = self._shown
-        base = self.rich_style
+        styles = self._styles()
+        base = styles["base"]
         if index >= len(shown):
             return Strip.blank(width, base)
         line = shown[index]
-        time_style = base + self.get_component_rich_style("logtail--time")
-        text_style = self.style_for(line)
+        time_style = styles["time"]
+        text_style = styles[line[KIND]]
         fill = base
         if line[SEQ] == self.highlight_seq:
-            mark = Style(bgcolor=self.get_component_rich_style("logtail--highlight").bgcolor)
+            mark = styles["mark"]
             fill, time_style, text_style = base + mark, time_style + mark, text_style + mark
         text = _display_text(line)
         if line[KIND] in (LineKind.REPORT, LineKind.REPORT_ERROR) and not self.raw_reports:
