@@ -343,11 +343,14 @@ class LambdaTUI(App[None]):
             console = self.query_one(EventConsole)
         except NoMatches:
             return  # the app is shutting down and its screen is gone
-        for result in message.results:
-            functions.record_invocation(result)  # kept by name: the list may not be filled yet
-            console.add_recent(result)
-        if any(r.function == self._selected for r in message.results):
-            self.query_one(MonitorPane).refresh_data()
+        try:
+            for result in message.results:
+                functions.record_invocation(result)  # kept by name: the list may not be filled yet
+                console.add_recent(result)
+            if any(r.function == self._selected for r in message.results):
+                self.query_one(MonitorPane).refresh_data()
+        except NoMatches:
+            pass  # a pane's children are already gone: the app is exiting
 
     @work(thread=True, group="watch-config")
     def _watch_config(self, path: Path) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
@@ -104,11 +105,16 @@ class FunctionList(Vertical):
             status = "ok"
         known = result.status_code == 200 and result.has_figures
         self._last[result.function] = LastRun(status, result.duration_ms if known else None, result.cold_start)
-        if result.function in self._visible_names():
-            try:
-                self.table.update_cell(result.function, "last", self._last_cell(result.function), update_width=True)
-            except Exception:
-                self._rebuild(self._selected)
+        if result.function not in self._visible_names():
+            return
+        try:
+            table = self.table
+        except NoMatches:
+            return  # composing, or torn down at exit: `_last` keeps the figure for the next rebuild
+        try:
+            table.update_cell(result.function, "last", self._last_cell(result.function), update_width=True)
+        except Exception:  # the row is not there yet (a rebuild is pending): rebuild it now
+            self._rebuild(self._selected)
 
     # -- filtering and sorting -------------------------------------------------------------
 
