@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Input, Static
 from ...backends.base import FunctionConfiguration, InvokeResult
 from ..styles import load_tcss
 
+LAST_WIDTH = 8  # "✔ 1.23ms", "✔ 9999ms", "✔ 899.9s": every figure fits
 SORTS = ("config", "name", "runtime", "memory", "timeout", "last")  # "config": the file's order
 
 
@@ -66,7 +67,9 @@ class FunctionList(Vertical):
             table.add_column("Runtime", key="runtime")
             table.add_column("Mem", key="memory")
             table.add_column("Tmo", key="timeout")
-        table.add_column("Last", key="last")
+        # Fixed widths: a column sized by its content re-measures on the table's idle, so the
+        # figures would show cut (`✔ 1.`) until then.
+        table.add_column("Last", key="last", width=LAST_WIDTH)
 
     def watch_compact(self) -> None:
         if self.is_mounted:
@@ -112,7 +115,7 @@ class FunctionList(Vertical):
         except NoMatches:
             return  # composing, or torn down at exit: `_last` keeps the figure for the next rebuild
         try:
-            table.update_cell(result.function, "last", self._last_cell(result.function), update_width=True)
+            table.update_cell(result.function, "last", self._last_cell(result.function))
         except Exception:  # the row is not there yet (a rebuild is pending): rebuild it now
             self._rebuild(self._selected)
 
@@ -186,7 +189,7 @@ class FunctionList(Vertical):
         figure = ""
         if last.duration_ms is not None:
             d = last.duration_ms
-            figure = f" {d:.2f}ms" if d < 10 else f" {d:.0f}ms"
+            figure = f" {d:.2f}ms" if d < 10 else f" {d:.0f}ms" if d < 9999.5 else f" {d / 1000:.1f}s"
         return f"{mark}{figure}"
 
     def _rebuild(self, select: str | None) -> None:
