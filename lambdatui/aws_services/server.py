@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("lambdatui.aws_services")
 
 SEED_HEADER = "X-Lambdatui-Seed"  # marks the seeding's own requests, which run before others are let in
+RAW_HEADERS = "lambdatui.raw_headers"
 POLL_S = 0.05  # how often serve_forever looks for a shutdown: close() waits at most this long
 LOAD_WAIT_S = 60.0  # a request waits this long for moto to load and the seed to apply
 
@@ -217,6 +218,13 @@ def _quiet(base: type) -> type:
     of printing every request on stderr."""
 
     class Quiet(base):  # type: ignore[misc]
+        def make_environ(self) -> Any:
+            environ = super().make_environ()
+            # The headers as received: WSGI drops or folds names with underscores (S3 metadata),
+            # which a signature covers as sent.
+            environ[RAW_HEADERS] = list(self.headers.items())
+            return environ
+
         def log(self, type: str, message: str, *args: Any) -> None:
             log.debug("%s " + message, self.address_string(), *args)
 
@@ -231,6 +239,12 @@ def _pid() -> int:
 
 def _headers(environ: dict[str, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
+    raw = environ.get(RAW_HEADERS)
+    if raw is not None:
+        for name, value in raw:
+            name = name.lower()
+            out[name] = f"{out[name]},{value}" if name in out else value
+        return out
     for key, value in environ.items():
         if key.startswith("HTTP_"):
             out[key[5:].lower().replace("_", "-")] = value
