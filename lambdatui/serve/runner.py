@@ -15,7 +15,7 @@ import ipaddress
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..backends.local import LocalBackend, default_state_dir
 from ..config import Config
@@ -66,6 +66,7 @@ class _Host:
     region: str
     account_id: str
     index: int = 0
+    aws_services_handle: Any = None  # the embedded AWS services, when on (lambdatui.aws_services)
 
     @property
     def state_dir(self) -> Path:
@@ -83,6 +84,9 @@ class _Host:
 
     def function_log(self, function: str, message: str) -> None:
         self.backend.logs.append(function, TRIGGER_LOG_STREAM, message)
+
+    def aws_services(self) -> Any:
+        return self.aws_services_handle.endpoint if self.aws_services_handle else None
 
     def queue_store(self) -> QueueStore:
         if self.shared.store is None:
@@ -108,6 +112,7 @@ class ServeRunner:
     lambda_api: LambdaApiServer | None = None
     http: HttpTriggerServer | None = None
     async_invoker: AsyncInvoker | None = None
+    aws_services_handle: Any = None  # the embedded AWS services, when on (lambdatui.aws_services)
 
     def start(self) -> None:
         local = self.config.local
@@ -145,7 +150,10 @@ class ServeRunner:
         self._shared = _Shared(state)
         for name, f in local.functions.items():
             for i, trigger in enumerate(f.triggers):
-                host = _Host(self.backend, self._shared, region=local.region, account_id=local.account_id, index=i)
+                host = _Host(
+                    self.backend, self._shared, region=local.region, account_id=local.account_id, index=i,
+                    aws_services_handle=self.aws_services_handle,
+                )
                 self._triggers.append((name, trigger, trigger.start(name, host)))
         if self._shared.routes:
             from .http_triggers import HttpTriggerServer, distinct_routes
