@@ -450,15 +450,16 @@ class StreamPoller:
                 done, records = records[: outcome.failed_from], records[outcome.failed_from:]
                 self.delivered += len(done)
                 self._checkpoint(shard, done[-1]["dynamodb"]["SequenceNumber"])
-            if 0 <= self.maximum_retry_attempts <= retries:
-                self._give_up(shard, records, outcome, retries)
-                return
             if self.bisect and outcome.function_error and len(records) > 1:
-                # Split in two, each half retried on its own; the split uses up no retry.
+                # Split in two, each half tried on its own; splitting uses up no retry (AWS), so a
+                # bad record is found even with maximum_retry_attempts: 0.
                 half = len(records) // 2
-                self._tell(logging.WARNING, f"{outcome.reason}; splitting the batch of {len(records)} in two")
+                log.warning("DynamoDB stream of %s → %s: %s; splitting the batch of %d in two", self.table, self.function, outcome.reason, len(records))
                 self._deliver(shard, records[:half], retries)
                 self._deliver(shard, records[half:], retries)
+                return
+            if 0 <= self.maximum_retry_attempts <= retries:
+                self._give_up(shard, records, outcome, retries)
                 return
             delay = min(RETRY_MAX_S, self.retry_first * (2 ** retries))
             retries += 1
