@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -67,7 +68,7 @@ class DynamoDbTrigger(Trigger):
             if len(nodes) > MAX_FILTERS:
                 v.fail(m["filter_patterns"], f"{key}.filter_patterns", f"{len(nodes)} patterns: Lambda allows at most {MAX_FILTERS}")
             patterns = tuple(
-                v.run(p, f"{key}.filter_patterns[{i}]", lambda x, i=i: check_pattern(x, f"filter_patterns[{i}]"))
+                v.run(p, f"{key}.filter_patterns[{i}]", partial(check_pattern, where=f"filter_patterns[{i}]"))
                 for i, p in enumerate(nodes)
             )
             t = replace(t, filter_patterns=patterns)
