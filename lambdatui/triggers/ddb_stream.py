@@ -443,13 +443,14 @@ class StreamPoller:
                 raise _Stopped
             outcome = self._invoke(records)
             if outcome.ok:
-                self.delivered += len(records)
+                # Checkpointed before counted: whoever sees `delivered` go up sees the position too.
                 self._checkpoint(shard, records[-1]["dynamodb"]["SequenceNumber"])
+                self.delivered += len(records)
                 return
             if outcome.failed_from > 0:  # batch item failures: what came before is done
                 done, records = records[: outcome.failed_from], records[outcome.failed_from:]
-                self.delivered += len(done)
                 self._checkpoint(shard, done[-1]["dynamodb"]["SequenceNumber"])
+                self.delivered += len(done)
             if self.bisect and outcome.function_error and len(records) > 1:
                 # Split in two, each half tried on its own; splitting uses up no retry (AWS), so a
                 # bad record is found even with maximum_retry_attempts: 0.
@@ -504,7 +505,6 @@ class StreamPoller:
 
     def _give_up(self, shard: _Shard, records: list[dict[str, Any]], outcome: Outcome, retries: int) -> None:
         first, last = records[0]["dynamodb"]["SequenceNumber"], records[-1]["dynamodb"]["SequenceNumber"]
-        self.skipped += len(records)
         sent = ""
         if self.on_failure:
             try:
@@ -518,6 +518,7 @@ class StreamPoller:
             f"{retries} retr{'ies' if retries != 1 else 'y'} ({outcome.reason}){sent}",
         )
         self._checkpoint(shard, last)
+        self.skipped += len(records)
 
     def on_failure_record(self, shard_id: str, records: list[dict[str, Any]], outcome: Outcome, retries: int) -> dict[str, Any]:
         """What Lambda sends to a stream's on-failure destination (an SQS message's body)."""
