@@ -15,7 +15,7 @@ import ipaddress
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..backends.local import LocalBackend, default_state_dir
 from ..config import Config
@@ -23,7 +23,7 @@ from ..triggers import Running, Trigger, TriggerWhere
 from ..triggers.sqs_queue import QueueStore
 
 if TYPE_CHECKING:  # imported when started
-    from ..aws_services import EmbeddedServices
+    from ..aws_services import EmbeddedServices, ServicesEndpoint
     from ..executor.spec import InvokeResult
     from ..triggers.http import HttpCors
     from .async_invoke import AsyncInvoker
@@ -86,6 +86,9 @@ class _Host:
 
     def function_log(self, function: str, message: str) -> None:
         self.backend.logs.append(function, TRIGGER_LOG_STREAM, message)
+
+    def aws_services(self) -> ServicesEndpoint | None:
+        return self.aws_services_handle.endpoint if self.aws_services_handle else None
 
     def queue_store(self) -> QueueStore:
         if self.shared.store is None:
