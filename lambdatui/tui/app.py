@@ -53,6 +53,7 @@ PANES_AFTER_LIST_S = 0.05
 PANES_LATEST_S = 1.5
 PANES_SHUTDOWN_WAIT_S = 2.0
 SWITCH_COMMAND = "Switch backend / profile / region"
+BACK_TO_LOCAL_COMMAND = "Back to the local backend"
 TEXTUAL_DUPLICATES = frozenset({"Keys", "Screenshot"})
 STATE_POLL_S = 0.5  # how often the dashboard looks for invocations other processes recorded
 
@@ -135,6 +136,7 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal():
                 yield Button(self.no, id="no")
                 yield Button(self.yes, id="yes", variant="warning")
+        yield Footer()  # this dialog's keys, over the dashboard's (which do nothing while it is open)
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
@@ -188,6 +190,7 @@ class LambdaTUI(App[None]):
         # Stops the state dir's watchers (config file, invocation history) when the app ends.
         self._watching = threading.Event()
         self._config_stamp: tuple[int, int] | None = None  # the config file as last loaded or saved
+        self._config_watched = False
         # The theme is set before the first styling: set in on_mount it restyles every widget again.
         for theme in self._themes:
             self.register_theme(theme)
@@ -392,7 +395,9 @@ class LambdaTUI(App[None]):
         backend = self.backend
         if self.config is not None and self.config.path is not None and backend.name == "local":
             self._config_stamp = _stamp(self.config.path)
-            self._watch_config(self.config.path)
+            if not self._config_watched:
+                self._config_watched = True  # one watcher for the app's life
+                self._watch_config(self.config.path)
         if not backend.capabilities.shared_state:
             return
         last_id = backend.latest_invocation_id()
@@ -645,6 +650,10 @@ class LambdaTUI(App[None]):
         self.initial_selection = select
         self.query_one(FunctionList).forget_selection()
         self.load_functions()
+        # The state dir's watcher follows only the backend it was started for: back on the local
+        # backend, it starts again (and the config file's watcher, if it is not running yet).
+        if backend.capabilities.shared_state:
+            self._watch_state()
 
     def action_power_tune(self) -> None:
         from .powertune_screen import PowerTuneScreen
@@ -712,6 +721,21 @@ class LambdaTUI(App[None]):
         yield SystemCommand("Help: keys", "Every key and its binding id (F1)", self.action_help)
         where = "Reconnect the AWS backend elsewhere" if self.backend.capabilities.switch_account else "Connect to AWS Lambda: pick a profile and a region"
         yield SystemCommand(SWITCH_COMMAND, where, self.action_switch_aws)
+        if self._local_backend_behind() is not None:
+            yield SystemCommand(BACK_TO_LOCAL_COMMAND, "The functions of this machine again, where you left them", self.action_back_to_local)
+
+    def _local_backend_behind(self) -> Backend | None:
+        """The local backend this dashboard switched away from (to AWS), if any."""
+        if self.backend.name == "local":
+            return None
+        return next((b for b in reversed(self._previous_backends) if b.name == "local"), None)
+
+    def action_back_to_local(self) -> None:
+        local = self._local_backend_behind()
+        if local is None:
+            return
+        self._previous_backends.remove(local)
+        self.switch_backend(local)
 
     def action_new_function(self) -> None:
         from .new_function_screen import NewFunctionScreen
