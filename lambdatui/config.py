@@ -98,11 +98,20 @@ FunctionConfig = Function
 
 
 @dataclass
+class AwsServicesSettings:
+    """`local.aws_services`: the embedded AWS services (lambdatui.aws_services) and their seed file."""
+
+    seed: Path | None = None  # resolved against the config file's folder
+    port: int = 0  # 0: any free port
+
+
+@dataclass
 class LocalSettings:
     region: str = "us-east-1"
     account_id: str = "123456789012"
     keep_warm_seconds: float = 600
     functions: dict[str, Function] = field(default_factory=dict)
+    aws_services: AwsServicesSettings | None = None  # None: off
 
 
 @dataclass
@@ -305,7 +314,7 @@ def _parse_tui(v: _Validator, node: yaml.Node) -> TuiSettings:
 
 
 _AWS_KEYS = ("profile", "region", "endpoint_url", "read_only", "role", "confirm_invoke")
-_LOCAL_KEYS = ("region", "account_id", "keep_warm_seconds", "functions", "template", "s3_folders")
+_LOCAL_KEYS = ("region", "account_id", "keep_warm_seconds", "functions", "template", "s3_folders", "aws_services")
 FUNCTION_KEYS = (
     "runtime", "handler", "code", "memory_size", "timeout", "architecture", "environment", "layers",
     "reserved_concurrency", "provisioned_concurrency", "triggers", "description", "ephemeral_storage",
@@ -349,6 +358,8 @@ def _parse_local(v: _Validator, node: yaml.Node, base: Path, triggers: bool = Tr
             v.fail(m["account_id"], "local.account_id", f"{s.account_id!r} is not a 12-digit account id")
     if "keep_warm_seconds" in m:
         s.keep_warm_seconds = v.number(m["keep_warm_seconds"], "local.keep_warm_seconds", 0, 86400)
+    if "aws_services" in m and not _is_null(m["aws_services"]):
+        s.aws_services = _parse_aws_services(v, m["aws_services"], base)
     if "template" in m and not _is_null(m["template"]):
         s.functions.update(_local_template(v, m, s, base, triggers))
     if "functions" in m and not _is_null(m["functions"]):
@@ -361,6 +372,26 @@ def _parse_local(v: _Validator, node: yaml.Node, base: Path, triggers: bool = Tr
                 v.fail(v.key_nodes[id(fm)][name], key, f"is also in the template ({s.functions[name].source}): rename one")
             s.functions[name] = _parse_function(v, name, fnode, base, triggers)
     return s
+
+
+def _parse_aws_services(v: _Validator, node: yaml.Node, base: Path) -> AwsServicesSettings | None:
+    """`local.aws_services`: true/false, or {seed: FILE, port: N}."""
+    if isinstance(node, yaml.ScalarNode):
+        return AwsServicesSettings() if v.boolean(node, "local.aws_services") else None
+    m = v.mapping(node, "local.aws_services")
+    v.only_keys(m, ("seed", "port"), "local.aws_services.")
+    settings = AwsServicesSettings()
+    if "seed" in m and not _is_null(m["seed"]):
+        text = v.string(m["seed"], "local.aws_services.seed")
+        settings.seed = (base / text).resolve()
+        if not settings.seed.is_file():
+            v.fail(m["seed"], "local.aws_services.seed", f"{text!r} is not a file (looked for {settings.seed})")
+    if "port" in m:
+        port = v.number(m["port"], "local.aws_services.port", 0, 65535)
+        if port != int(port):
+            v.fail(m["port"], "local.aws_services.port", f"{port!r} is not a whole number")
+        settings.port = int(port)
+    return settings
 
 
 def _parse_function(v: _Validator, name: str, node: yaml.Node, base: Path, triggers: bool = True) -> Function:

@@ -97,7 +97,7 @@ def test_the_toy_type_is_listed_among_the_types(toy, tmp_path):
     with pytest.raises(ConfigError) as info:
         parse_config(write(tmp_path, "- {type: nope}\n"), tmp_path / "lambdatui.yaml")
     assert str(info.value).endswith(
-        "lambdatui.yaml:8: local.functions.talker.triggers[0].type: 'nope' is not one of: http, schedule, s3, sqs, toy"
+        "lambdatui.yaml:8: local.functions.talker.triggers[0].type: 'nope' is not one of: http, schedule, s3, sqs, dynamodb, toy"
     )
 
 

@@ -26,9 +26,10 @@ from collections.abc import AsyncGenerator, Callable
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import (
+    AwsServicesSettings,
     Config,
     FunctionConfig,
     load_config,
@@ -54,6 +55,9 @@ from .base import (
     TuningSession,
 )
 from .detail import TriggerInfo, split_qualifier
+
+if TYPE_CHECKING:  # loaded only when the services are on
+    from ..aws_services import EmbeddedServices
 
 STATE_DIR_ENV_VAR = "LAMBDATUI_STATE_DIR"
 # How long a log line may wait to be written to the state dir's files (`lambdatui logs --follow`
@@ -97,6 +101,7 @@ class LocalBackend(Backend):
         persist_config: bool = True,
         read_only: bool = False,
         record_history: bool = True,
+        aws_services: bool = False,
     ) -> None:
         self.read_only = read_only
         # Whether invocations are written to the history; reading it (metrics, stats) works either way.
@@ -113,6 +118,17 @@ class LocalBackend(Backend):
         self._update_lock = threading.Lock()  # one edit at a time: read-modify-write of the file
         self.state_dir: Path = state_dir or default_state_dir()
         local = config.local
+        # The embedded AWS services (`aws_services`: as local.aws_services says, its defaults if unset),
+        # shared with other processes on this state dir; every function gets their endpoint.
+        self.aws_services: EmbeddedServices | None = None
+        if aws_services:
+            from ..aws_services import EmbeddedServices, ServicesError
+
+            settings = local.aws_services or AwsServicesSettings()
+            try:
+                self.aws_services = EmbeddedServices.ensure(self.state_dir, local.region, settings.seed, port=settings.port)
+            except ServicesError as e:
+                raise BackendError(str(e)) from None
         self._logs_dir = self.state_dir / "logs" if persist_logs else None
         self.logs = LogStore(self._logs_dir, write_delay_s=LOG_WRITE_DELAY_S)
         self.executor = Executor(
@@ -123,6 +139,7 @@ class LocalBackend(Backend):
             logs=self.logs,
             cache_dir=self.state_dir / "cache",
             watch_code=watch_code,
+            service_env=self.aws_services.endpoint.function_env() if self.aws_services else None,
         )
         if start:
             if record_history:
@@ -132,7 +149,8 @@ class LocalBackend(Backend):
 
     def describe(self) -> str:
         where = f" · {self.config.path}" if self.config.path else ""
-        return f"local · {self.config.local.region}{where}"
+        services = f" · AWS services {self.aws_services.endpoint.url}" if self.aws_services else ""
+        return f"local · {self.config.local.region}{services}{where}"
 
     # -- functions ---------------------------------------------------------------------------
 
@@ -142,11 +160,20 @@ class LocalBackend(Backend):
             raise FunctionNotFoundError(f"Function not found: {self.executor.arn(name)}")
         return f
 
-    def _configuration(self, f: FunctionConfig) -> FunctionConfiguration:
-        return replace(f, arn=self.executor.arn(f.name), last_modified=_last_modified(f.code_dir))
+    def _configuration(self, f: FunctionConfig, modified: dict[Path, str | None] | None = None) -> FunctionConfiguration:
+        if modified is None:
+            last = _last_modified(f.code_dir)
+        elif f.code_dir in modified:
+            last = modified[f.code_dir]
+        else:
+            last = modified[f.code_dir] = _last_modified(f.code_dir)
+        return replace(f, arn=self.executor.arn(f.name), last_modified=last)
 
     def list_functions(self) -> list[FunctionConfiguration]:
-        return [self._configuration(f) for f in self.config.local.functions.values()]
+        # Functions of one project often share a code folder (a SAM CodeUri: src/): it is listed
+        # once per call, not once per function (1,000 functions: 1,000 listdirs -> 1).
+        modified: dict[Path, str | None] = {}
+        return [self._configuration(f, modified) for f in self.config.local.functions.values()]
 
     def get_function(self, name: str) -> FunctionConfiguration:
         return self._configuration(self._function(name))
@@ -524,6 +551,8 @@ class LocalBackend(Backend):
             f = self.config.local.functions.get(thread.name)
             thread.join(timeout=(f.timeout if f is not None else 900) + 10)
         self.executor.close()
+        if self.aws_services is not None:
+            self.aws_services.close()  # after the functions: none is still calling them
         with self._history_lock:
             self._closed = True
             history, self._history = self._history, None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .main import UsageError, open_backend
+from ..backends.local import LocalBackend
+from .main import UsageError, open_backend, wants_aws_services
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
@@ -12,14 +13,16 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from ..tui.app import LambdaTUI
 
     config = load_config(args.config)
-    backend = open_backend(args, config)  # the dashboard watches code and provisions every function
     local = (args.backend or config.backend) == "local"
+    services = wants_aws_services(args, config, local)
+    backend = open_backend(args, config, aws_services=services)  # the dashboard watches code and provisions every function
+    if services and isinstance(backend, LocalBackend) and backend.aws_services is not None:
+        backend.aws_services.preload()  # in the background; the header shows the URL (describe())
     runner = None
     try:
         if getattr(args, "serve", False):
             if not local:
                 raise UsageError("--serve runs local functions: it needs the local backend")
-            from ..backends.local import LocalBackend
             from ..serve.runner import ServeRunner
 
             assert isinstance(backend, LocalBackend)  # `local` says so

@@ -34,7 +34,7 @@ from typing import Any
 from ..backends.base import Backend, BackendError, RequestError, decoded_payload
 from ..config import load_config
 from ..executor.spec import InvokeResult
-from .main import UsageError, open_backend
+from .main import UsageError, open_backend, wants_aws_services
 
 
 def read_event(source: str | None) -> bytes:
@@ -301,7 +301,12 @@ def run_invoke(args: argparse.Namespace) -> int:
     # Triggers are not read: invoking never fires them, and their types' modules (the schedule
     # parser, the SQS store) are a good part of a one-shot's start-up. `serve` and `list` check them.
     config = load_config(args.config, triggers=False)
-    backend = open_backend(args, config, watch_code=False, provision=[args.name])
+    local = (getattr(args, "backend", None) or config.backend) == "local"
+    services = wants_aws_services(args, config, local)
+    backend = open_backend(args, config, watch_code=False, provision=[args.name], aws_services=services)
+    services_handle = getattr(backend, "aws_services", None)
+    if services_handle is not None and getattr(args, "verbose", False):
+        print(f"lambdatui: AWS services {services_handle.endpoint.url}", file=sys.stderr, flush=True)  # stdout stays the result's
     try:
         from .confirm import confirm_invoke  # aws.confirm_invoke: ask on the terminal first, or refuse
 

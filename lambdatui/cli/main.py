@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--serve", action="store_true",
         help="with the dashboard: also run the Lambda API (port 3001) and the triggers, as `serve` does",
     )
+    _aws_services_option(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("init", help="write a starter project (lambdatui.yaml, Python and Node.js functions, events)")
@@ -77,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--qualifier", metavar="Q", help="$LATEST (default), a version or an alias (NAME:ALIAS works too)")
     p.add_argument("--invocation-type", dest="invocation_type", default="RequestResponse", choices=("RequestResponse", "Event", "DryRun"), help="Event: queued, 202; DryRun: checked, 204 (default RequestResponse)")
     p.add_argument("--yes", "-y", action="store_true", help="invoke without asking when aws.confirm_invoke is set (no terminal needed)")
+    _aws_services_option(p)
+    p.add_argument("--verbose", "-v", action="store_true", help="say more on stderr (the AWS services' URL)")
 
     p = sub.add_parser("web", help="serve the dashboard to a browser (textual-serve), for demos")
     _common(p)
@@ -94,6 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="write UpdateFunctionConfiguration and concurrency changes made through the API to the config file "
         "(by default they change the running server only)",
     )
+    _aws_services_option(p)
+
+    p = sub.add_parser("aws-services", help="the embedded AWS services: print their environment, reset them to the seed")
+    aws_sub = p.add_subparsers(dest="aws_services_command", metavar="ACTION", required=True)
+    q = aws_sub.add_parser("env", help="print `export AWS_ENDPOINT_URL=...` lines for your shell and the AWS CLI")
+    q.add_argument("--json", action="store_true", help="one JSON object instead")
+    q.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="configuration file (its local.region)")
+    q = aws_sub.add_parser("reset", help="back to the seed state: every table, bucket, queue, parameter and secret")
+    q.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="configuration file (its local.region)")
 
     p = sub.add_parser("schedule", help="print the next fire times of an EventBridge schedule expression")
     p.add_argument("expression", help='rate(5 minutes) or cron(0 12 * * ? *)')
@@ -169,6 +181,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _aws_services_option(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    parser.add_argument(
+        "--aws-services", dest="aws_services", action="store_true", default=False if top else argparse.SUPPRESS,
+        help="local backend: run embedded AWS services (moto) that every function's SDK calls (see local.aws_services)",
+    )
+
+
+def wants_aws_services(args: argparse.Namespace, config: Config, local: bool) -> bool:
+    """Whether this command runs the embedded AWS services: --aws-services or local.aws_services,
+    on the local backend only (--aws-services on another is a usage error)."""
+    flag = bool(getattr(args, "aws_services", False))
+    if flag and not local:
+        raise UsageError("--aws-services runs AWS services for local functions: it needs the local backend")
+    if flag and config.local.aws_services is None:
+        from ..config import AwsServicesSettings
+
+        config.local.aws_services = AwsServicesSettings()
+    return local and config.local.aws_services is not None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -196,7 +228,10 @@ def main(argv: list[str] | None = None) -> int:
         if _is(e, "lambdatui.yaml_nodes", "ConfigError"):  # config.ConfigError
             print(f"lambdatui: config error: {e}", file=sys.stderr)
             return 2
-        if _is(e, "lambdatui.backends.base", "BackendError") or _is(e, "lambdatui.cli.confirm", "NotConfirmed"):
+        if (
+            _is(e, "lambdatui.backends.base", "BackendError") or _is(e, "lambdatui.cli.confirm", "NotConfirmed")
+            or _is(e, "lambdatui.aws_services", "ServicesError")
+        ):
             print(f"lambdatui: {e}", file=sys.stderr)
             return 1
         if _is(e, "botocore.exceptions", "BotoCoreError") or _is(e, "botocore.exceptions", "ClientError"):
@@ -279,6 +314,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .deploy import run_deploy
 
         return run_deploy(args)
+    if args.command == "aws-services":
+        from .aws_services import run_aws_services
+
+        return run_aws_services(args)
     from .dashboard import run_dashboard
 
     return run_dashboard(args)

@@ -23,6 +23,10 @@ def run_serve(args: argparse.Namespace) -> int:
     from ..serve.runner import ServeRunner, is_loopback
 
     config = load_config(args.config)
+    if getattr(args, "aws_services", False) and config.local.aws_services is None:
+        from ..config import AwsServicesSettings
+
+        config.local.aws_services = AwsServicesSettings()
     if not config.local.functions:
         raise UsageError("the configuration has no local functions to serve")
     if not is_loopback(args.host):

@@ -106,8 +106,11 @@ class Executor:
         init_limit_s: float = INIT_LIMIT_S,
         scale_cpu: bool = False,
         cpu_limiter: CpuLimiter | None = None,
+        service_env: dict[str, str] | None = None,
     ) -> None:
         self.region = region
+        # The embedded AWS services' endpoint, credentials and region (lambdatui.aws_services), when on.
+        self.service_env = dict(service_env or {})
         self.account_id = account_id
         self.keep_warm_seconds = keep_warm_seconds
         self.logs = logs or LogStore()
@@ -406,6 +409,11 @@ class Executor:
             self._empty_credentials.touch(exist_ok=True)
             env["AWS_SHARED_CREDENTIALS_FILE"] = str(self._empty_credentials)
             env["AWS_CONFIG_FILE"] = str(self._empty_credentials)
+        # The AWS services' endpoint and credentials, given on purpose, as Lambda gives a function
+        # its role's credentials: over inherited host keys (which those services would refuse), and
+        # under the function's own variables, which cannot name the reserved credentials anyway
+        # while AWS_ENDPOINT_URL is not reserved on Lambda: a function's own endpoint wins.
+        env.update(self.service_env)
         env.update(spec.environment)
         env.update(runtime_env)
         env.update(

@@ -23,6 +23,7 @@ from ..triggers import Running, Trigger, TriggerWhere
 from ..triggers.sqs_queue import QueueStore
 
 if TYPE_CHECKING:  # imported when started
+    from ..aws_services import EmbeddedServices, ServicesEndpoint
     from ..executor.spec import InvokeResult
     from ..triggers.http import HttpCors
     from .async_invoke import AsyncInvoker
@@ -66,6 +67,8 @@ class _Host:
     region: str
     account_id: str
     index: int = 0
+    # The embedded AWS services (`--aws-services`, local.aws_services) when on, else None.
+    aws_services_handle: EmbeddedServices | None = None
 
     @property
     def state_dir(self) -> Path:
@@ -83,6 +86,9 @@ class _Host:
 
     def function_log(self, function: str, message: str) -> None:
         self.backend.logs.append(function, TRIGGER_LOG_STREAM, message)
+
+    def aws_services(self) -> ServicesEndpoint | None:
+        return self.aws_services_handle.endpoint if self.aws_services_handle else None
 
     def queue_store(self) -> QueueStore:
         if self.shared.store is None:
@@ -108,12 +114,19 @@ class ServeRunner:
     lambda_api: LambdaApiServer | None = None
     http: HttpTriggerServer | None = None
     async_invoker: AsyncInvoker | None = None
+    aws_services_handle: EmbeddedServices | None = None  # the backend's, when the services are on
 
     def start(self) -> None:
         local = self.config.local
         state = self.state_dir or default_state_dir()
         if self.backend is None:
-            self.backend = LocalBackend(self.config, state_dir=state, watch_code=True, persist_config=self.persist_changes)
+            self.backend = LocalBackend(
+                self.config, state_dir=state, watch_code=True, persist_config=self.persist_changes,
+                aws_services=local.aws_services is not None,
+            )
+        self.aws_services_handle = self.backend.aws_services
+        if self.aws_services_handle is not None:
+            self.aws_services_handle.preload()  # in the background: triggers and functions will call them
         from .async_invoke import FILE_NAME, AsyncInvoker
         from .lambda_api import LambdaApiServer
         from .trust import SigningKey
@@ -145,7 +158,10 @@ class ServeRunner:
         self._shared = _Shared(state)
         for name, f in local.functions.items():
             for i, trigger in enumerate(f.triggers):
-                host = _Host(self.backend, self._shared, region=local.region, account_id=local.account_id, index=i)
+                host = _Host(
+                    self.backend, self._shared, region=local.region, account_id=local.account_id, index=i,
+                    aws_services_handle=self.aws_services_handle,
+                )
                 self._triggers.append((name, trigger, trigger.start(name, host)))
         if self._shared.routes:
             from .http_triggers import HttpTriggerServer, distinct_routes
@@ -164,6 +180,10 @@ class ServeRunner:
         key = self.lambda_api.signing_key
         signing = f"SigV4 with access key {key.access_key_id}" if key else "SigV4, any key"
         lines = [f"Lambda API   {self.lambda_api.url}  (boto3/AWS CLI: --endpoint-url {self.lambda_api.url}; {signing})"]
+        if self.aws_services_handle is not None:
+            url = self.aws_services_handle.endpoint.url
+            shared = "" if self.aws_services_handle.owner else ", another process's"
+            lines.append(f"AWS services {url}  (every function's AWS_ENDPOINT_URL{shared}; `lambdatui aws-services env` for your shell)")
         where = TriggerWhere(
             host=self.host,
             http_port=self.http.port if self.http is not None else self.http_port,

@@ -1,9 +1,11 @@
 """A template's event sources as lambdatui's triggers (lambdatui.triggers): SAM's `Events`
-(`Api`, `HttpApi`, `Schedule`, `ScheduleV2`, `SQS`, `S3`) and, in plain CloudFormation (what the
-CDK synthesises), `AWS::Lambda::EventSourceMapping` of SQS queues and `AWS::Events::Rule`
-schedules that target a function.
+(`Api`, `HttpApi`, `Schedule`, `ScheduleV2`, `SQS`, `S3`, `DynamoDB`) and, in plain CloudFormation
+(what the CDK synthesises), `AWS::Lambda::EventSourceMapping` of SQS queues and DynamoDB tables and
+`AWS::Events::Rule` schedules that target a function.
 
-What has no local stand-in yet (DynamoDB and Kinesis streams, SNS, ...) is listed as a warning,
+A DynamoDB event becomes a `dynamodb` trigger of the table (by its TableName, else its logical
+id), which runs with the embedded AWS services (`serve --aws-services`; without them `serve` says
+it is not run). What has no local stand-in yet (Kinesis streams, SNS, ...) is listed as a warning,
 "not run locally", and never fails the load.
 """
 
@@ -31,7 +33,7 @@ REST_API_STAGE = "Prod"
 HTTP_API_STAGE = "$default"
 NOT_RUN_LOCALLY = "not run locally"
 # Event properties that name a resource of the template (an API, a queue, a bucket).
-_RESOURCE_PROPERTIES = ("RestApiId", "ApiId", "Queue", "Bucket")
+_RESOURCE_PROPERTIES = ("RestApiId", "ApiId", "Queue", "Bucket", "Stream")
 
 
 class EventReader:
@@ -218,6 +220,54 @@ class EventReader:
         folder = self.s3_folders.get(bucket) or str(Path("s3") / bucket)
         return S3Trigger(bucket=bucket, path=str((self.project / folder).resolve()), events=tuple(known), prefix=prefix, suffix=suffix)
 
+    def _table(self, raw: Any, where: str) -> str | None:
+        """The table a stream names: `!GetAtt Table.StreamArn` of this template, or a stream ARN."""
+        logical = _logical_id(raw)
+        if logical and isinstance(self.resources.get(logical), dict):
+            if self.resources[logical].get("Type") != "AWS::DynamoDB::Table":
+                return None
+            props = self.resolver.resolve(self.resources[logical].get("Properties") or {}, f"{logical}.Properties")
+            name = props.get("TableName", logical) if isinstance(props, dict) else logical
+            return name if isinstance(name, str) else logical
+        if isinstance(raw, str) and raw.startswith("arn:") and ":table/" in raw:
+            return raw.split(":table/", 1)[1].split("/", 1)[0]
+        return None
+
+    def _dynamodb(self, stream: Any, props: dict[str, Any], where: str) -> Trigger | None:
+        from ..triggers.dynamodb import STARTING_POSITIONS, DynamoDbTrigger, check_table_name
+        from ..triggers.event_filter import check_pattern
+
+        table = self._table(stream, where)
+        if table is None:
+            self.warn(where, f"stream {stream!r} is not the stream of a DynamoDB table: {NOT_RUN_LOCALLY}")
+            return None
+        try:
+            check_table_name(table)
+            kwargs: dict[str, Any] = {"table": table}
+            position = str(props.get("StartingPosition", "LATEST")).upper()
+            kwargs["starting_position"] = position if position in STARTING_POSITIONS else "LATEST"
+            if props.get("BatchSize") is not None:
+                kwargs["batch_size"] = int(props["BatchSize"])
+            if props.get("MaximumBatchingWindowInSeconds") is not None:
+                kwargs["maximum_batching_window_seconds"] = float(props["MaximumBatchingWindowInSeconds"])
+            if props.get("BisectBatchOnFunctionError") is not None:
+                kwargs["bisect_batch_on_function_error"] = str(props["BisectBatchOnFunctionError"]).lower() == "true"
+            if props.get("MaximumRetryAttempts") is not None:
+                kwargs["maximum_retry_attempts"] = int(props["MaximumRetryAttempts"])
+            filters = (props.get("FilterCriteria") or {}).get("Filters") if isinstance(props.get("FilterCriteria"), dict) else None
+            if filters:
+                kwargs["filter_patterns"] = tuple(check_pattern(f.get("Pattern")) for f in filters if isinstance(f, dict))
+            destination = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination") if isinstance(props.get("DestinationConfig"), dict) else None
+            if isinstance(destination, str) and destination.startswith("arn:aws:sqs:"):
+                kwargs["on_failure"] = destination.rsplit(":", 1)[-1]
+        except (TypeError, ValueError, AttributeError) as e:
+            self.warn(where, f"a setting is not usable ({e}): {NOT_RUN_LOCALLY}")
+            return None
+        return DynamoDbTrigger(**kwargs)
+
+    def _sam_dynamodb(self, props: dict[str, Any], where: str) -> Trigger | None:
+        return self._dynamodb(props.get("Stream"), props, where)
+
     # -- plain CloudFormation ------------------------------------------------------------------
 
     def _some(self, raw: dict[str, Any], keys: tuple[str, ...], where: str) -> dict[str, Any]:
@@ -225,7 +275,7 @@ class EventReader:
         return {k: self.resolver.resolve(raw[k], f"{where}.{k}") for k in keys if k in raw}
 
     def cloudformation(self, functions: set[str], active: Callable[[str, dict[str, Any]], bool]) -> dict[str, list[Trigger]]:
-        """Event source mappings of SQS queues and EventBridge schedules, by the function they invoke."""
+        """Event source mappings of SQS queues and DynamoDB tables and EventBridge schedules, by the function they invoke."""
         out: dict[str, list[Trigger]] = {}
         for logical_id, resource in self.resources.items():
             if not isinstance(resource, dict) or not active(logical_id, resource):
@@ -239,6 +289,13 @@ class EventReader:
                 source = _logical_id(raw.get("EventSourceArn"))
                 source_type = (self.resources.get(source) or {}).get("Type") if source else None
                 where = f"{target}.{logical_id}"
+                if source_type == "AWS::DynamoDB::Table":
+                    keys = ("StartingPosition", "BatchSize", "MaximumBatchingWindowInSeconds", "BisectBatchOnFunctionError",
+                            "MaximumRetryAttempts", "FilterCriteria", "DestinationConfig")
+                    trigger = self._dynamodb(raw.get("EventSourceArn"), self._some(raw, keys, where), where)
+                    if trigger is not None:
+                        out.setdefault(target, []).append(trigger)
+                    continue
                 if source_type != "AWS::SQS::Queue":
                     self.warn(where, f"the event source {source or raw.get('EventSourceArn')!r} ({source_type or 'not in this template'}) is {NOT_RUN_LOCALLY}")
                     continue

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ..yaml_nodes import NodeReader
     from .sqs_queue import QueueStore
 
-__all__ = ["Invoker", "Running", "Trigger", "TriggerHost", "TriggerWhere", "describe_all"]
+__all__ = ["AwsServices", "Invoker", "Running", "Trigger", "TriggerHost", "TriggerWhere", "describe_all"]
 
 
 class Running(Protocol):
@@ -42,6 +42,21 @@ class Invoker(Protocol):
     """What a trigger's runner invokes through: a `TriggerHost` or, in tests and the dashboard, a `Backend`."""
 
     def invoke(self, name: str, payload: bytes = b"{}", *, invocation_type: str = "RequestResponse", source: str | None = None) -> Any: ...
+
+
+class AwsServices(Protocol):
+    """What a trigger uses of the embedded AWS services' endpoint (`lambdatui.aws_services.
+    ServicesEndpoint` is one; a protocol here keeps triggers from importing the services)."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def region(self) -> str: ...
+
+    def client(self, service: str, **kw: Any) -> Any:
+        """A boto3 client for `service` at the endpoint."""
+        ...
 
 
 class TriggerHost(Protocol):
@@ -70,6 +85,11 @@ class TriggerHost(Protocol):
     def function_log(self, function: str, message: str) -> None:
         """Write `message` as a line of `function`'s log (the tail pane, `lambdatui logs`): how a
         runner tells of its own failures, where the user looks when a trigger stops firing."""
+        ...
+
+    def aws_services(self) -> AwsServices | None:
+        """The embedded services' endpoint when `--aws-services`/`local.aws_services` is on, else
+        None (the triggers that read a table, bucket or queue there do not run)."""
         ...
 
 

@@ -7,6 +7,7 @@ and the dashboard's configuration pane find it through `TRIGGER_TYPES`.
 from __future__ import annotations
 
 from .base import Trigger
+from .dynamodb import DynamoDbTrigger
 from .http import HttpTrigger
 from .s3 import S3Trigger
 from .schedule import ScheduleTrigger
@@ -30,3 +31,4 @@ register(HttpTrigger)
 register(ScheduleTrigger)
 register(S3Trigger)
 register(SqsTrigger)
+register(DynamoDbTrigger)

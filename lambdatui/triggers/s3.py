@@ -1,5 +1,9 @@
 """`type: s3`: a local folder standing in for a bucket; `S3Watcher` (lambdatui.triggers.s3_watch)
-invokes the function with S3's notification event for each file created, changed or removed."""
+invokes the function with S3's notification event for each file created, changed or removed.
+
+With `services: true` the bucket is one of the embedded AWS services (`--aws-services`) instead,
+and no `path` is given: its object notifications invoke the function (`BucketNotifications`,
+lambdatui.triggers.services_sources); with the services off it is listed and not run."""
 
 from __future__ import annotations
 
@@ -24,22 +28,26 @@ S3_EVENTS = (
 @dataclass(frozen=True)
 class S3Trigger(Trigger):
     type: ClassVar[str] = "s3"
-    keys: ClassVar[tuple[str, ...]] = ("type", "bucket", "path", "events", "prefix", "suffix")
+    keys: ClassVar[tuple[str, ...]] = ("type", "bucket", "path", "events", "prefix", "suffix", "services")
 
     bucket: str
     path: str  # the folder, absolute (resolved against the configuration file's folder)
     events: tuple[str, ...] = DEFAULT_EVENTS
     prefix: str = ""
     suffix: str = ""
+    services: bool = False  # the bucket is in the embedded AWS services (then `path` is "")
 
     @classmethod
     def parse(cls, reader: NodeReader, mapping: dict[str, yaml.Node], node: yaml.Node, key: str, base_dir: Path) -> S3Trigger:
         m, v = mapping, reader
-        for required in ("bucket", "path"):
+        services = v.boolean(m["services"], f"{key}.services") if "services" in m else False
+        if services and "path" in m:
+            v.fail(m["path"], f"{key}.path", "a bucket of the embedded AWS services (services: true) has no local folder")
+        for required in ("bucket",) if services else ("bucket", "path"):
             if required not in m:
-                v.fail(node, f"{key}.{required}", "is required")
+                v.fail(node, f"{key}.{required}", "is required" + ("" if services else " (or services: true for a bucket of the embedded AWS services)"))
         bucket = v.string(m["bucket"], f"{key}.bucket")
-        path = str((base_dir / v.string(m["path"], f"{key}.path")).resolve())
+        path = "" if services else str((base_dir / v.string(m["path"], f"{key}.path")).resolve())
         if "events" in m:
             event_nodes = v.sequence(m["events"], f"{key}.events")
             events = [v.string(e, f"{key}.events") for e in event_nodes]
@@ -50,16 +58,33 @@ class S3Trigger(Trigger):
                 v.fail(enode, f"{key}.events", f"{e!r} is not one of: {', '.join(S3_EVENTS)}")
         prefix = (v.optional_str(m["prefix"], f"{key}.prefix") or "") if "prefix" in m else ""
         suffix = (v.optional_str(m["suffix"], f"{key}.suffix") or "") if "suffix" in m else ""
-        return cls(bucket=bucket, path=path, events=tuple(events), prefix=prefix, suffix=suffix)
+        return cls(bucket=bucket, path=path, events=tuple(events), prefix=prefix, suffix=suffix, services=services)
 
     def describe(self, where: TriggerWhere) -> str:
         events = ", ".join(e.replace("s3:", "") for e in self.events)
+        if self.services:
+            return f"S3 bucket {self.bucket} in the embedded AWS services ({events})"
         return f"S3 s3://{self.bucket} = {self.path} ({events})"
 
     def serve_line(self, function: str, running: Running | None, where: TriggerWhere) -> str:
+        if self.services:
+            status = f" ({running.status()})" if running is not None else f": {NEEDS_SERVICES}"
+            return f"S3           s3://{self.bucket} (embedded AWS services) → {function}{status}"
         return f"S3           s3://{self.bucket} = {self.path} → {function}"
 
-    def start(self, function: str, host: TriggerHost) -> S3Watcher:
+    def start(self, function: str, host: TriggerHost) -> Running | None:
+        if self.services:
+            services = host.aws_services()
+            if services is None:
+                return None
+            from .services_sources import BucketNotifications
+
+            notifications = BucketNotifications(
+                host, function, services, bucket=self.bucket, events=self.events, prefix=self.prefix,
+                suffix=self.suffix, function_log=lambda message: host.function_log(function, message),
+            )
+            notifications.start()
+            return notifications
         folder = Path(self.path)
         folder.mkdir(parents=True, exist_ok=True)
         watcher = S3Watcher(
@@ -71,7 +96,11 @@ class S3Trigger(Trigger):
         return watcher
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "type": self.type, "bucket": self.bucket, "path": self.path, "events": list(self.events),
-            "prefix": self.prefix, "suffix": self.suffix,
-        }
+        out: dict[str, Any] = {"type": self.type, "bucket": self.bucket, "path": self.path}
+        if self.services:
+            out = {"type": self.type, "bucket": self.bucket, "services": True}
+        out.update({"events": list(self.events), "prefix": self.prefix, "suffix": self.suffix})
+        return out
+
+
+NEEDS_SERVICES = "not run: the bucket is in the embedded AWS services (serve --aws-services, or local.aws_services: true)"

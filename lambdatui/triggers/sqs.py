@@ -1,5 +1,10 @@
 """`type: sqs`: a local SQS queue (durable, in `<state dir>/sqs.db`) that `SqsPoller`
-(lambdatui.triggers.sqs_queue) feeds to the function in batches, as Lambda's event source mapping."""
+(lambdatui.triggers.sqs_queue) feeds to the function in batches, as Lambda's event source mapping.
+
+With `services: true` the queue is one of the embedded AWS services (`--aws-services`) instead, read
+with the SQS API by `QueuePoller` (lambdatui.triggers.services_sources); its redrive is the queue's
+own RedrivePolicy there, so `max_receive_count` and `dead_letter_queue` do not apply. With the
+services off it is listed and not run."""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ class SqsTrigger(Trigger):
     type: ClassVar[str] = "sqs"
     keys: ClassVar[tuple[str, ...]] = (
         "type", "queue", "batch_size", "maximum_batching_window", "visibility_timeout", "max_receive_count", "dead_letter_queue",
+        "services",
     )
 
     queue: str
@@ -29,6 +35,7 @@ class SqsTrigger(Trigger):
     visibility_timeout: float = 30
     max_receive_count: int | None = None
     dead_letter_queue: str | None = None
+    services: bool = False  # the queue is in the embedded AWS services
 
     @property
     def queues(self) -> tuple[str, ...]:
@@ -59,15 +66,40 @@ class SqsTrigger(Trigger):
             t = replace(t, max_receive_count=int(v.number(m["max_receive_count"], f"{key}.max_receive_count", 1, 1000)))
         if "dead_letter_queue" in m:
             t = replace(t, dead_letter_queue=v.string(m["dead_letter_queue"], f"{key}.dead_letter_queue"))
+        if "services" in m and v.boolean(m["services"], f"{key}.services"):
+            for local_only in ("max_receive_count", "dead_letter_queue"):
+                if local_only in m:
+                    v.fail(m[local_only], f"{key}.{local_only}", "a queue of the embedded AWS services redrives by its own RedrivePolicy (set it in the seed)")
+            t = replace(t, services=True)
         return t
 
     def describe(self, where: TriggerWhere) -> str:
+        if self.services:
+            return f"SQS queue {self.queue} in the embedded AWS services (batch {self.batch_size})"
         return f"SQS {self.queue}: {_depth(self.queue, where.state_dir)} (batch {self.batch_size})"
 
     def serve_line(self, function: str, running: Running | None, where: TriggerWhere) -> str:
+        if self.services:
+            status = f" ({running.status()})" if running is not None else (
+                ": not run: the queue is in the embedded AWS services (serve --aws-services, or local.aws_services: true)"
+            )
+            return f"SQS          {self.queue} (embedded AWS services) → {function}{status}"
         return f"SQS          {self.queue} → {function} (lambdatui send-message {self.queue} BODY)"
 
-    def start(self, function: str, host: TriggerHost) -> SqsPoller:
+    def start(self, function: str, host: TriggerHost) -> Running | None:
+        if self.services:
+            services = host.aws_services()
+            if services is None:
+                return None
+            from .services_sources import QueuePoller
+
+            remote = QueuePoller(
+                host, function, services, queue=self.queue, batch_size=self.batch_size,
+                maximum_batching_window=self.maximum_batching_window, visibility_timeout=self.visibility_timeout,
+                function_log=lambda message: host.function_log(function, message),
+            )
+            remote.start()
+            return remote
         poller = SqsPoller(
             host, function, host.queue_store(), queue=self.queue, batch_size=self.batch_size,
             maximum_batching_window=self.maximum_batching_window, visibility_timeout=self.visibility_timeout,
@@ -86,6 +118,8 @@ class SqsTrigger(Trigger):
             out["max_receive_count"] = self.max_receive_count
         if self.dead_letter_queue is not None:
             out["dead_letter_queue"] = self.dead_letter_queue
+        if self.services:
+            out["services"] = True
         return out
 
 

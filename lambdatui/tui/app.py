@@ -7,6 +7,8 @@ failed call becomes a notification and the dashboard carries on. Keys are bindin
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import sys
 import threading
@@ -45,10 +47,17 @@ if TYPE_CHECKING:
     from ..backends.aws import AwsBackend
 
 SELECT_SETTLE_S = 0.08
+# When the configuration editor and the monitor are mounted: this long after the list is filled
+# (it is painted by then), or after start at the latest.
+PANES_AFTER_LIST_S = 0.05
+PANES_LATEST_S = 1.5
+PANES_SHUTDOWN_WAIT_S = 2.0
 SWITCH_COMMAND = "Switch backend / profile / region"
+BACK_TO_LOCAL_COMMAND = "Back to the local backend"
 TEXTUAL_DUPLICATES = frozenset({"Keys", "Screenshot"})
 # Seconds after start-up when the objects made so far (the widgets, styles, the stylesheet: over
 # 100,000 of them) are moved out of the garbage collector's sight; see _freeze_startup_objects.
+# After PANES_LATEST_S, so the panes mounted late are among them.
 GC_FREEZE_AFTER_S = 2.0
 STATE_POLL_S = 0.5  # how often the dashboard looks for invocations other processes recorded
 
@@ -131,6 +140,7 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal():
                 yield Button(self.no, id="no")
                 yield Button(self.yes, id="yes", variant="warning")
+        yield Footer()  # this dialog's keys, over the dashboard's (which do nothing while it is open)
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
@@ -170,6 +180,11 @@ class LambdaTUI(App[None]):
         self.store = EventStore.beside(config.path if config else None)
         self._themes, self._theme_problems = load_themes()
         self._pane = "invoke"
+        # The configuration editor and the monitor (two thirds of the widgets) are mounted once
+        # the function list has been painted: the first frame styles only what it shows.
+        self._panes_mounted = False
+        self._panes_mounting = False
+        self._panes_done: asyncio.Event | None = None  # set once the mount has ended
         self._selected: str | None = None
         self._functions: dict[str, FunctionConfiguration] = {}
         self._pending_select: Timer | None = None
@@ -179,6 +194,7 @@ class LambdaTUI(App[None]):
         # Stops the state dir's watchers (config file, invocation history) when the app ends.
         self._watching = threading.Event()
         self._config_stamp: tuple[int, int] | None = None  # the config file as last loaded or saved
+        self._config_watched = False
         # The theme is set before the first styling: set in on_mount it restyles every widget again.
         for theme in self._themes:
             self.register_theme(theme)
@@ -203,8 +219,7 @@ class LambdaTUI(App[None]):
                 )
                 with ContentSwitcher(initial="console", id="panes"):
                     yield EventConsole(self.store, id="console")
-                    yield ConfigEditor(id="editor")
-                    yield MonitorPane(id="monitor-pane")
+                    # ConfigEditor and MonitorPane: mounted by _mount_panes, after the first frame.
                 yield LogTail(id="logs")
         yield Footer()
 
@@ -218,6 +233,8 @@ class LambdaTUI(App[None]):
         self.query_one(FunctionList).table.focus()
         self.load_functions()
         self._watch_state()
+        # Whatever the list does (a slow AWS account, an error), the panes are there soon.
+        self.set_timer(PANES_LATEST_S, self._mount_panes)
         if not self.is_headless:  # (tests run many apps in one process: nothing is frozen there)
             self.set_timer(GC_FREEZE_AFTER_S, _freeze_startup_objects)
 
@@ -273,8 +290,60 @@ class LambdaTUI(App[None]):
     def _show(self, pane: str) -> None:
         self._pane = pane
         self.screen.set_class(pane == "logs", "-show-logs")
+        if pane in ("config", "monitor") and not self._panes_mounted:
+            self.call_later(self._mount_panes)  # shows and focuses the pane once it is there
+            return
         if pane in ("invoke", "config", "monitor"):
             self.query_one("#panes", ContentSwitcher).current = {"invoke": "console", "config": "editor", "monitor": "monitor-pane"}[pane]
+
+    async def _mount_panes(self) -> None:
+        if self._panes_mounted or self._panes_mounting or not self.is_running:
+            return
+        try:
+            switcher = self.query_one("#panes", ContentSwitcher)
+        except NoMatches:
+            return  # the app is exiting
+        self._panes_mounting = True
+        self._panes_done = asyncio.Event()
+        panes = [ConfigEditor(id="editor"), MonitorPane(id="monitor-pane")]
+        for pane in panes:
+            pane.display = False  # the switcher shows only its current pane
+        try:
+            await switcher.mount_all(panes)
+        finally:
+            self._panes_done.set()
+        if not self.is_running:
+            return
+        self._panes_mounted = True
+        self._fill_panes()
+        if self._pane in ("config", "monitor"):
+            self._show(self._pane)
+            self.call_after_refresh(self._focus_pane, self._pane)
+
+    async def _shutdown(self) -> None:
+        # Quitting while the panes are being mounted would close their children half-composed
+        # (Textual then reports errors from inside them): let the mount finish first.
+        if self._panes_done is not None and not self._panes_done.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._panes_done.wait(), PANES_SHUTDOWN_WAIT_S)
+        await super()._shutdown()
+
+    def _editor(self) -> ConfigEditor | None:
+        """The configuration editor, or None before it is mounted (or once the app is exiting)."""
+        if not self._panes_mounted:
+            return None
+        try:
+            return self.query_one(ConfigEditor)
+        except NoMatches:
+            return None
+
+    def _monitor(self) -> MonitorPane | None:
+        if not self._panes_mounted:
+            return None
+        try:
+            return self.query_one(MonitorPane)
+        except NoMatches:
+            return None
 
     # -- functions -----------------------------------------------------------------------------
 
@@ -298,8 +367,10 @@ class LambdaTUI(App[None]):
         self._functions = {f.name: f for f in message.functions}
         select = self._selected or self.initial_selection
         self.query_one(FunctionList).set_functions(message.functions, select=select)
-        editor = self.query_one(ConfigEditor)
-        if self._selected in self._functions and not editor.dirty:
+        if not self._panes_mounted:
+            self.set_timer(PANES_AFTER_LIST_S, self._mount_panes)  # once the list is painted
+        editor = self._editor()
+        if editor is not None and self._selected in self._functions and not editor.dirty:
             # A re-read config file (F5, or the watcher): the editor shows what the file now says.
             editor.load(self._functions[self._selected], read_only=self.read_only)
         if not message.functions:
@@ -330,7 +401,9 @@ class LambdaTUI(App[None]):
         backend = self.backend
         if self.config is not None and self.config.path is not None and backend.name == "local":
             self._config_stamp = _stamp(self.config.path)
-            self._watch_config(self.config.path)
+            if not self._config_watched:
+                self._config_watched = True  # one watcher for the app's life
+                self._watch_config(self.config.path)
         if not backend.capabilities.shared_state:
             return
         last_id = backend.latest_invocation_id()
@@ -348,11 +421,15 @@ class LambdaTUI(App[None]):
             console = self.query_one(EventConsole)
         except NoMatches:
             return  # the app is shutting down and its screen is gone
-        for result in message.results:
-            functions.record_invocation(result)  # kept by name: the list may not be filled yet
-            console.add_recent(result)
-        if any(r.function == self._selected for r in message.results):
-            self.query_one(MonitorPane).refresh_data()
+        try:
+            for result in message.results:
+                functions.record_invocation(result)  # kept by name: the list may not be filled yet
+                console.add_recent(result)
+            monitor = self._monitor()
+            if monitor is not None and any(r.function == self._selected for r in message.results):
+                monitor.refresh_data()
+        except NoMatches:
+            pass  # a pane's children are already gone: the app is exiting
 
     @work(thread=True, group="watch-config")
     def _watch_config(self, path: Path) -> None:
@@ -382,8 +459,8 @@ class LambdaTUI(App[None]):
         path = self.config.path if self.config else None
         if not forced and (self.backend.name != "local" or _stamp(path) == self._config_stamp):
             return  # our own save, already applied (or the dashboard has moved to AWS)
-        editor = self.query_one(ConfigEditor)
-        if path is None or not editor.dirty or self._selected is None:
+        editor = self._editor()
+        if path is None or editor is None or not editor.dirty or self._selected is None:
             self._reload_functions()
             return
         if isinstance(self.screen, ReloadScreen):
@@ -414,11 +491,8 @@ class LambdaTUI(App[None]):
         self._pending_select = None
         if message.name == self._selected:
             return
-        try:
-            editor = self.query_one(ConfigEditor)
-        except NoMatches:
-            return  # the app is shutting down and its screen is gone
-        if editor.dirty and self._selected is not None:
+        editor = self._editor()
+        if editor is not None and editor.dirty and self._selected is not None:
             previous = self._selected
 
             def decided(discard: bool | None) -> None:
@@ -432,16 +506,25 @@ class LambdaTUI(App[None]):
         self._select(message.name)
 
     def _select(self, name: str | None) -> None:
+        try:
+            console = self.query_one(EventConsole)
+        except NoMatches:
+            return  # the app is shutting down and its screen is gone
         self._selected = name
+        console.set_function(name)
+        self._fill_panes()
+        self.query_one(LogTail).follow(self.backend, name)
+
+    def _fill_panes(self) -> None:
+        """The editor and the monitor show the selected function (once they are mounted)."""
+        editor, monitor = self._editor(), self._monitor()
+        if editor is None or monitor is None:
+            return
+        name = self._selected
         config = self._functions.get(name) if name else None
-        self.query_one(EventConsole).set_function(name)
-        editor = self.query_one(ConfigEditor)
         editor.load(config, read_only=self.read_only)
         editor.set_triggers(self._trigger_lines(config))
-        self.query_one(MonitorPane).show(
-            self.backend, name, config.memory_size if config else None, config.architecture if config else "x86_64"
-        )
-        self.query_one(LogTail).follow(self.backend, name)
+        monitor.show(self.backend, name, config.memory_size if config else None, config.architecture if config else "x86_64")
 
     def _trigger_lines(self, config: FunctionConfiguration | None) -> list[str]:
         if config is None or not config.triggers:
@@ -514,10 +597,11 @@ class LambdaTUI(App[None]):
     def action_save(self) -> None:
         if isinstance(self.screen, ModalScreen):
             return  # a dialog is open (e.g. editing a variable): finish it first
-        editor = self.query_one(ConfigEditor)
+        editor = self._editor()
         if self._pane != "config":
             self.action_show_pane("config")
-        editor.request_save()
+        if editor is not None:
+            editor.request_save()  # (an editor not yet mounted has no changes to save)
 
     @on(ConfigEditor.SaveRequested)
     def _save_requested(self, message: ConfigEditor.SaveRequested) -> None:
@@ -534,8 +618,9 @@ class LambdaTUI(App[None]):
         self._config_stamp = _stamp(self.config.path if self.config else None)  # not an outside edit
         self._functions[config.name] = config
         self.query_one(FunctionList).update_function(config)
-        if config.name == self._selected:
-            self.query_one(ConfigEditor).saved(config)
+        editor = self._editor()
+        if editor is not None and config.name == self._selected:
+            editor.saved(config)
         self.notify(f"Saved {config.name}", title="Configuration")
 
     def on_backend_failed(self, message: BackendFailed) -> None:
@@ -571,6 +656,10 @@ class LambdaTUI(App[None]):
         self.initial_selection = select
         self.query_one(FunctionList).forget_selection()
         self.load_functions()
+        # The state dir's watcher follows only the backend it was started for: back on the local
+        # backend, it starts again (and the config file's watcher, if it is not running yet).
+        if backend.capabilities.shared_state:
+            self._watch_state()
 
     def action_power_tune(self) -> None:
         from .powertune_screen import PowerTuneScreen
@@ -603,7 +692,8 @@ class LambdaTUI(App[None]):
         self.notify(f"Saved {path}", title="Screenshot")
 
     async def action_quit(self) -> None:
-        if self.query_one(ConfigEditor).dirty:
+        editor = self._editor()
+        if editor is not None and editor.dirty:
             def decided(discard: bool | None) -> None:
                 if discard:
                     self.exit()
@@ -637,6 +727,21 @@ class LambdaTUI(App[None]):
         yield SystemCommand("Help: keys", "Every key and its binding id (F1)", self.action_help)
         where = "Reconnect the AWS backend elsewhere" if self.backend.capabilities.switch_account else "Connect to AWS Lambda: pick a profile and a region"
         yield SystemCommand(SWITCH_COMMAND, where, self.action_switch_aws)
+        if self._local_backend_behind() is not None:
+            yield SystemCommand(BACK_TO_LOCAL_COMMAND, "The functions of this machine again, where you left them", self.action_back_to_local)
+
+    def _local_backend_behind(self) -> Backend | None:
+        """The local backend this dashboard switched away from (to AWS), if any."""
+        if self.backend.name == "local":
+            return None
+        return next((b for b in reversed(self._previous_backends) if b.name == "local"), None)
+
+    def action_back_to_local(self) -> None:
+        local = self._local_backend_behind()
+        if local is None:
+            return
+        self._previous_backends.remove(local)
+        self.switch_backend(local)
 
     def action_new_function(self) -> None:
         from .new_function_screen import NewFunctionScreen

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Footer, Label, Static
 
 from ..backends.base import BackendError
 from .styles import load_tcss
@@ -68,6 +68,7 @@ class DeployScreen(ModalScreen["AwsBackend | None"]):
                 yield Button("Close", id="deploy-close")
                 yield Button("Open on AWS", id="deploy-open", disabled=True)
                 yield Button("Apply", id="deploy-apply", variant="warning", disabled=True)
+        yield Footer()  # this dialog's keys, over the dashboard's (which do nothing while it is open)
 
     def on_mount(self) -> None:
         self._plan()

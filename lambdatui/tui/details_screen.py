@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 from ..backends.base import Backend, BackendError
 from ..backends.detail import FunctionDetail, sections
@@ -46,6 +46,7 @@ class DetailsScreen(ModalScreen[None]):
             with VerticalScroll(id="details-body"):
                 yield Static(Text(f"Reading {self.function}…", style="italic"), id="details-text")
             yield Static("j raw JSON · r reveal secrets · esc close", id="details-hint")
+        yield Footer()  # this dialog's keys, over the dashboard's (which do nothing while it is open)
 
     def on_mount(self) -> None:
         self.run_worker(self._load, name=f"details {self.function}", thread=True, exit_on_error=False)

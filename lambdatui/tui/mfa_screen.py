@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Footer, Input, Label
 
 from .styles import load_tcss
 
@@ -48,6 +48,7 @@ class MfaScreen(ModalScreen[str | None]):
             with Horizontal():
                 yield Button("Cancel", id="mfa-cancel")
                 yield Button("OK", id="mfa-ok", variant="primary")
+        yield Footer()  # this dialog's keys, over the dashboard's (which do nothing while it is open)
 
     def on_mount(self) -> None:
         self.query_one("#mfa-code", Input).focus()

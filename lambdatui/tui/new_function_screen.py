@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select
+from textual.widgets import Button, Footer, Input, Label, Select
 
 from ..config import FUNCTION_NAME_PATTERN
 from ..starter import TEMPLATES
@@ -39,6 +39,7 @@ class NewFunctionScreen(ModalScreen[tuple[str, str, str] | None]):
             with Horizontal():
                 yield Button("Cancel", id="new-cancel")
                 yield Button("Create", id="new-ok", variant="primary")
+        yield Footer()  # this dialog's keys, over the dashboard's (which do nothing while it is open)
 
     @on(Button.Pressed, "#new-cancel")
     def _cancel(self) -> None:

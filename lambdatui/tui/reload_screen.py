@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label
+from textual.widgets import Button, Footer, Label
 
 from .styles import load_tcss
 
@@ -37,6 +37,7 @@ class ReloadScreen(ModalScreen[str]):
             with Horizontal():
                 yield Button("Keep my edits", id=KEEP)
                 yield Button("Load the file", id=LOAD, variant="warning")
+        yield Footer()  # this dialog's keys, over the dashboard's (which do nothing while it is open)
 
     def on_mount(self) -> None:
         self.query_one(f"#{KEEP}", Button).focus()

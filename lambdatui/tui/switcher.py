@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Select
+from textual.widgets import Button, Footer, Label, Select
 
 from .styles import load_tcss
 
@@ -61,6 +61,7 @@ class SwitchAwsScreen(ModalScreen[tuple[str, str] | None]):
             with Horizontal():
                 yield Button("Cancel", id="switch-cancel")
                 yield Button("Switch", id="switch-ok", variant="primary")
+        yield Footer()  # this dialog's keys, over the dashboard's (which do nothing while it is open)
 
     def on_mount(self) -> None:
         self.query_one("#switch-profile", Select).focus()

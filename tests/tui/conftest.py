@@ -71,7 +71,10 @@ async def settled(pilot, quiet: float = 0.1, timeout: float = 10.0) -> None:
             table.check_idle()
         await pilot.pause()
         current = pilot.app.export_screenshot()
-        if current == previous:
+        # A table with widths still to re-measure changes on its next idle, which a loaded machine
+        # may not reach within `quiet` (seen in CI: `✔ 1.` for `✔ 1.00ms`): not settled yet.
+        pending = any(t._require_update_dimensions or t._updated_cells for t in pilot.app.screen.query(DataTable))
+        if current == previous and not pending:
             return
         if time.monotonic() > deadline:
             raise AssertionError("the screen kept changing")

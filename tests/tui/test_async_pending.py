@@ -34,6 +34,7 @@ async def test_config_pane_shows_the_selected_functions_pending_async_events(loc
     app = LambdaTUI(backend, config, select="hello-world")
     try:
         async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app._panes_mounted)  # mounted once the list is painted
             await wait_for(pilot, lambda: async_line(app) == "Async events pending: 3")
             assert app.query_one(ConfigEditor).async_pending == 3
 
@@ -61,6 +62,7 @@ async def test_no_store_means_no_line_and_no_file_created(local_backend, tmp_pat
     config, backend = local_backend()
     app = LambdaTUI(backend, config, select="hello-world")
     async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app._panes_mounted)
         await wait_for(pilot, lambda: app.query_one(ConfigEditor).async_pending == 0)
         assert async_line(app) is None
     assert not (tmp_path / "state" / "async.db").exists()
@@ -72,4 +74,5 @@ async def test_a_damaged_store_shows_unknown_instead_of_breaking_the_pane(local_
     (tmp_path / "state" / "async.db").write_bytes(b"not a database" * 200)
     app = LambdaTUI(backend, config, select="hello-world")
     async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app._panes_mounted)
         await wait_for(pilot, lambda: (async_line(app) or "").startswith("Async events pending: unknown ("))

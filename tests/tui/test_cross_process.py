@@ -129,3 +129,16 @@ async def test_a_restarted_dashboard_shows_the_last_invocations_from_the_history
             assert app.query_one(EventConsole)._recent["hello-world"][-1].started_at > 0
     finally:
         backend.close()
+
+
+def test_an_invocation_reported_while_the_list_is_torn_down_is_kept_not_raised():
+    """The state watcher may report an invocation as the app exits and the list's table is already
+    gone (seen in CI: NoMatches '#fl-table' took the test's app down): the figure is kept by name."""
+    from lambdatui.backends.base import FunctionConfiguration, InvokeResult
+
+    functions = FunctionList()  # never mounted: it has no table, as at teardown
+    functions._functions = {"hello-world": FunctionConfiguration(name="hello-world", runtime="python3.11", handler="app.handler")}
+    functions._order = ["hello-world"]
+    result = InvokeResult(function="hello-world", request_id="r-1", status_code=200, payload=b"{}", duration_ms=2.5, has_figures=True)
+    functions.record_invocation(result)
+    assert functions._last["hello-world"].duration_ms == 2.5

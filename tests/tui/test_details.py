@@ -122,3 +122,21 @@ def test_snapshot_details_screen(deterministic_app, snap_compare):
         await settled(pilot)
 
     assert snap_compare(deterministic_app(), terminal_size=(120, 36), run_before=details)
+
+
+async def test_a_dialogs_footer_shows_its_own_keys_not_the_dashboards(local_backend):
+    """Issue 16, "footers that belong to the screen on top": the Details dialog's footer lists
+    its keys (Close, Raw JSON), not the list's (Sort, Filter), which do nothing while it is open."""
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    config, backend = local_backend(watch_code=False)
+    app = LambdaTUI(backend, config, select="hello-world")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app._selected == "hello-world")
+        await pilot.press("f7")
+        screen = await wait_for_screen(pilot, DetailsScreen, "#details-text")
+        await wait_for(pilot, lambda: screen.query(Footer) and screen.query(FooterKey))
+        shown = {key.description for key in screen.query(FooterKey)}
+        assert {"Close", "Raw JSON"} <= shown
+        assert not {"Sort", "Filter"} & shown

@@ -13,7 +13,7 @@ from aws_profiles import use_profiles
 
 from lambdatui.backends import make_backend
 from lambdatui.config import load_config
-from lambdatui.tui.app import SWITCH_COMMAND, LambdaTUI
+from lambdatui.tui.app import BACK_TO_LOCAL_COMMAND, SWITCH_COMMAND, LambdaTUI
 from lambdatui.tui.switcher import SwitchAwsScreen
 from lambdatui.tui.widgets.function_list import FunctionList
 
@@ -80,6 +80,20 @@ async def test_switch_from_local_to_aws_shows_the_aws_functions(aws_env, sample_
             assert app.backend.name == "aws"
             # And from AWS the same entry switches profile or region.
             assert SWITCH_COMMAND in _titles(app)
+
+            # Back to the local backend: its functions, and the state dir followed again (an
+            # invocation by another process shows in the Last column).
+            assert BACK_TO_LOCAL_COMMAND in _titles(app)
+            next(c for c in app.get_system_commands(app.screen) if c.title == BACK_TO_LOCAL_COMMAND).callback()
+            await wait_for(pilot, lambda: app.backend is local and "hello-world" in _names(app))
+            assert BACK_TO_LOCAL_COMMAND not in _titles(app)
+            other = make_backend(load_config(sample_config), state_dir=tmp_path / "state", watch_code=False)
+            try:
+                other.invoke("hello-world", b"{}")
+            finally:
+                other.close()
+            functions = app.query_one(FunctionList)
+            await wait_for(pilot, lambda: "hello-world" in functions._last, timeout=10)
     finally:
         local.close()
 

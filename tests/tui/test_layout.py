@@ -105,3 +105,18 @@ async def test_the_focus_ring_is_plain_in_every_theme(local_backend, theme):
         await wait_for(pilot, lambda: app.focused is view)
         await pilot.pause()
         assert view.styles.border_left[1] == lit and table.styles.border_left[1] == unlit
+
+
+def test_every_last_column_figure_fits_its_fixed_width():
+    """The Last column has a fixed width (an auto-sized one shows `✔ 1.` until the table is idle):
+    every duration up to Lambda's 900 s timeout fits it whole."""
+    from lambdatui.tui.widgets.function_list import LAST_WIDTH, FunctionList, LastRun
+
+    functions = FunctionList()
+    for status in ("ok", "error", "throttled"):
+        for ms in (0.18, 9.994, 10.0, 999.6, 9999.4, 9999.6, 61_234.0, 900_000.0):
+            functions._last["f"] = LastRun(status, ms, False)
+            cell = functions._last_cell("f")
+            assert len(cell) <= LAST_WIDTH, cell
+    functions._last["f"] = LastRun("ok", 900_000.0, False)
+    assert functions._last_cell("f") == "✔ 900.0s"

@@ -33,6 +33,7 @@ from ..present import format_cost, memory_bar
 from ..styles import load_tcss
 
 RECENT_LIMIT = 20
+RECENT_COLUMNS = (("Time", "time", 8), ("Status", "status", 6), ("Duration", "duration", 11), ("Start", "start", 5), ("Memory", "memory", 13), ("Request id", "request", 36))
 DEFAULT_EVENT = "{}\n"
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 LATEST = "$LATEST"
@@ -80,12 +81,11 @@ class EventConsole(Vertical):
             yield Static("", id="ec-error")
             yield Static("", id="ec-response")
         table: DataTable[str] = DataTable(id="ec-recent", cursor_type="row", zebra_stripes=True)
-        table.add_column("Time", key="time")
-        table.add_column("Status", key="status")
-        table.add_column("Duration", key="duration")
-        table.add_column("Start", key="start")
-        table.add_column("Memory", key="memory")
-        table.add_column("Request id", key="request")
+        # Fixed widths, for what each column can hold ("12345.67 ms", "3008/10240 MB", a request
+        # id): columns sized by content are re-measured only when the table is idle, and show cut
+        # figures until then.
+        for label, key, width in RECENT_COLUMNS:
+            table.add_column(label, key=key, width=width)
         yield table
 
     @property

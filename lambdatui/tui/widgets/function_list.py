@@ -11,6 +11,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Static
@@ -18,6 +19,7 @@ from textual.widgets import DataTable, Input, Static
 from ...backends.base import FunctionConfiguration, InvokeResult
 from ..styles import load_tcss
 
+LAST_WIDTH = 8  # "✔ 1.23ms", "✔ 9999ms", "✔ 899.9s": every figure fits
 SORTS = ("config", "name", "runtime", "memory", "timeout", "last")  # "config": the file's order
 
 
@@ -65,7 +67,9 @@ class FunctionList(Vertical):
             table.add_column("Runtime", key="runtime")
             table.add_column("Mem", key="memory")
             table.add_column("Tmo", key="timeout")
-        table.add_column("Last", key="last")
+        # Fixed widths: a column sized by its content re-measures on the table's idle, so the
+        # figures would show cut (`✔ 1.`) until then.
+        table.add_column("Last", key="last", width=LAST_WIDTH)
 
     def watch_compact(self) -> None:
         if self.is_mounted:
@@ -104,11 +108,16 @@ class FunctionList(Vertical):
             status = "ok"
         known = result.status_code == 200 and result.has_figures
         self._last[result.function] = LastRun(status, result.duration_ms if known else None, result.cold_start)
-        if result.function in self._visible_names():
-            try:
-                self.table.update_cell(result.function, "last", self._last_cell(result.function), update_width=True)
-            except Exception:
-                self._rebuild(self._selected)
+        if result.function not in self._visible_names():
+            return
+        try:
+            table = self.table
+        except NoMatches:
+            return  # composing, or torn down at exit: `_last` keeps the figure for the next rebuild
+        try:
+            table.update_cell(result.function, "last", self._last_cell(result.function))
+        except Exception:  # the row is not there yet (a rebuild is pending): rebuild it now
+            self._rebuild(self._selected)
 
     # -- filtering and sorting -------------------------------------------------------------
 
@@ -180,7 +189,7 @@ class FunctionList(Vertical):
         figure = ""
         if last.duration_ms is not None:
             d = last.duration_ms
-            figure = f" {d:.2f}ms" if d < 10 else f" {d:.0f}ms"
+            figure = f" {d:.2f}ms" if d < 10 else f" {d:.0f}ms" if d < 9999.5 else f" {d / 1000:.1f}s"
         return f"{mark}{figure}"
 
     def _rebuild(self, select: str | None) -> None:
