@@ -124,9 +124,10 @@ class ServeRunner:
                 self.config, state_dir=state, watch_code=True, persist_config=self.persist_changes,
                 aws_services=local.aws_services is not None,
             )
-        self.aws_services_handle = self.backend.aws_services
-        if self.aws_services_handle is not None:
-            self.aws_services_handle.preload()  # in the background: triggers and functions will call them
+        if self.aws_services_handle is None:  # (one given is used as it is: an embedding's own)
+            self.aws_services_handle = self.backend.aws_services
+            if self.aws_services_handle is not None:
+                self.aws_services_handle.preload()  # in the background: triggers and functions will call them
         from .async_invoke import FILE_NAME, AsyncInvoker
         from .lambda_api import LambdaApiServer
         from .trust import SigningKey

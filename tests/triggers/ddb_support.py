@@ -48,7 +48,10 @@ class ServicesEndpoint:
 
 @dataclass(frozen=True)
 class Handle:
+    """What `serve` reads of an `EmbeddedServices`: its endpoint, and whether this process started it."""
+
     endpoint: ServicesEndpoint
+    owner: bool = True
 
 
 # Appends every event to $OUT (one JSON line each) and answers as the records ask: a NewImage with

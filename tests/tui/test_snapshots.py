@@ -40,6 +40,13 @@ async def _invoked(pilot):
     app.clear_notifications()
     # Tables re-measure their columns a few refreshes after new rows, later on a loaded machine.
     await settled(pilot, quiet=0.3)
+    # The tail's scrollbars are drawn from its virtual size as of their last refresh, which is not
+    # always the last change (the thumb was seen one part-cell apart between runs): draw them again.
+    view = app.query_one("LogTail").view
+    view.horizontal_scrollbar.refresh()
+    view.vertical_scrollbar.refresh()
+    view.refresh(layout=True)
+    await settled(pilot, quiet=0.3)
 
 
 def test_snapshot_after_invoking_hello_world_at_120x36(dashboard, snap_compare):
