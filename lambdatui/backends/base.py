@@ -155,6 +155,8 @@ class Capabilities:
       (CloudWatch Logs Live Tail); `tail_logs` polls, at no cost.
     - `shared_state`: invocations other processes record on the same state dir can be followed
       (`latest_invocation_id`, `invocations_after`, `last_invocations`).
+    - `instant_listing`: `list_functions` answers from memory, with no I/O worth a thread (the
+      local config): a front end may list on its own thread before its first frame.
     """
 
     invocation_history: bool = False
@@ -166,6 +168,7 @@ class Capabilities:
     lists_reserved_concurrency: bool = True
     live_tail: bool = False
     shared_state: bool = False
+    instant_listing: bool = False
 
 
 @dataclass(frozen=True)

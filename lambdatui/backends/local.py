@@ -87,7 +87,7 @@ class ConfigSaveError(BackendError):
 
 class LocalBackend(Backend):
     name = "local"
-    capabilities = Capabilities(invocation_history=True, persists_edits=True, shared_state=True)
+    capabilities = Capabilities(invocation_history=True, persists_edits=True, shared_state=True, instant_listing=True)
 
     def __init__(
         self,

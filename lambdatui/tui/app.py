@@ -231,7 +231,18 @@ class LambdaTUI(App[None]):
         self.sub_title = self.backend.describe()
         self._apply_size(self.size.width, self.size.height)
         self.query_one(FunctionList).table.focus()
-        self.load_functions()
+        if self.backend.capabilities.instant_listing:
+            # The list in the first frame, not one frame and a thread's round trip later.
+            try:
+                functions = self.backend.list_functions()
+            except BackendError as e:
+                self.post_message(BackendFailed("Listing functions", str(e)))
+            except Exception as e:  # a backend bug must not take the dashboard down
+                self.post_message(BackendFailed("Listing functions", f"{type(e).__name__}: {e}"))
+            else:
+                self.on_functions_loaded(FunctionsLoaded(functions))
+        else:
+            self.load_functions()
         self._watch_state()
         # Whatever the list does (a slow AWS account, an error), the panes are there soon.
         self.set_timer(PANES_LATEST_S, self._mount_panes)

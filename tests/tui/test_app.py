@@ -354,3 +354,13 @@ async def test_trigger_fired_invocations_show_in_the_dashboards_log_tail(local_b
     finally:
         runner.backend = None
         runner.stop()
+
+
+async def test_the_local_list_is_in_the_first_frame(local_backend):
+    """`instant_listing` (the local backend lists from memory): the functions are listed before the
+    first frame, not one frame and a worker thread's round trip later (issue 16, first frame)."""
+    config, backend = local_backend()
+    assert backend.capabilities.instant_listing
+    app = LambdaTUI(backend, config, select="hello-world")
+    async with app.run_test(size=(120, 36)):
+        assert app.query_one(FunctionList).table.row_count == 6  # no waiting
