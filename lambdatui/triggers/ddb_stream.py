@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..filelock import lock_file, temp_file
 from .event_filter import EventFilter
+from .poll_report import PollReporter, describe_error
 from .sqs_queue import MAX_INVOKE_PAYLOAD, BatchResponseError, failed_item_ids
 
 if TYPE_CHECKING:
@@ -248,7 +249,6 @@ class StreamPoller:
         self.on_failure = on_failure
         self.region = region or services.region
         self.account = str(account)
-        self.function_log = function_log
         self.poll_interval = max(0.01, float(poll_interval))
         self.retry_first = max(0.0, float(retry_first))
         # Counters, for the serve line and tests.
@@ -260,7 +260,10 @@ class StreamPoller:
         self.stream_arn: str | None = None
         self._shards: dict[str, _Shard] = {}
         self._described_at = 0.0
-        self._failing: str | None = None  # the failure last told, while it lasts
+        self.report = PollReporter(
+            f"DynamoDB stream of {table}", function, function_log,
+            retrying=f"trying again every {self.poll_interval:g} s", recovered="reading the stream again",
+        )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._ddb: Any = None
@@ -286,29 +289,10 @@ class StreamPoller:
     def status(self) -> str:
         n = self.delivered
         at = f", at {self.position}" if self.position else ""
-        failing = f"; failing: {self._failing}" if self._failing else ""
+        failing = f"; failing: {self.report.failing}" if self.report.failing else ""
         return f"{n} record{'s' if n != 1 else ''} delivered{at}{failing}"
 
     # -- telling of failures -----------------------------------------------------------------
-
-    def _tell(self, level: int, message: str) -> None:
-        line = f"DynamoDB stream of {self.table} → {self.function}: {message}"
-        log.log(level, line)
-        if self.function_log is not None:
-            try:
-                self.function_log(f"[{logging.getLevelName(level)}] {line}")
-            except Exception:
-                log.exception("writing to the log of %s failed", self.function)
-
-    def _poll_failed(self, problem: str) -> None:
-        if problem != self._failing:
-            self._failing = problem
-            self._tell(logging.ERROR, f"{problem}; trying again every {self.poll_interval:g} s")
-
-    def _poll_worked(self) -> None:
-        if self._failing is not None:
-            self._failing = None
-            self._tell(logging.INFO, "reading the stream again")
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -325,7 +309,7 @@ class StreamPoller:
             except _Stopped:
                 return
             except Exception as e:
-                self._poll_failed(_describe_error(e, self.table))
+                self.report.failed(_describe_error(e, self.table))
                 self._forget_iterators()
                 busy = False
             if not busy:
@@ -349,7 +333,7 @@ class StreamPoller:
             raise _NoStream(f"table {self.table} has no stream (StreamSpecification: StreamEnabled, StreamViewType)")
         if arn != self.stream_arn:
             if self.stream_arn is not None:
-                self._tell(logging.INFO, f"the table has a new stream ({arn}); reading it from {self.starting_position}")
+                self.report.tell(logging.INFO, f"the table has a new stream ({arn}); reading it from {self.starting_position}")
             self.stream_arn = arn
             self._shards = {}
             self.position = None
@@ -405,7 +389,7 @@ class StreamPoller:
                 continue
             if len(shard.pending) < self.batch_size and not shard.closed:
                 self._read(shard)
-            self._poll_worked()
+            self.report.worked()
             if not shard.pending:
                 if shard.read_to is not None:
                     self._checkpoint(shard, shard.read_to)  # only filtered-out records: moved past
@@ -512,7 +496,7 @@ class StreamPoller:
                 sent = f"; its invocation record went to queue {self.on_failure}"
             except Exception as e:
                 sent = f"; sending its invocation record to queue {self.on_failure} failed: {_describe_error(e, self.table)}"
-        self._tell(
+        self.report.tell(
             logging.ERROR,
             f"gave up on {len(records)} record{'s' if len(records) != 1 else ''} {first}–{last} after "
             f"{retries} retr{'ies' if retries != 1 else 'y'} ({outcome.reason}){sent}",
@@ -559,7 +543,7 @@ class StreamPoller:
             url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
         except Exception:
             url = sqs.create_queue(QueueName=name)["QueueUrl"]
-            self._tell(logging.INFO, f"made queue {name} in the embedded services for on_failure")
+            self.report.tell(logging.INFO, f"made queue {name} in the embedded services for on_failure")
         body = self.on_failure_record(shard.shard_id, records, outcome, retries)
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
 
@@ -572,17 +556,7 @@ def _describe_error(e: Exception, table: str) -> str:
     """One short line for a failed call: the services' error code and message, or what went wrong."""
     if isinstance(e, _NoStream):
         return str(e)
-    response = getattr(e, "response", None)
-    if isinstance(response, dict) and "Error" in response:
-        code = response["Error"].get("Code", "")
-        message = response["Error"].get("Message", "")
-        if code == "ResourceNotFoundException":
-            return f"table {table} does not exist in the embedded AWS services"
-        return f"{code}: {message}".strip(": ")
-    name = type(e).__name__
-    if name in ("EndpointConnectionError", "ConnectionClosedError", "ConnectTimeoutError", "ReadTimeoutError"):
-        return f"the embedded AWS services do not answer ({e})"
-    return f"{name}: {e}"
+    return describe_error(e, f"table {table}", ("ResourceNotFoundException",))
 
 
 def _error_message(payload: bytes) -> str:

@@ -27,63 +27,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
+from .poll_report import PollReporter, log
+from .poll_report import describe_error as _describe_error
 from .s3_watch import event_matches, s3_event
 from .sqs_queue import BatchResponseError, failed_item_ids, normalize_attributes
 
 if TYPE_CHECKING:
     from .base import AwsServices, Invoker
 
-log = logging.getLogger("lambdatui.serve")  # the runners log as part of `serve`, whose logger users configure
-
 WAIT_S = 1  # ReceiveMessage's long poll: short enough for a prompt stop
 
 
-class _Reporter:
-    """Tells a runner's failures in the function's log: once per distinct problem, once on recovery."""
-
-    def __init__(self, where: str, function: str, function_log: Callable[[str], None] | None) -> None:
-        self.where = where
-        self.function = function
-        self.function_log = function_log
-        self.failing: str | None = None
-
-    def tell(self, level: int, message: str) -> None:
-        line = f"{self.where} → {self.function}: {message}"
-        log.log(level, line)
-        if self.function_log is not None:
-            try:
-                self.function_log(f"[{logging.getLevelName(level)}] {line}")
-            except Exception:
-                log.exception("writing to the log of %s failed", self.function)
-
-    def failed(self, problem: str) -> None:
-        if problem != self.failing:
-            self.failing = problem
-            self.tell(logging.ERROR, f"{problem}; trying again")
-
-    def worked(self) -> None:
-        if self.failing is not None:
-            self.failing = None
-            self.tell(logging.INFO, "working again")
-
-
 def describe_error(e: Exception, what: str) -> str:
-    response = getattr(e, "response", None)
-    if isinstance(response, dict) and "Error" in response:
-        code = str(response["Error"].get("Code", ""))
-        if code in ("NoSuchBucket", "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
-            return f"{what} does not exist in the embedded AWS services"
-        return f"{code}: {response['Error'].get('Message', '')}".strip(": ")
-    if type(e).__name__ in ("EndpointConnectionError", "ConnectionClosedError", "ConnectTimeoutError", "ReadTimeoutError"):
-        return f"the embedded AWS services do not answer ({e})"
-    return f"{type(e).__name__}: {e}"
+    return _describe_error(e, what, ("NoSuchBucket", "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"))
 
 
 def _outcome(result: Any) -> str | None:
@@ -148,7 +110,7 @@ class BucketNotifications(_Runner):
         self.queue = f"lambdatui-s3-{bucket[:50]}-{digest}"
         self.fired = 0
         self.errors = 0
-        self.report = _Reporter(f"S3 trigger s3://{bucket}", function, function_log)
+        self.report = PollReporter(f"S3 trigger s3://{bucket}", function, function_log)
         self._url: str | None = None
         self._s3: Any = None
         self._sqs: Any = None
@@ -245,7 +207,7 @@ class QueuePoller(_Runner):
         self.batches = 0
         self.deleted = 0
         self.failed = 0
-        self.report = _Reporter(f"SQS queue {queue} (embedded services)", function, function_log)
+        self.report = PollReporter(f"SQS queue {queue} (embedded services)", function, function_log)
         self._url: str | None = None
         self._arn = ""
         self._sqs: Any = None
