@@ -5,15 +5,11 @@ returns them to the seed; a bad seed is one located error, exit 1."""
 from __future__ import annotations
 
 import json
-import queue
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 import boto3
 import pytest
+from serve_process import ServeProcess  # tests/ is on sys.path (its conftest.py)
 
 from lambdatui.aws_services import EmbeddedServices, ServicesError
 from lambdatui.aws_services.seed import SeedError, load_seed
@@ -21,36 +17,9 @@ from lambdatui.aws_services.seed import SeedError, load_seed
 from .support import cli_env, lambdatui, write_project
 
 
-class Serve:
+class Serve(ServeProcess):
     def __init__(self, config: Path, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "lambdatui", "serve", "--config", str(config), "--port", "0", "--http-port", "0", "--aws-services"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=config.parent,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_for(self, text: str, timeout: float = 30.0) -> str:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    raise AssertionError(f"serve exited with {self.proc.returncode}") from None
-                continue
-            if text in line:
-                return line
-        raise AssertionError(f"{text!r} did not appear")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=15)
+        super().__init__(["--config", str(config), "--port", "0", "--http-port", "0", "--aws-services"], env, cwd=str(config.parent))
 
 
 def _client(env: dict[str, str], service: str):

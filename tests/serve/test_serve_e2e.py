@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import re
 import subprocess
 import sys
 import textwrap
-import threading
-import time
 from pathlib import Path
 
 import boto3
 import httpx
 import pytest
 from botocore.config import Config
+from serve_process import ServeProcess  # tests/ is on sys.path (its conftest.py)
 
 from lambdatui.serve.runner import is_loopback
 
@@ -57,45 +55,21 @@ def project(tmp_path):
     return tmp_path
 
 
-class Serve:
+class Serve(ServeProcess):
+    wait_timeout = 20.0
+
     def __init__(self, project: Path) -> None:
         self.env = dict(os.environ, LAMBDATUI_STATE_DIR=str(project / "state"))
         self.config = str(project / "lambdatui.yaml")
         # Port 0: the system picks free ports, which serve prints (no port can be taken by a parallel test).
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "lambdatui", "serve", "--config", self.config, "--port", "0", "--http-port", "0"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=self.env,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        super().__init__(["--config", self.config, "--port", "0", "--http-port", "0"], self.env)
         self.port = int(re.search(r"http://127\.0\.0\.1:(\d+)", self.wait_for("Lambda API")).group(1))
         self.http_port = int(re.search(r"http://127\.0\.0\.1:(\d+)/items", self.wait_for("HTTP ")).group(1))
         self.wait_for("Ready.")
 
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_for(self, text: str, timeout: float = 20.0) -> str:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    raise AssertionError(f"serve exited with {self.proc.returncode}") from None
-                continue
-            if text in line:
-                return line
-        raise AssertionError(f"{text!r} did not appear")
-
     def send_message(self, body: str) -> None:
         done = subprocess.run([sys.executable, "-m", "lambdatui", "send-message", "work", body, "--config", self.config], env=self.env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=15)
 
 
 def test_serve_answers_boto3_http_files_and_queues_and_keeps_queued_messages_across_a_restart(project, monkeypatch):

@@ -4,49 +4,19 @@ by a real HTTP client, with path parameters and each API's stage in requestConte
 from __future__ import annotations
 
 import os
-import queue
 import re
-import subprocess
-import sys
-import threading
-import time
 
 import httpx
+from serve_process import ServeProcess  # tests/ is on sys.path (its conftest.py)
 
 
-class Serve:
+class Serve(ServeProcess):
     def __init__(self, cwd, state) -> None:
         env = dict(os.environ, LAMBDATUI_STATE_DIR=str(state))
         env.pop("LAMBDATUI_CONFIG", None)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "lambdatui", "serve", "--port", "0", "--http-port", "0"],
-            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        super().__init__(["--port", "0", "--http-port", "0"], env, cwd=cwd)
         self.http_port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", self.wait_for("HTTP ")).group(1))
         self.wait_for("Ready.")
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_for(self, text: str, timeout: float = 30.0) -> str:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    raise AssertionError(f"serve exited with {self.proc.returncode}") from None
-                continue
-            if text in line:
-                return line
-        raise AssertionError(f"{text!r} did not appear")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=15)
 
 
 def test_serve_answers_the_hello_world_api_path_with_the_prod_stage(project, tmp_path):
