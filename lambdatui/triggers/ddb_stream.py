@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Any
 from ..filelock import lock_file, temp_file
 from .event_filter import EventFilter
 from .poll_report import PollReporter, describe_error
-from .sqs_queue import MAX_INVOKE_PAYLOAD, BatchResponseError, failed_item_ids
+from .sqs_queue import MAX_INVOKE_PAYLOAD, BatchResponseError, error_message, failed_item_ids
 
 if TYPE_CHECKING:
     from .base import AwsServices, Invoker
@@ -466,7 +466,7 @@ class StreamPoller:
             return Outcome(False, reason=f"{where}: throttled ({reason})", status_code=result.status_code)
         if result.function_error:
             return Outcome(
-                False, reason=f"{where}: function error {result.error_type or result.function_error}: {_error_message(result.payload)}",
+                False, reason=f"{where}: function error {result.error_type or result.function_error}: {error_message(result.payload)}",
                 function_error=result.function_error, status_code=result.status_code,
             )
         if result.status_code >= 300:
@@ -557,13 +557,3 @@ def _describe_error(e: Exception, table: str) -> str:
     if isinstance(e, _NoStream):
         return str(e)
     return describe_error(e, f"table {table}", ("ResourceNotFoundException",))
-
-
-def _error_message(payload: bytes) -> str:
-    try:
-        body = json.loads(payload)
-    except ValueError:
-        return payload.decode("utf-8", "replace")[:200]
-    if isinstance(body, dict) and "errorMessage" in body:
-        return str(body["errorMessage"])[:200]
-    return str(body)[:200]

@@ -47,6 +47,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
+from .sqs_queue import error_message
+
 if TYPE_CHECKING:  # watchfiles is imported when watching starts
     import watchfiles
 
@@ -639,20 +641,10 @@ class S3Watcher:
             log.warning("%s: throttled (%s)", where, reason)
             self.errors += 1
         elif result.function_error:
-            log.warning("%s: function error %s: %s", where, result.error_type or result.function_error, _error_message(result.payload))
+            log.warning("%s: function error %s: %s", where, result.error_type or result.function_error, error_message(result.payload))
             self.errors += 1
         elif result.status_code >= 300:
             log.warning("%s: status %s", where, result.status_code)
             self.errors += 1
         else:
             log.info("%s: ok", where)
-
-
-def _error_message(payload: bytes) -> str:
-    try:
-        body = json.loads(payload)
-    except ValueError:
-        return payload.decode("utf-8", "replace")[:200]
-    if isinstance(body, dict) and "errorMessage" in body:
-        return str(body["errorMessage"])[:200]
-    return str(body)[:200]

@@ -566,7 +566,7 @@ class SqsPoller:
             reason = (result.error or {}).get("reason") or (result.error or {}).get("type") or "throttled"
             return self._failed(batch, f"{where}: throttled ({reason})")
         if result.function_error:
-            return self._failed(batch, f"{where}: function error {result.error_type or result.function_error}: {_error_message(result.payload)}")
+            return self._failed(batch, f"{where}: function error {result.error_type or result.function_error}: {error_message(result.payload)}")
         if result.status_code >= 300:
             return self._failed(batch, f"{where}: status {result.status_code}")
         failed: set[str] = set()
@@ -604,7 +604,8 @@ class SqsPoller:
         log.warning("%s; the messages return after the visibility timeout (%g s)", message, self.visibility_timeout)
 
 
-def _error_message(payload: bytes) -> str:
+def error_message(payload: bytes) -> str:
+    """A failed invocation's errorMessage (or its payload), cut to one short line's 200 characters."""
     try:
         body = json.loads(payload)
     except ValueError:
