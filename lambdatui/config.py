@@ -407,10 +407,10 @@ def _parse_function(v: _Validator, name: str, node: yaml.Node, base: Path, trigg
     if "code" not in m:
         v.fail(node, prefix, "code: is required (the folder holding the handler, relative to the config file)")
     code = v.string(m["code"], f"{prefix}.code")
-    code_dir = (base / code).resolve()
-    if not code_dir.is_dir():
-        v.fail(m["code"], f"{prefix}.code", f"{code!r} is not a folder (looked for {code_dir})")
-    f["code"] = str(code_dir)
+    code_dir = v.folder(base, code)
+    if code_dir is None:
+        v.fail(m["code"], f"{prefix}.code", f"{code!r} is not a folder (looked for {(base / code).resolve()})")
+    f["code"] = code_dir
     if "environment" in m and not _is_null(m["environment"]):
         env_map = v.mapping(m["environment"], f"{prefix}.environment")
         for k, vnode in env_map.items():
@@ -427,10 +427,10 @@ def _parse_function(v: _Validator, name: str, node: yaml.Node, base: Path, trigg
     if "layers" in m and not _is_null(m["layers"]):
         for i, lnode in enumerate(v.sequence(m["layers"], f"{prefix}.layers")):
             text = v.string(lnode, f"{prefix}.layers[{i}]")
-            layer = (base / text).resolve()
-            if not layer.is_dir():
-                v.fail(lnode, f"{prefix}.layers[{i}]", f"{text!r} is not a folder (looked for {layer})")
-            f["layers"].append(str(layer))
+            layer = v.folder(base, text)
+            if layer is None:
+                v.fail(lnode, f"{prefix}.layers[{i}]", f"{text!r} is not a folder (looked for {(base / text).resolve()})")
+            f["layers"].append(layer)
     if "triggers" in m and not _is_null(m["triggers"]):
         trigger_nodes = v.sequence(m["triggers"], f"{prefix}.triggers")
         if triggers:

@@ -30,21 +30,20 @@ from textual.widgets import Button, ContentSwitcher, Footer, Header, Label, Tab,
 from ..backends.base import Backend, BackendError, FunctionConfiguration, InvokeResult
 from ..config import Config, ConfigError
 from ..eventstore import EventStore
-from .help import HelpScreen
 from .present import StableBackend, deterministic_enabled
 from .reload_screen import LOAD, ReloadScreen
 from .styles import load_tcss
 from .themes import DEFAULT_THEME, load_themes
-from .widgets.config_editor import ConfigEditor
 from .widgets.event_console import EventConsole
 from .widgets.function_list import FunctionList
 from .widgets.log_tail import LogTail
-from .widgets.monitor import MonitorPane
 
 if TYPE_CHECKING:
     from textual.timer import Timer
 
     from ..backends.aws import AwsBackend
+    from .widgets.config_editor import ConfigEditor
+    from .widgets.monitor import MonitorPane
 
 SELECT_SETTLE_S = 0.08
 # When the configuration editor and the monitor are mounted: this long after the list is filled
@@ -243,7 +242,9 @@ class LambdaTUI(App[None]):
                 self.on_functions_loaded(FunctionsLoaded(functions))
         else:
             self.load_functions()
-        self._watch_state()
+        # The history watcher opens the state dir's database in a thread: started during the first
+        # frame, it held the GIL for ~100 ms of it (measured with benchmarks/bench_dashboard.py).
+        self.call_after_refresh(self._watch_state)
         # Whatever the list does (a slow AWS account, an error), the panes are there soon.
         self.set_timer(PANES_LATEST_S, self._mount_panes)
         if not self.is_headless:  # (tests run many apps in one process: nothing is frozen there)
@@ -316,6 +317,11 @@ class LambdaTUI(App[None]):
             return  # the app is exiting
         self._panes_mounting = True
         self._panes_done = asyncio.Event()
+        # Imported here, not at the top: they are not on the first frame, and importing them took
+        # ~15 ms of the start-up (benchmarks/bench_dashboard.py).
+        from .widgets.config_editor import ConfigEditor
+        from .widgets.monitor import MonitorPane
+
         panes = [ConfigEditor(id="editor"), MonitorPane(id="monitor-pane")]
         for pane in panes:
             pane.display = False  # the switcher shows only its current pane
@@ -343,16 +349,20 @@ class LambdaTUI(App[None]):
         """The configuration editor, or None before it is mounted (or once the app is exiting)."""
         if not self._panes_mounted:
             return None
+        from .widgets.config_editor import ConfigEditor  # (imported by now: see _mount_panes)
+
         try:
-            return self.query_one(ConfigEditor)
+            return self.query_one("#editor", ConfigEditor)
         except NoMatches:
             return None
 
     def _monitor(self) -> MonitorPane | None:
         if not self._panes_mounted:
             return None
+        from .widgets.monitor import MonitorPane
+
         try:
-            return self.query_one(MonitorPane)
+            return self.query_one("#monitor-pane", MonitorPane)
         except NoMatches:
             return None
 
@@ -379,7 +389,8 @@ class LambdaTUI(App[None]):
         select = self._selected or self.initial_selection
         self.query_one(FunctionList).set_functions(message.functions, select=select)
         if not self._panes_mounted:
-            self.set_timer(PANES_AFTER_LIST_S, self._mount_panes)  # once the list is painted
+            # Once the list is painted: the refresh that paints it, then a moment for the terminal.
+            self.call_after_refresh(self.set_timer, PANES_AFTER_LIST_S, self._mount_panes)
         editor = self._editor()
         if editor is not None and self._selected in self._functions and not editor.dirty:
             # A re-read config file (F5, or the watcher): the editor shows what the file now says.
@@ -614,8 +625,7 @@ class LambdaTUI(App[None]):
         if editor is not None:
             editor.request_save()  # (an editor not yet mounted has no changes to save)
 
-    @on(ConfigEditor.SaveRequested)
-    def _save_requested(self, message: ConfigEditor.SaveRequested) -> None:
+    def on_config_editor_save_requested(self, message: ConfigEditor.SaveRequested) -> None:
         self.notify(f"Saving {message.name}…", timeout=2)
         self._save(message.name, message.changes, message.save_to)
 
@@ -685,6 +695,8 @@ class LambdaTUI(App[None]):
         self.push_screen(PowerTuneScreen(self.backend, self._selected, payload))
 
     def action_help(self) -> None:
+        from .help import HelpScreen
+
         self.push_screen(HelpScreen(self, self.config.tui.keys if self.config else None))
 
     def action_next_theme(self) -> None:
