@@ -11,6 +11,10 @@ started alternately, run by run, so a change in the machine's load falls on both
 - bare: `python bare.py`, a Textual app whose only widget is a 1,000-row `DataTable` with the same
   five columns, until the same first frame.
 
+Breakdown: `python benchmarks/startup_probe.py --config CFG`, the same command stopped where the
+app would start (process start, imports, config, backend and executor start), measured in the same
+interleaved runs: what the first frame costs before Textual draws anything.
+
 Cursor move: after the app settles, Down is written to the pty and timed to the end of the first
 frame that redraws the newly highlighted row; 10 moves a run, the run's median kept.
 
@@ -74,6 +78,14 @@ def one(argv: list[str], size: tuple[int, int], env: dict[str, str], cwd: str) -
         term.close()
 
 
+def until_app(argv: list[str], size: tuple[int, int], env: dict[str, str], cwd: str) -> float:
+    term = Term(argv, size=size, env=env, cwd=cwd)
+    try:
+        return term.wait_frame_with(b"APP-START") - term.started
+    finally:
+        term.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
@@ -94,13 +106,15 @@ def main() -> int:
         env["LAMBDATUI_STATE_DIR"] = str(tmp / "state")
         ours_argv = [sys.executable, "-m", "lambdatui", "--config", str(cfg)]
         bare_argv = [sys.executable, str(bare)]
+        probe_argv = [sys.executable, str(Path(__file__).resolve().parent / "startup_probe.py"), "--config", str(cfg)]
         # Warm-up: bytecode written, file caches filled, for both.
         one(ours_argv, size, env, d)
         one(bare_argv, size, env, d)
-        ours, base = [], []
+        ours, base, before_app = [], [], []
         for _ in range(args.runs):
             ours.append(one(ours_argv, size, env, d))
             base.append(one(bare_argv, size, env, d))
+            before_app.append(until_app(probe_argv, size, env, d))
             time.sleep(0.2)
 
     def med(values: list[float]) -> float:
@@ -117,6 +131,7 @@ def main() -> int:
     print(f"{'first frame, bare 1,000-row DataTable (s)':<46}{'':>10}{first_b:>12.3f}")
     verdict = "PASS" if first_o <= 1.5 * first_b else "FAIL"
     print(f"{'  lambdatui / bare (per-run median)':<46}{'<= 1.5x':>10}{first_o / first_b:>12.2f}  {verdict} ({first_pairs:.2f})")
+    print(f"{'  of which before the app starts (s)':<46}{'':>10}{med(before_app):>12.3f}  ({med(before_app) / first_b:.2f}x bare's whole first frame)")
     print(f"{'cursor move, lambdatui (ms)':<46}{'':>10}{move_o * 1000:>12.1f}")
     print(f"{'cursor move, bare (ms)':<46}{'':>10}{move_b * 1000:>12.1f}")
     verdict = "PASS" if move_o <= 1.3 * move_b else "FAIL"
