@@ -3,7 +3,7 @@ breakdown of the first frame into "before the app" (process start, imports, conf
 and executor start) and "the app" (compose, style, layout, first render).
 
 Run by the benchmark as `python benchmarks/startup_probe.py --config CFG`: the real command line,
-the real `main()`; only `App.run` is replaced, by one frame holding `APP-START` and an exit.
+the real entry point (`lambdatui.__main__.main`); only `App.run` is replaced, by one frame holding `APP-START` and an exit.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def _stop_here(self: textual.app.App[object], *args: object, **kwargs: object) -
 
 textual.app.App.run = _stop_here  # type: ignore[method-assign,assignment]
 
-from lambdatui.cli.main import main  # noqa: E402
+from lambdatui.__main__ import main  # noqa: E402  (the command's entry: it pauses the collector too)
 
 sys.argv = ["lambdatui", *sys.argv[1:]]
 raise SystemExit(main())

@@ -43,7 +43,7 @@ def test_a_shared_code_folder_is_resolved_once_per_read(tmp_path, monkeypatch):
     first = reader.folder(tmp_path, "src")
     for _ in range(50):
         assert reader.folder(tmp_path, "src") == first
-    assert first == str((tmp_path / "src"))
+    assert first == str(tmp_path / "src")
     assert len(calls) == 1
     assert reader.folder(tmp_path, "missing") is None
     # A new read looks again: a folder removed since is not taken on trust.

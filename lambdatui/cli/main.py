@@ -253,6 +253,12 @@ def _reader_gone() -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command is not None:
+        # The garbage collector, paused while the command started (lambdatui.__main__), collects
+        # again; the dashboard (no command) lets it once its first frame is on screen.
+        from .. import startup_gc
+
+        startup_gc.resume()
     if args.command in ("invoke", "serve", "build"):
         # A first run after a requirements.txt / package.json change installs them: say so on stderr.
         from ..executor.dependencies import add_listener

@@ -217,6 +217,9 @@ def _die_with_parent() -> None:
 
 if __name__ == "__main__":
     _die_with_parent()
+    from .. import startup_gc
+
+    startup_gc.pause()  # as `python -m lambdatui` does: the dashboard resumes it after its first frame
     from .main import main
 
     raise SystemExit(main(sys.argv[1:]))

@@ -27,6 +27,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, ContentSwitcher, Footer, Header, Label, Tab, Tabs
 
+from .. import startup_gc
 from ..backends.base import Backend, BackendError, FunctionConfiguration, InvokeResult
 from ..config import Config, ConfigError
 from ..eventstore import EventStore
@@ -245,6 +246,9 @@ class LambdaTUI(App[None]):
         # The history watcher opens the state dir's database in a thread: started during the first
         # frame, it held the GIL for ~100 ms of it (measured with benchmarks/bench_dashboard.py).
         self.call_after_refresh(self._watch_state)
+        # The garbage collector, paused while `lambdatui` started, collects again once the first
+        # frame is drawn (see lambdatui/startup_gc.py); nothing if this process did not pause it.
+        self.call_after_refresh(startup_gc.resume)
         # Whatever the list does (a slow AWS account, an error), the panes are there soon.
         self.set_timer(PANES_LATEST_S, self._mount_panes)
         if not self.is_headless:  # (tests run many apps in one process: nothing is frozen there)
