@@ -24,6 +24,13 @@ def test_list_functions_returns_every_function_with_its_settings(backend):
     assert echo.last_modified
 
 
+def test_a_listed_configuration_is_a_copy_the_caller_may_change(backend):
+    listed = {f.name: f for f in backend.list_functions()}[ECHO]
+    listed.environment["GREETING"] = "changed by the caller"
+    assert backend.get_function(ECHO).environment == {"GREETING": "Hello"}
+    assert {f.name: f for f in backend.list_functions()}[ECHO].environment == {"GREETING": "Hello"}
+
+
 def test_get_function_and_unknown_function(backend):
     assert backend.get_function(ECHO).environment == {"GREETING": "Hello"}
     with pytest.raises(FunctionNotFoundError):
