@@ -4,8 +4,8 @@ kept out of its sight afterwards.
 Starting the dashboard with 1,000 functions makes ~95,000 long-lived objects (modules, the
 configuration, widgets, styles) and almost no garbage; the collector, finding them new, ran ~290
 times over them before the first frame (two full collections among them): ~170 ms of a ~0.9 s
-start on the shared 2-core machine, against ~60 ms for a bare Textual app
-(benchmarks/bench_dashboard.py). So the command's entry point pauses it (`pause`), and `resume`
+start on the shared 2-core machine, against ~60 ms for a bare Textual app (timed with
+`gc.callbacks`; the effect on the first frame is in benchmarks/README.md, "Dashboard"). So the command's entry point pauses it (`pause`), and `resume`
 moves what exists then into the permanent generation (`gc.freeze`) before collecting again, so no
 later collection scans them either. The price is the start-up's few cyclic leftovers, kept for
 good, as `tui.app`'s later freeze already accepts.

@@ -49,7 +49,7 @@ _INT_TAG = "tag:yaml.org,2002:int"
 def construct(node: yaml.Node) -> Any:
     # Text and plain decimal integers, the bulk of a config, are built here as SafeConstructor
     # builds them: a 1,000-function file has ~10,000 such scalars, and the constructor's
-    # bookkeeping per call was a third of the parse (benchmarks/bench_dashboard.py).
+    # bookkeeping per call was a third of the parse (cProfile of load_config).
     if type(node) is yaml.ScalarNode:
         if node.tag == _STR_TAG:
             return node.value

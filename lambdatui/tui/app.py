@@ -244,7 +244,8 @@ class LambdaTUI(App[None]):
         else:
             self.load_functions()
         # The history watcher opens the state dir's database in a thread: started during the first
-        # frame, it held the GIL for ~100 ms of it (measured with benchmarks/bench_dashboard.py).
+        # frame, it competed with it for the GIL (its first query took ~100 ms of wall time there,
+        # 2 ms once the frame was drawn).
         self.call_after_refresh(self._watch_state)
         # The garbage collector, paused while `lambdatui` started, collects again once the first
         # frame is drawn (see lambdatui/startup_gc.py); nothing if this process did not pause it.
@@ -322,7 +323,7 @@ class LambdaTUI(App[None]):
         self._panes_mounting = True
         self._panes_done = asyncio.Event()
         # Imported here, not at the top: they are not on the first frame, and importing them took
-        # ~15 ms of the start-up (benchmarks/bench_dashboard.py).
+        # ~15 ms of the start-up (python -X importtime).
         from .widgets.config_editor import ConfigEditor
         from .widgets.monitor import MonitorPane
 
