@@ -28,7 +28,8 @@ class Serve:
     """`lambdatui serve` on free ports over `root`'s project and state dir."""
 
     def __init__(self, root: Path, who: str = "A") -> None:
-        env = dict(os.environ, LAMBDATUI_STATE_DIR=str(root / "state"), WHO=who)
+        # PYTHONFAULTHANDLER: a serve that does not stop is made to print every thread's stack (SIGABRT).
+        env = dict(os.environ, LAMBDATUI_STATE_DIR=str(root / "state"), WHO=who, PYTHONFAULTHANDLER="1")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "lambdatui", "serve", "--config", str(root / "lambdatui.yaml"), "--port", "0"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
@@ -71,7 +72,14 @@ class Serve:
     def interrupt(self, signum: int = signal.SIGINT) -> int:
         """ctrl+c (or SIGTERM, as systemd and docker stop send): serve stops cleanly."""
         self.proc.send_signal(signum)
-        return self.proc.wait(timeout=30)
+        try:
+            return self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGABRT)  # faulthandler prints where every thread is
+            self.proc.wait(timeout=15)
+            time.sleep(0.5)  # the reader thread takes the last lines
+            stacks = "\n".join(self.output[-150:])
+            raise AssertionError(f"serve did not stop within 30 s of signal {signum}; its last output:\n{stacks}") from None
 
 
 @pytest.fixture
