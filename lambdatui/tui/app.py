@@ -60,6 +60,7 @@ TEXTUAL_DUPLICATES = frozenset({"Keys", "Screenshot"})
 # After PANES_LATEST_S, so the panes mounted late are among them.
 GC_FREEZE_AFTER_S = 2.0
 STATE_POLL_S = 0.5  # how often the dashboard looks for invocations other processes recorded
+CONFIG_WATCH_TIMEOUT_MS = 500  # the config watcher wakes this often with no change (first: it is up)
 
 
 def _stamp(path: Path | None) -> tuple[int, int] | None:
@@ -193,7 +194,8 @@ class LambdaTUI(App[None]):
         self._aws_hooks(backend)
         # Stops the state dir's watchers (config file, invocation history) when the app ends.
         self._watching = threading.Event()
-        self._config_stamp: tuple[int, int] | None = None  # the config file as last loaded or saved
+        # The config file as last loaded or saved: an outside edit is a file that differs from it.
+        self._config_stamp: tuple[int, int] | None = _stamp(config.path) if config else None
         self._config_watched = False
         # The theme is set before the first styling: set in on_mount it restyles every widget again.
         for theme in self._themes:
@@ -427,7 +429,6 @@ class LambdaTUI(App[None]):
         STATE_POLL_S. Also starts the config file's watcher."""
         backend = self.backend
         if self.config is not None and self.config.path is not None and backend.name == "local":
-            self._config_stamp = _stamp(self.config.path)
             if not self._config_watched:
                 self._config_watched = True  # one watcher for the app's life
                 self._watch_config(self.config.path)
@@ -464,15 +465,24 @@ class LambdaTUI(App[None]):
         import watchfiles
 
         target = path.resolve()
+        looked = False
         try:
-            for _changes in watchfiles.watch(
+            for changes in watchfiles.watch(
                 target.parent,
                 watch_filter=lambda _change, changed: Path(changed) == target,
                 stop_event=self._watching,
                 recursive=False,
                 debounce=200,
+                yield_on_timeout=True,
+                rust_timeout=CONFIG_WATCH_TIMEOUT_MS,
             ):
-                self.post_message(ConfigFileChanged())
+                if changes:
+                    self.post_message(ConfigFileChanged())
+                elif not looked:
+                    # The watcher is up: an edit made between the load and now sent no event.
+                    # (_config_changed ignores the file as it was loaded or saved.)
+                    looked = True
+                    self.post_message(ConfigFileChanged())
         except (OSError, RuntimeError) as e:  # the folder went away, or no watch is possible
             self.post_message(BackendFailed("Watching the config file", str(e)))
 

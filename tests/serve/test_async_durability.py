@@ -33,6 +33,9 @@ class Serve:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "lambdatui", "serve", "--config", str(root / "lambdatui.yaml"), "--port", "0"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+            # ctrl+c as a terminal delivers it: a suite started in the background (`.ci/run &`)
+            # passes SIGINT on ignored, and Python then never raises KeyboardInterrupt.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         self.output: list[str] = []
         self._lines: queue.Queue[str] = queue.Queue()
