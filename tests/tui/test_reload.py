@@ -49,6 +49,17 @@ async def test_an_outside_edit_is_loaded_by_itself_and_the_next_invoke_uses_it(l
         assert shown.duration_ms == 5000.0  # a timeout's Duration is the timeout
 
 
+async def test_an_edit_made_before_the_watcher_is_up_is_loaded_too(local_backend, sample_config):
+    # The file changes between the load and the watcher's start (which waits for the first frame):
+    # no event ever comes for it, so the watcher compares the file with the one loaded once it runs.
+    config, backend = local_backend()
+    app = LambdaTUI(backend, config, select="failing")
+    _set_failing_timeout(sample_config, 6)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: _timeout_cell(app, "failing") == "6s", timeout=5)
+        assert backend.config.local.functions["failing"].timeout == 6
+
+
 async def test_f5_rereads_the_file(local_backend, sample_config):
     config, backend = local_backend()
     app = LambdaTUI(backend, config, select="hello-world")
