@@ -1,9 +1,12 @@
 """A `lambdatui serve` process for the tests that run one: started on free ports (port 0; serve
-prints the ones it took), its output read line by line on a thread, waited on for a line."""
+prints the ones it took), its output read line by line on a thread (and kept, for failures),
+waited on for a line. It gets SIGINT as a terminal's ctrl+c sends it: a suite started in the
+background (`.ci/run &`) passes SIGINT on ignored, and Python then never raises KeyboardInterrupt."""
 
 from __future__ import annotations
 
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -18,13 +21,16 @@ class ServeProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "lambdatui", "serve", *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=cwd,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
+        self.output: list[str] = []
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
+            self.output.append(line.rstrip("\n"))
             self.lines.put(line.rstrip("\n"))
 
     def wait_for(self, text: str, timeout: float | None = None) -> str:
@@ -35,7 +41,7 @@ class ServeProcess:
                 line = self.lines.get(timeout=0.2)
             except queue.Empty:
                 if self.proc.poll() is not None:
-                    raise AssertionError(f"serve exited with {self.proc.returncode}") from None
+                    raise AssertionError(f"serve exited with {self.proc.returncode}: {self.output[-20:]}") from None
                 continue
             if text in line:
                 return line

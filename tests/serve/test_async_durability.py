@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -20,47 +18,20 @@ import boto3
 import pytest
 from botocore.config import Config
 from polling import wait_for
+from serve_process import ServeProcess  # tests/ is on sys.path (its conftest.py)
 
 from .async_project import attempts, completed, write_project
 
 
-class Serve:
+class Serve(ServeProcess):
     """`lambdatui serve` on free ports over `root`'s project and state dir."""
 
     def __init__(self, root: Path, who: str = "A") -> None:
         # PYTHONFAULTHANDLER: a serve that does not stop is made to print every thread's stack (SIGABRT).
         env = dict(os.environ, LAMBDATUI_STATE_DIR=str(root / "state"), WHO=who, PYTHONFAULTHANDLER="1")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "lambdatui", "serve", "--config", str(root / "lambdatui.yaml"), "--port", "0"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-            # ctrl+c as a terminal delivers it: a suite started in the background (`.ci/run &`)
-            # passes SIGINT on ignored, and Python then never raises KeyboardInterrupt.
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        )
-        self.output: list[str] = []
-        self._lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        super().__init__(["--config", str(root / "lambdatui.yaml"), "--port", "0"], env)
         self.port = int(re.search(r"http://127\.0\.0\.1:(\d+)", self.wait_for("Lambda API")).group(1))
         self.wait_for("Ready.")
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.output.append(line.rstrip("\n"))
-            self._lines.put(line.rstrip("\n"))
-
-    def wait_for(self, text: str, timeout: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self._lines.get(timeout=0.2)
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    raise AssertionError(f"serve exited with {self.proc.returncode}: {self.output[-20:]}") from None
-                continue
-            if text in line:
-                return line
-        raise AssertionError(f"{text!r} did not appear")
 
     def client(self):
         return boto3.client(
