@@ -8,7 +8,8 @@ start on the shared 2-core machine, against ~60 ms for a bare Textual app (timed
 `gc.callbacks`; the effect on the first frame is in benchmarks/README.md, "Dashboard"). So the command's entry point pauses it (`pause`), and `resume`
 moves what exists then into the permanent generation (`gc.freeze`) before collecting again, so no
 later collection scans them either. The price is the start-up's few cyclic leftovers, kept for
-good, as `tui.app`'s later freeze already accepts.
+good. `freeze_late` does the same for what the dashboard makes just after (the panes it mounts
+once the list is painted).
 
 Only the command pauses: code importing lambdatui as a library (the tests) never does, and
 `resume` without a `pause` does nothing.
@@ -36,3 +37,14 @@ def resume() -> None:
         _paused = False
         gc.freeze()
         gc.enable()
+
+
+def freeze_late() -> None:
+    """Move the objects made so far out of the collector's sight (`gc.freeze`), the dashboard's
+    late panes among them: every full collection scanned the app's 100,000-odd long-lived objects
+    (widgets, styles, the stylesheet), taking ~200 ms on the shared 2-core machine while keys
+    waited, every ~20 s while the log tail follows a function printing 5,000 lines/s
+    (benchmarks/bench_log_tail.py); after it, full collections scan only what was made since. No
+    collection first: that would be a pause of its own (170 ms there) at a moment a user may be
+    typing; the price is the garbage not yet collected (~13,000 objects, a few MB), kept for good."""
+    gc.freeze()

@@ -304,9 +304,11 @@ def run_invoke(args: argparse.Namespace) -> int:
     local = (getattr(args, "backend", None) or config.backend) == "local"
     services = wants_aws_services(args, config, local)
     backend = open_backend(args, config, watch_code=False, provision=[args.name], aws_services=services)
-    services_handle = getattr(backend, "aws_services", None)
-    if services_handle is not None and getattr(args, "verbose", False):
-        print(f"lambdatui: AWS services {services_handle.endpoint.url}", file=sys.stderr, flush=True)  # stdout stays the result's
+    if services and args.verbose:
+        from ..backends.local import LocalBackend  # (`services` is only ever true on the local backend)
+
+        assert isinstance(backend, LocalBackend) and backend.aws_services is not None
+        print(f"lambdatui: AWS services {backend.aws_services.endpoint.url}", file=sys.stderr, flush=True)  # stdout stays the result's
     try:
         from .confirm import confirm_invoke  # aws.confirm_invoke: ask on the terminal first, or refuse
 

@@ -56,7 +56,7 @@ SWITCH_COMMAND = "Switch backend / profile / region"
 BACK_TO_LOCAL_COMMAND = "Back to the local backend"
 TEXTUAL_DUPLICATES = frozenset({"Keys", "Screenshot"})
 # Seconds after start-up when the objects made so far (the widgets, styles, the stylesheet: over
-# 100,000 of them) are moved out of the garbage collector's sight; see _freeze_startup_objects.
+# 100,000 of them) are moved out of the garbage collector's sight; see startup_gc.freeze_late.
 # After PANES_LATEST_S, so the panes mounted late are among them.
 GC_FREEZE_AFTER_S = 2.0
 STATE_POLL_S = 0.5  # how often the dashboard looks for invocations other processes recorded
@@ -255,7 +255,7 @@ class LambdaTUI(App[None]):
         # Whatever the list does (a slow AWS account, an error), the panes are there soon.
         self.set_timer(PANES_LATEST_S, self._mount_panes)
         if not self.is_headless:  # (tests run many apps in one process: nothing is frozen there)
-            self.set_timer(GC_FREEZE_AFTER_S, _freeze_startup_objects)
+            self.set_timer(GC_FREEZE_AFTER_S, startup_gc.freeze_late)
 
     def on_resize(self, event: events.Resize) -> None:
         self._apply_size(event.size.width, event.size.height)
@@ -904,15 +904,3 @@ class LambdaTUI(App[None]):
     def on_backend_connected(self, message: BackendConnected) -> None:
         self.switch_backend(message.backend)
 
-
-def _freeze_startup_objects() -> None:
-    """Move the objects made so far out of the garbage collector's sight (`gc.freeze`): every full
-    collection scanned the app's 100,000-odd long-lived objects (widgets, styles, the stylesheet),
-    taking ~200 ms on the shared 2-core machine while keys waited — every ~20 s while the log tail
-    follows a function printing 5,000 lines/s (benchmarks/bench_log_tail.py); after it, full
-    collections scan only what was made since. No collection first: that would be a pause of its own
-    (170 ms there) at a moment a user may be typing; the price is the start-up garbage not yet
-    collected (~13,000 objects, a few MB), kept for good."""
-    import gc
-
-    gc.freeze()
